@@ -1,0 +1,131 @@
+"""conv2d and max_pool2d, forward + backward: minicnn vs PyTorch in the same run.
+
+    python benchmarks/ops.py                 # CPU, 2 threads
+    python benchmarks/ops.py --device cuda   # CuPy vs PyTorch CUDA (cuDNN on)
+    python benchmarks/ops.py --markdown      # also print the Markdown table for RESULTS.md
+
+Each case: random float32 input, weight and upstream gradient; one timed call
+is forward + backward with all gradients (input, weight, bias). Reported: the
+median over alternating rounds and the ratio minicnn / PyTorch (lower is better).
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import minicnn as mc  # noqa: E402
+import minicnn.functional as F  # noqa: E402
+from timing import compare, fix_threads, machine  # noqa: E402
+
+# (name, N, C, H, W, K, R, stride, padding)
+CONV_CASES = [
+    ("conv 64x64@32x32 k64 3x3 p1", 64, 64, 32, 32, 64, 3, 1, 1),
+    ("conv 8x256@56x56 k256 3x3 p1", 8, 256, 56, 56, 256, 3, 1, 1),
+    ("conv 4x64@224x224 k64 3x3 p1", 4, 64, 224, 224, 64, 3, 1, 1),
+    ("conv 64x128@16x16 k128 3x3 p1", 64, 128, 16, 16, 128, 3, 1, 1),
+    ("conv 32x3@227x227 k96 11x11 s4", 32, 3, 227, 227, 96, 11, 4, 0),
+    ("conv 32x192@28x28 k64 1x1", 32, 192, 28, 28, 64, 1, 1, 0),
+]
+# (name, N, C, H, W, kernel, stride, padding)
+POOL_CASES = [
+    ("maxpool 64x64@32x32 2/2", 64, 64, 32, 32, 2, 2, 0),
+    ("maxpool 32x96@55x55 3/2", 32, 96, 55, 55, 3, 2, 0),
+    ("maxpool 32x192@28x28 3/1 p1", 32, 192, 28, 28, 3, 1, 1),
+]
+
+
+def conv_case(device, N, C, H, W, K, R, stride, padding):
+    import torch
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, C, H, W), dtype=np.float32)
+    w = rng.standard_normal((K, C, R, R), dtype=np.float32) * 0.05
+    b = rng.standard_normal(K, dtype=np.float32)
+    OH = (H + 2 * padding - R) // stride + 1
+    OW = (W + 2 * padding - R) // stride + 1
+    g = rng.standard_normal((N, K, OH, OW), dtype=np.float32)
+    X, Wt, B = (mc.tensor(a, device=device, requires_grad=True) for a in (x, w, b))
+    G = mc.tensor(g, device=device)
+    tdev = "cuda" if device == "cuda" else "cpu"
+    tx, tw, tb = (torch.tensor(a, device=tdev, requires_grad=True) for a in (x, w, b))
+    tg = torch.tensor(g, device=tdev)
+
+    def ours():
+        X.grad = Wt.grad = B.grad = None
+        F.conv2d(X, Wt, B, stride=stride, padding=padding).backward(G)
+
+    def theirs():
+        tx.grad = tw.grad = tb.grad = None
+        torch.nn.functional.conv2d(tx, tw, tb, stride=stride, padding=padding).backward(tg)
+    return ours, theirs
+
+
+def pool_case(device, N, C, H, W, k, stride, padding):
+    import torch
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, C, H, W), dtype=np.float32)
+    OH = (H + 2 * padding - k) // stride + 1
+    OW = (W + 2 * padding - k) // stride + 1
+    g = rng.standard_normal((N, C, OH, OW), dtype=np.float32)
+    X = mc.tensor(x, device=device, requires_grad=True)
+    G = mc.tensor(g, device=device)
+    tdev = "cuda" if device == "cuda" else "cpu"
+    tx = torch.tensor(x, device=tdev, requires_grad=True)
+    tg = torch.tensor(g, device=tdev)
+
+    def ours():
+        X.grad = None
+        F.max_pool2d(X, k, stride, padding).backward(G)
+
+    def theirs():
+        tx.grad = None
+        torch.nn.functional.max_pool2d(tx, k, stride, padding).backward(tg)
+    return ours, theirs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--only", default="", help="run only cases whose name contains this text")
+    ap.add_argument("--markdown", action="store_true")
+    args = ap.parse_args()
+    import torch
+    blas = fix_threads(args.threads)
+    sync = None
+    if args.device == "cuda":
+        import cupy
+        torch.backends.cudnn.enabled = True
+
+        def sync():
+            cupy.cuda.Device().synchronize()
+            torch.cuda.synchronize()
+        dev = f"{cupy.cuda.runtime.getDeviceProperties(0)['name'].decode()} (CuPy {cupy.__version__})"
+    else:
+        dev = f"CPU, {args.threads} threads, BLAS: {blas}"
+    print(f"# minicnn vs PyTorch {torch.__version__}, {time.strftime('%Y-%m-%d')}, {machine()}")
+    print(f"# device: {dev}; float32; forward + backward; median of {args.rounds} alternating rounds")
+    rows = []
+    cases = [(c[0], conv_case, c[1:]) for c in CONV_CASES] + [(c[0], pool_case, c[1:]) for c in POOL_CASES]
+    for name, make, params in cases:
+        if args.only and args.only not in name:
+            continue
+        ours, theirs = make(args.device, *params)
+        t = compare({"minicnn": ours, "torch": theirs}, rounds=args.rounds, sync=sync)
+        ratio = t["minicnn"] / t["torch"]
+        rows.append((name, t["minicnn"] * 1e3, t["torch"] * 1e3, ratio))
+        print(f"{name:34s} minicnn {t['minicnn'] * 1e3:9.2f} ms   torch {t['torch'] * 1e3:9.2f} ms   ratio {ratio:5.2f}x",
+              flush=True)
+    if args.markdown:
+        print("\n| case (fwd+bwd) | minicnn ms | PyTorch ms | ratio |\n|---|---:|---:|---:|")
+        for name, a, b, r in rows:
+            print(f"| {name} | {a:.2f} | {b:.2f} | {r:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Reverse-mode automatic differentiation: the op contract and the graph walk.
+
+Every differentiable op is a :class:`Function` with two array-level methods::
+
+    forward(*arrays, **params)  -> array          (keeps on ``self`` what backward needs)
+    backward(grad_out)          -> one gradient per input (an array, or None)
+
+``Function.apply(*tensors)`` runs ``forward`` and, when gradients are wanted,
+links the result to the op (``result._ctx``), recording the op's inputs. This
+is a define-by-run graph: it is built as Python runs the forward pass.
+
+``backward`` walks that graph once, from the output towards the leaves, in
+decreasing *generation* (an op's generation is one more than the largest
+generation among its inputs' creators). Popping the highest generation first
+guarantees that every consumer of a tensor has handed in its gradient before
+the tensor's own creator runs, so gradients from several uses add up. The walk
+is a loop over a heap, never recursion, so a chain of 100,000 ops is fine.
+
+Intermediate gradients live only on the op nodes during the walk and are
+dropped as soon as they have been used; only leaves that require grad keep
+``.grad``. Unless ``retain_graph=True``, each node frees its inputs and saved
+arrays once it has run, so the memory of the forward pass is released during
+backward, not after it.
+"""
+import heapq
+import itertools
+
+_grad_enabled = True
+
+
+class no_grad:
+    """Context manager (and decorator) that stops graph recording.
+
+    Inside it, ops neither link their outputs to the graph nor keep arrays for
+    backward: evaluation takes no more memory than the activations in flight.
+    """
+
+    def __enter__(self):
+        global _grad_enabled
+        self._prev = _grad_enabled
+        _grad_enabled = False
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self._prev
+        return False
+
+    def __call__(self, func):
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return func(*args, **kwargs)
+        wrapper.__name__ = func.__name__
+        wrapper.__doc__ = func.__doc__
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Context manager that turns graph recording back on (inside ``no_grad``)."""
+
+    def __enter__(self):
+        global _grad_enabled
+        self._prev = _grad_enabled
+        _grad_enabled = True
+
+
+def is_grad_enabled():
+    return _grad_enabled
+
+
+class Function:
+    """Base class of every differentiable op (see the module docstring).
+
+    Attributes set by :meth:`apply`:
+      inputs         tuple of input Tensors (only while the graph is alive)
+      needs_grad     tuple of bools, one per input: does that input want a gradient?
+      generation     topological rank used to order the backward walk
+      requires_grad  True when the output is part of a graph (ops may skip
+                     saving arrays for backward when it is False)
+    """
+
+    generation = 0
+    inputs = ()
+    grad_out = None
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError
+
+    def backward(self, grad_out):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op on Tensors and return the resulting Tensor."""
+        fn = cls()
+        device = inputs[0]._device
+        for t in inputs[1:]:
+            if t._device != device:
+                raise RuntimeError(
+                    f"{cls.__name__}: inputs are on different devices ({device} and {t._device}); "
+                    f"move them to one device with .to('{device}') or .to('{t._device}') first")
+        fn.requires_grad = requires_grad = _grad_enabled and any(t.requires_grad for t in inputs)
+        out = fn.forward(*[t.data for t in inputs], **params)
+        result = Tensor._wrap(out, device, requires_grad)
+        if requires_grad:
+            fn.inputs = inputs
+            fn.needs_grad = tuple(t.requires_grad for t in inputs)
+            fn.generation = 1 + max(t._ctx.generation if t._ctx is not None else 0 for t in inputs)
+            result._ctx = fn
+        return result
+
+    def release(self):
+        """Drop the inputs and every array kept for backward."""
+        self.__dict__.clear()
+        self.inputs = None
+
+
+def backward(tensor, grad, retain_graph=False):
+    """Accumulate d(tensor)/d(leaf) * grad into the ``.grad`` of every leaf that requires grad."""
+    root = tensor._ctx
+    root.grad_out = grad
+    tie = itertools.count()                      # breaks ties between equal generations
+    heap = [(-root.generation, next(tie), root)]
+    while heap:
+        fn = heapq.heappop(heap)[2]
+        if fn.inputs is None:
+            raise RuntimeError(
+                "backward through a graph that was already freed: call backward(retain_graph=True) "
+                "the first time to walk the same graph twice")
+        grads = fn.backward(fn.grad_out)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        fn.grad_out = None
+        for t, g, needed in zip(fn.inputs, grads, fn.needs_grad):
+            if g is None or not needed:
+                continue
+            creator = t._ctx
+            if creator is None:
+                # A leaf: add out of place, since g may be shared with another leaf.
+                t.grad = g if t.grad is None else t.grad + g
+                continue
+            if creator.grad_out is None:         # first gradient for this tensor: schedule its op
+                creator.grad_out = g
+                heapq.heappush(heap, (-creator.generation, next(tie), creator))
+            else:                                # used twice or more: gradients add up
+                creator.grad_out = creator.grad_out + g
+            if t.retains_grad:
+                t.grad = g if t.grad is None else t.grad + g
+        if not retain_graph:
+            fn.release()
+
+
+from .tensor import Tensor  # noqa: E402  (Tensor needs Function; Function needs Tensor)

@@ -1,0 +1,142 @@
+"""2-D convolution by im2col + one GEMM (see minicnn/im2col.py for the notation).
+
+Shapes: x (N, C, H, W), weight (K, C, R, S), bias (K,) -> y (N, K, OH, OW).
+
+Forward:   col = im2col(x)                      (C*R*S, N*OH*OW)
+           Y   = W2 @ col + b                   (K, N*OH*OW),  W2 = weight.reshape(K, C*R*S)
+Backward:  gW  = gY @ col^T                     (K, C*R*S)     col is kept from forward
+           gb  = sum of gY over N, OH, OW
+           gx  = col2im(W2^T @ gY)              (N, C, H, W)
+"""
+from ..autograd import Function
+from ..backend import get_array_module
+from ..im2col import ConvGeometry, col2im_grid, col2im_reference, conv_output_size, im2col_grid, im2col_reference
+
+
+def _pair(v, name):
+    if isinstance(v, int):
+        return (v, v)
+    v = tuple(v)
+    if len(v) != 2 or not all(isinstance(i, int) for i in v):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
+    return v
+
+
+def conv_padding(padding, kernel_size, stride):
+    """Padding (int, pair, "same", "valid") as (top, bottom, left, right)."""
+    R, S = kernel_size
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError("padding='same' needs stride 1 (as in PyTorch)")
+            # As PyTorch: the extra row/column of an even kernel goes at the bottom/right.
+            return ((R - 1) // 2, R // 2, (S - 1) // 2, S // 2)
+        raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+    ph, pw = _pair(padding, "padding")
+    if ph < 0 or pw < 0:
+        raise ValueError(f"padding must be non-negative, got {padding!r}")
+    return (ph, ph, pw, pw)
+
+
+def check_conv_args(op, x_shape, w_shape, stride, padding):
+    """Validate shapes for conv2d; raise with the expected and the actual shape."""
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {tuple(x_shape)}")
+    if len(w_shape) != 4:
+        raise ValueError(f"{op}: expected a 4-D weight (K, C, R, S), got shape {tuple(w_shape)}")
+    N, C, H, W = x_shape
+    K, Cw, R, S = w_shape
+    if C != Cw:
+        raise ValueError(f"{op}: weight {tuple(w_shape)} expects input with {Cw} channels "
+                         f"(N, {Cw}, H, W), got input of shape {tuple(x_shape)} with {C} channels")
+    pt, pb, pl, pr = padding
+    if H + pt + pb < R or W + pl + pr < S:
+        raise ValueError(f"{op}: kernel {R}x{S} is larger than the padded input "
+                         f"{H + pt + pb}x{W + pl + pr} (input {tuple(x_shape)}, padding {padding})")
+    if stride[0] < 1 or stride[1] < 1:
+        raise ValueError(f"{op}: stride must be positive, got {stride}")
+
+
+class Conv2d(Function):
+    """y = conv2d(x, weight) + bias, with the fast channel-first im2col."""
+
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0)):
+        xp = get_array_module(x)
+        g = ConvGeometry(x.shape, w.shape[2:], stride, padding)
+        K = w.shape[0]
+        col = im2col_grid(x, g)                                         # (C*R*S, N*OH*GW)
+        y = w.reshape(K, -1) @ col                                      # (K, N*OH*GW)
+        if b is not None:
+            y += b[:, None]
+        if self.requires_grad:
+            self.col, self.w, self.g, self.has_bias = col, w, g, b is not None
+        y = y.reshape(K, g.N, g.OH, g.GW)[..., :g.OW]
+        return xp.ascontiguousarray(y.transpose(1, 0, 2, 3))            # back to NCHW, one copy
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        w, g = self.w, self.g
+        K = w.shape[0]
+        if g.GW == g.OW:
+            gy2 = xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(K, -1)
+        else:                                                           # extra grid columns get 0
+            gy2 = xp.zeros((K, g.N, g.OH, g.GW), dtype=gy.dtype)
+            gy2[..., :g.OW] = gy.transpose(1, 0, 2, 3)
+            gy2 = gy2.reshape(K, -1)                                    # (K, N*OH*GW)
+        gx = gw = None
+        if self.needs_grad[0]:
+            gx = col2im_grid(w.reshape(K, -1).T @ gy2, g)
+        if self.needs_grad[1]:
+            gw = (gy2 @ self.col.T).reshape(w.shape)
+        if not self.has_bias:
+            return gx, gw
+        gb = gy2.sum(axis=1) if self.needs_grad[2] else None
+        return gx, gw, gb
+
+
+class Conv2dReference(Function):
+    """The same convolution with the textbook im2col (rows = output pixels). For study and tests."""
+
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0)):
+        N, C, H, W = x.shape
+        K, _, R, S = w.shape
+        OH = conv_output_size(H, R, stride[0], padding[0], padding[1])
+        OW = conv_output_size(W, S, stride[1], padding[2], padding[3])
+        col = im2col_reference(x, (R, S), stride, padding)             # (N*OH*OW, C*R*S)
+        y = col @ w.reshape(K, -1).T                                    # (N*OH*OW, K)
+        if b is not None:
+            y = y + b
+        self.col, self.w, self.x_shape = col, w, x.shape
+        self.stride, self.padding, self.has_bias = stride, padding, b is not None
+        return y.reshape(N, OH, OW, K).transpose(0, 3, 1, 2)
+
+    def backward(self, gy):
+        w = self.w
+        K, C, R, S = w.shape
+        gy2 = gy.transpose(0, 2, 3, 1).reshape(-1, K)                  # (N*OH*OW, K)
+        gw = (gy2.T @ self.col).reshape(w.shape)
+        gx = col2im_reference(gy2 @ w.reshape(K, -1), self.x_shape, (R, S), self.stride, self.padding)
+        if not self.has_bias:
+            return gx, gw
+        return gx, gw, gy2.sum(axis=0)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, reference=False):
+    """2-D convolution (cross-correlation, as in every deep-learning library).
+
+    x (N, C, H, W), weight (K, C, R, S), bias (K,) or None -> (N, K, OH, OW) with
+    OH = (H + 2*ph - R) // sh + 1 and OW likewise. ``padding`` is an int, a pair,
+    "same" (stride 1; output size = input size) or "valid" (no padding).
+    ``reference=True`` runs the textbook im2col instead of the fast one.
+    """
+    stride = _pair(stride, "stride")
+    pads = conv_padding(padding, weight.shape[2:], stride)
+    check_conv_args("conv2d", x.shape, weight.shape, stride, pads)
+    fn = Conv2dReference if reference else Conv2d
+    if bias is None:
+        return fn.apply(x, weight, stride=stride, padding=pads)
+    if tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"conv2d: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+    return fn.apply(x, weight, bias, stride=stride, padding=pads)

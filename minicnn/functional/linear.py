@@ -1,0 +1,100 @@
+"""Fully connected layer and the shape ops: linear, flatten, concat, pad2d.
+
+linear:  x (N, in), weight (out, in), bias (out,) -> y = x W^T + b  (N, out)
+         gx = gy W,   gW = gy^T x,   gb = sum over N of gy
+"""
+from ..autograd import Function
+from ..backend import get_array_module
+from ..im2col import pad_nchw
+
+
+class Linear(Function):
+    def forward(self, x, w, b=None):
+        y = x @ w.T
+        if b is not None:
+            y += b
+        self.x, self.w, self.has_bias = x, w, b is not None
+        return y
+
+    def backward(self, gy):
+        x, w = self.x, self.w
+        gx = gy @ w if self.needs_grad[0] else None
+        gw = None
+        if self.needs_grad[1]:
+            gw = gy.reshape(-1, w.shape[0]).T @ x.reshape(-1, w.shape[1])
+        if not self.has_bias:
+            return gx, gw
+        gb = gy.reshape(-1, w.shape[0]).sum(axis=0) if self.needs_grad[2] else None
+        return gx, gw, gb
+
+
+def linear(x, weight, bias=None):
+    """y = x @ weight.T + bias; x (..., in_features), weight (out_features, in_features)."""
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got {weight.shape}")
+    if x.ndim < 1 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: expected input with {weight.shape[1]} features (..., {weight.shape[1]}) "
+                         f"for weight {weight.shape}, got input of shape {x.shape} with {x.shape[-1] if x.ndim else 0}")
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)
+
+
+def flatten(x, start_dim=1):
+    """(N, C, H, W) -> (N, C*H*W) for start_dim=1: every axis from start_dim on is merged."""
+    return x.reshape(x.shape[:start_dim] + (-1,))
+
+
+class Concat(Function):
+    def forward(self, *arrays, axis=1):
+        xp = get_array_module(arrays[0])
+        self.axis, self.sizes = axis, [a.shape[axis] for a in arrays]
+        return xp.concatenate(arrays, axis=axis)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        bounds = list(xp.cumsum(xp.asarray(self.sizes))[:-1].tolist()) if len(self.sizes) > 1 else []
+        return tuple(xp.split(gy, bounds, axis=self.axis))
+
+
+def concat(tensors, axis=1):
+    """Join tensors along ``axis`` (Inception concatenates its branches on channels)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("concat: needs at least one tensor")
+    ref = tensors[0].shape
+    nd = len(ref)
+    ax = axis % nd
+    for i, t in enumerate(tensors):
+        if len(t.shape) != nd or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref)) if j != ax):
+            raise ValueError(f"concat: tensor {i} has shape {t.shape}, expected {ref} except along axis {axis}")
+    return Concat.apply(*tensors, axis=ax)
+
+
+class Pad2d(Function):
+    def forward(self, x, padding, value):
+        self.padding, self.shape = padding, x.shape
+        return pad_nchw(x, padding, value)
+
+    def backward(self, gy):
+        pt, pb, pl, pr = self.padding
+        H, W = self.shape[2:]
+        return gy[:, :, pt:pt + H, pl:pl + W]
+
+
+def pad2d(x, padding, value=0.0):
+    """Pad the last two axes of (N, C, H, W). padding: int, (ph, pw), or (left, right, top, bottom) as torch's F.pad."""
+    if x.ndim != 4:
+        raise ValueError(f"pad2d: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+    if isinstance(padding, int):
+        pads = (padding,) * 4
+    elif len(padding) == 2:
+        pads = (padding[0], padding[0], padding[1], padding[1])
+    elif len(padding) == 4:
+        left, right, top, bottom = padding
+        pads = (top, bottom, left, right)
+    else:
+        raise ValueError(f"pad2d: padding must be an int, a pair or 4 values, got {padding!r}")
+    if min(pads) < 0:
+        raise ValueError(f"pad2d: padding must be non-negative, got {padding!r}")
+    return Pad2d.apply(x, padding=pads, value=value)

@@ -1,0 +1,168 @@
+"""Pooling over 2-D windows: max, average and global average.
+
+Shapes: x (N, C, H, W) -> y (N, C, OH, OW), OH = (H + 2*ph - R) // sh + 1 (OW likewise),
+with an R x S window moved by (sh, sw). stride defaults to the window size.
+
+Both pools sweep the R*S window offsets instead of the output pixels: for
+offset (r, s) the strided slice ``xpad[:, :, r::sh, s::sw]`` (cut to OH x OW)
+holds, for every window at once, the element at that offset. So
+
+    max_pool2d:  y = max over (r, s) of slice(r, s)        (R*S vectorized maxima)
+    avg_pool2d:  y = sum over (r, s) of slice(r, s) / (R*S)
+
+Max pooling pads with -inf, so a padded cell can never win (padding with 0
+would change the result for negative inputs, a known bug in some
+frameworks). Its backward routes each output gradient to the element that
+won; the forward keeps, per output, the index (0..R*S-1) of the winning offset
+in a uint8 array -- the first maximum, as PyTorch does. Average pooling counts
+padded cells in the divisor (PyTorch's count_include_pad=True).
+"""
+from ..autograd import Function
+from ..backend import get_array_module
+from ..im2col import conv_output_size, pad_nchw
+from .conv import _pair
+
+
+def _pool_args(op, x_shape, kernel_size, stride, padding):
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else _pair(stride, "stride")
+    ph, pw = _pair(padding, "padding")
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {tuple(x_shape)}")
+    if ph > kernel[0] // 2 or pw > kernel[1] // 2 or ph < 0 or pw < 0:
+        raise ValueError(f"{op}: padding {(ph, pw)} must be between 0 and half the window {kernel}")
+    H, W = x_shape[2:]
+    if H + 2 * ph < kernel[0] or W + 2 * pw < kernel[1]:
+        raise ValueError(f"{op}: window {kernel[0]}x{kernel[1]} is larger than the padded input "
+                         f"{H + 2 * ph}x{W + 2 * pw} (input {tuple(x_shape)})")
+    if stride[0] < 1 or stride[1] < 1:
+        raise ValueError(f"{op}: stride must be positive, got {stride}")
+    return kernel, stride, (ph, ph, pw, pw)
+
+
+class _WindowSweep:
+    """The strided slices of a padded input, one per window offset."""
+
+    def __init__(self, shape, kernel, stride, padding):
+        N, C, H, W = shape
+        (self.R, self.S), (self.sh, self.sw), self.padding = kernel, stride, padding
+        self.OH = conv_output_size(H, self.R, self.sh, padding[0], padding[1])
+        self.OW = conv_output_size(W, self.S, self.sw, padding[2], padding[3])
+        self.shape = shape
+        # windows that neither overlap nor leave gaps tile the input: each input element
+        # feeds exactly one output, so backward can assign instead of add
+        self.tiles = (self.R, self.S) == (self.sh, self.sw) and not any(padding) \
+            and H == self.OH * self.R and W == self.OW * self.S
+
+    def slices(self, xpad):
+        OH, OW, sh, sw = self.OH, self.OW, self.sh, self.sw
+        for r in range(self.R):
+            for s in range(self.S):
+                yield xpad[:, :, r:r + sh * OH:sh, s:s + sw * OW:sw]
+
+    def padded_zeros(self, xp, dtype):
+        pt, pb, pl, pr = self.padding
+        N, C, H, W = self.shape
+        alloc = xp.empty if self.tiles else xp.zeros
+        return alloc((N, C, H + pt + pb, W + pl + pr), dtype=dtype)
+
+    def crop(self, xp, gpad):
+        pt, pb, pl, pr = self.padding
+        if not any(self.padding):
+            return gpad
+        N, C, H, W = self.shape
+        return xp.ascontiguousarray(gpad[:, :, pt:pt + H, pl:pl + W])
+
+
+class MaxPool2d(Function):
+    def forward(self, x, kernel, stride, padding):
+        xp = get_array_module(x)
+        sweep = _WindowSweep(x.shape, kernel, stride, padding)
+        xpad = pad_nchw(x, padding, value=-xp.inf)
+        slices = sweep.slices(xpad)
+        y = next(slices).copy()
+        if not self.requires_grad:
+            for sl in slices:
+                xp.maximum(y, sl, out=y)
+            return y
+        argmax = xp.zeros(y.shape, dtype=xp.uint8)         # winning offset, 0..R*S-1
+        better = xp.empty(y.shape, dtype=bool)
+        for o, sl in enumerate(slices, start=1):
+            xp.greater(sl, y, out=better)                   # strict: the first maximum wins ties
+            xp.maximum(y, sl, out=y)
+            # offsets come in increasing order, so "argmax = o where better" is a maximum;
+            # arithmetic instead of a masked write, which mispredicts branches on random data
+            xp.maximum(argmax, better.view(xp.uint8) * xp.uint8(o), out=argmax)
+        self.sweep, self.argmax = sweep, argmax
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        sweep, argmax = self.sweep, self.argmax
+        gpad = sweep.padded_zeros(xp, gy.dtype)
+        hit = xp.empty(gy.shape, dtype=bool)
+        for o, gsl in enumerate(sweep.slices(gpad)):
+            xp.equal(argmax, o, out=hit)
+            if sweep.tiles:
+                xp.multiply(gy, hit, out=gsl)
+            else:
+                gsl += gy * hit
+        return sweep.crop(xp, gpad)
+
+
+class AvgPool2d(Function):
+    def forward(self, x, kernel, stride, padding):
+        xp = get_array_module(x)
+        sweep = _WindowSweep(x.shape, kernel, stride, padding)
+        slices = sweep.slices(pad_nchw(x, padding))
+        y = next(slices).copy()
+        for sl in slices:
+            y += sl
+        y *= x.dtype.type(1.0 / (sweep.R * sweep.S))
+        self.sweep = sweep
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        sweep = self.sweep
+        g = gy * gy.dtype.type(1.0 / (sweep.R * sweep.S))
+        gpad = sweep.padded_zeros(xp, gy.dtype)
+        for gsl in sweep.slices(gpad):
+            if sweep.tiles:
+                gsl[...] = g
+            else:
+                gsl += g
+        return sweep.crop(xp, gpad)
+
+
+class GlobalAvgPool2d(Function):
+    """(N, C, H, W) -> (N, C): the mean of each feature map (GoogLeNet's and ResNet's head)."""
+
+    def forward(self, x):
+        self.shape = x.shape
+        return x.mean(axis=(2, 3))
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        N, C, H, W = self.shape
+        g = gy * gy.dtype.type(1.0 / (H * W))
+        return xp.broadcast_to(g[:, :, None, None], self.shape).copy()
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """Max over each window; padding is -inf. See the module docstring."""
+    kernel, stride, pads = _pool_args("max_pool2d", x.shape, kernel_size, stride, padding)
+    return MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=pads)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """Mean over each window, padded cells counted (count_include_pad=True)."""
+    kernel, stride, pads = _pool_args("avg_pool2d", x.shape, kernel_size, stride, padding)
+    return AvgPool2d.apply(x, kernel=kernel, stride=stride, padding=pads)
+
+
+def global_avg_pool2d(x):
+    """(N, C, H, W) -> (N, C)."""
+    if x.ndim != 4:
+        raise ValueError(f"global_avg_pool2d: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+    return GlobalAvgPool2d.apply(x)

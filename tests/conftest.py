@@ -1,0 +1,79 @@
+"""Shared fixtures: the device matrix (NumPy always, CuPy where CUDA is present) and the PyTorch oracle."""
+import numpy as np
+import pytest
+
+import minicnn as mc
+
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
+
+
+def pytest_collection_modifyitems(config, items):
+    if mc.cuda_available():
+        return
+    skip = pytest.mark.skip(reason="no CUDA GPU with CuPy here")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    mc.manual_seed(0)
+
+
+def to_numpy(a):
+    if isinstance(a, mc.Tensor):
+        return a.numpy()
+    if hasattr(a, "detach"):
+        return a.detach().cpu().numpy()
+    if hasattr(a, "get"):
+        return a.get()
+    return np.asarray(a)
+
+
+def assert_close(ours, theirs, rtol=1e-4, atol=1e-5, what=""):
+    """Elementwise |a - b| <= atol * max(1, max|b|) + rtol * |b|: absolute error scaled to the data's size."""
+    a, b = to_numpy(ours), to_numpy(theirs)
+    assert a.shape == b.shape, f"{what}: shape {a.shape} != {b.shape}"
+    scale = max(1.0, float(np.abs(b).max())) if b.size else 1.0
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol * scale, err_msg=what)
+
+
+def torch_oracle(mc_fn, torch_fn, arrays, device="cpu", grad=None, rtol=1e-4, atol=1e-5, seed=0):
+    """Run the same op in minicnn and PyTorch on the same float32 inputs and random upstream gradient;
+    compare the output and the gradient of every floating-point input. Returns the minicnn output."""
+    import torch
+    ours = [mc.tensor(a, device=device, requires_grad=a.dtype.kind == "f") if isinstance(a, np.ndarray) else a
+            for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=a.dtype.kind == "f") if isinstance(a, np.ndarray) else a
+              for a in arrays]
+    y = mc_fn(*ours)
+    ty = torch_fn(*theirs)
+    assert y.dtype == np.dtype(str(ty.dtype).replace("torch.", "")), f"dtype {y.dtype} vs {ty.dtype}"
+    assert_close(y, ty, rtol, atol, "forward")
+    g = np.random.default_rng(seed).standard_normal(y.shape).astype(y.dtype) if grad is None else grad
+    y.backward(mc.tensor(g, device=device))
+    ty.backward(torch.tensor(g))
+    for i, (a, t) in enumerate(zip(ours, theirs)):
+        if isinstance(a, mc.Tensor) and a.requires_grad:
+            assert a.grad is not None, f"input {i} got no gradient"
+            assert a.grad.dtype == a.dtype, f"input {i}: gradient dtype {a.grad.dtype} != {a.dtype}"
+            assert_close(a.grad, t.grad, rtol, atol, f"gradient of input {i}")
+    return y
+
+
+def rand(*shape, seed=0, dtype=np.float32, scale=1.0):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+
+
+def distinct(*shape, seed=0, dtype=np.float64):
+    """Values with no ties and no value near 0 (max and ReLU are then differentiable everywhere)."""
+    n = int(np.prod(shape))
+    rs = np.random.default_rng(seed)
+    v = (rs.permutation(n) - n / 2 + 0.5) / max(n, 1) * 4
+    return v.reshape(shape).astype(dtype)

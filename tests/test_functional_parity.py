@@ -1,0 +1,226 @@
+"""Every op against PyTorch in float32: forward output and every input gradient,
+with a random upstream gradient, over parametrized shapes, strides and paddings."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import minicnn as mc
+import minicnn.functional as F
+from conftest import assert_close, rand, torch_oracle
+
+
+# ---------------------------------------------------------------- convolution
+@pytest.mark.parametrize("kernel", [1, 3, 5, 7, 11])
+@pytest.mark.parametrize("stride", [1, 2, 4])
+@pytest.mark.parametrize("padding", [0, 1, 2, "same", "valid"])
+def test_conv2d_kernel_stride_padding(device, kernel, stride, padding):
+    if padding == "same" and stride != 1:
+        pytest.skip("'same' padding is defined for stride 1 only (as in PyTorch)")
+    x, w, b = rand(2, 3, 23, 18, seed=1), rand(4, 3, kernel, kernel, seed=2), rand(4, seed=3)
+    torch_oracle(lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding),
+                 lambda x, w, b: TF.conv2d(x, w, b, stride=stride, padding=padding), [x, w, b], device)
+
+
+@pytest.mark.parametrize("shape,wshape,stride,padding", [
+    ((3, 5, 17, 9), (6, 5, 3, 5), 1, (1, 2)),      # rectangular kernel, pair padding
+    ((1, 2, 10, 31), (3, 2, 2, 4), (2, 3), (0, 1)), # rectangular stride
+    ((2, 4, 12, 12), (5, 4, 4, 2), 1, "same"),      # even kernel: asymmetric 'same' padding
+    ((2, 3, 32, 32), (8, 3, 3, 3), 2, 1),           # stride 2 with padding
+    ((1, 1, 5, 5), (1, 1, 5, 5), 1, 0),             # kernel = input: one output pixel
+    ((4, 16, 7, 7), (8, 16, 1, 1), 2, 1),           # 1x1 strided with padding
+])
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv2d_awkward(device, shape, wshape, stride, padding, bias):
+    x, w, b = rand(*shape, seed=4), rand(*wshape, seed=5), rand(wshape[0], seed=6)
+    if bias:
+        torch_oracle(lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding),
+                     lambda x, w, b: TF.conv2d(x, w, b, stride=stride, padding=padding), [x, w, b], device)
+    else:
+        torch_oracle(lambda x, w: F.conv2d(x, w, stride=stride, padding=padding),
+                     lambda x, w: TF.conv2d(x, w, stride=stride, padding=padding), [x, w], device)
+
+
+def test_conv2d_alexnet_first_layer(device):
+    x, w, b = rand(2, 3, 67, 67, seed=7), rand(8, 3, 11, 11, seed=8) * 0.1, rand(8, seed=9)
+    torch_oracle(lambda x, w, b: F.conv2d(x, w, b, stride=4, padding=2),
+                 lambda x, w, b: TF.conv2d(x, w, b, stride=4, padding=2), [x, w, b], device)
+
+
+def test_conv2d_reference_matches_fast(device):
+    x = mc.tensor(rand(2, 3, 13, 11, seed=10), device=device, requires_grad=True)
+    w = mc.tensor(rand(5, 3, 3, 4, seed=11), device=device, requires_grad=True)
+    g = mc.tensor(rand(2, 5, 7, 6, seed=12), device=device)
+    F.conv2d(x, w, stride=2, padding=(1, 2)).backward(g)
+    gx, gw = x.grad, w.grad
+    x.grad = w.grad = None
+    y = F.conv2d(x, w, stride=2, padding=(1, 2), reference=True)
+    y.backward(g)
+    assert_close(F.conv2d(x, w, stride=2, padding=(1, 2)), y)
+    assert_close(gx, x.grad)
+    assert_close(gw, w.grad)
+
+
+# ---------------------------------------------------------------- pooling
+@pytest.mark.parametrize("shape,kernel,stride,padding", [
+    ((2, 3, 8, 8), 2, 2, 0),
+    ((2, 3, 9, 11), 2, 2, 0),      # odd size: last row/column left out
+    ((2, 3, 13, 13), 3, 2, 0),     # AlexNet's overlapping windows
+    ((2, 3, 14, 15), 3, 2, 1),
+    ((2, 3, 9, 7), 3, 1, 1),       # Inception's 3x3 stride 1 'same'
+    ((1, 2, 10, 9), (2, 3), (1, 2), (1, 1)),
+    ((2, 2, 7, 7), 7, 1, 0),       # global window
+])
+@pytest.mark.parametrize("op", ["max_pool2d", "avg_pool2d"])
+def test_pool(device, op, shape, kernel, stride, padding):
+    x = rand(*shape, seed=13)
+    torch_oracle(lambda x: getattr(F, op)(x, kernel, stride, padding),
+                 lambda x: getattr(TF, op)(x, kernel, stride, padding), [x], device)
+
+
+def test_max_pool_pads_with_minus_infinity(device):
+    x = -np.abs(rand(1, 1, 4, 4, seed=14)) - 1          # all negative: a zero pad would win
+    y = torch_oracle(lambda x: F.max_pool2d(x, 3, 2, 1), lambda x: TF.max_pool2d(x, 3, 2, 1), [x], device)
+    assert (y.numpy() < 0).all()
+
+
+def test_max_pool_ties_go_to_first_element(device):
+    x = np.zeros((1, 1, 4, 4), np.float32)            # as after a ReLU: every window is a tie
+    torch_oracle(lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2), [x], device)
+    torch_oracle(lambda x: F.max_pool2d(x, 3, 1, 1), lambda x: TF.max_pool2d(x, 3, 1, 1), [x], device)
+
+
+def test_global_avg_pool(device):
+    torch_oracle(F.global_avg_pool2d, lambda x: x.mean(dim=(2, 3)), [rand(3, 5, 7, 6, seed=15)], device)
+
+
+# ---------------------------------------------------------------- activations
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
+def test_activations(device, name):
+    x = rand(4, 7, 3, seed=16) * 3
+    torch_oracle(getattr(F, name), getattr(torch, name), [x], device)
+
+
+def test_sigmoid_extreme(device):
+    x = np.array([[-1e4, -80, -10, 0, 10, 80, 1e4]], np.float32)
+    torch_oracle(F.sigmoid, torch.sigmoid, [x], device)
+
+
+@pytest.mark.parametrize("axis", [-1, 0, 1])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("scale", [1.0, 1e4])
+def test_softmax_family(device, name, axis, scale):
+    x = rand(5, 6, 3, seed=17) * scale
+    torch_oracle(lambda x: getattr(F, name)(x, axis), lambda x: getattr(torch, name)(x, axis), [x], device)
+
+
+def test_leaky_relu(device):
+    torch_oracle(lambda x: F.leaky_relu(x, 0.2), lambda x: TF.leaky_relu(x, 0.2), [rand(3, 4, seed=18)], device)
+
+
+# ---------------------------------------------------------------- linear and shapes
+@pytest.mark.parametrize("shape", [(5, 7), (2, 3, 7)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear(device, shape, bias):
+    x, w, b = rand(*shape, seed=19), rand(4, 7, seed=20), rand(4, seed=21)
+    if bias:
+        torch_oracle(F.linear, TF.linear, [x, w, b], device)
+    else:
+        torch_oracle(F.linear, TF.linear, [x, w], device)
+
+
+def test_flatten_concat_pad(device):
+    torch_oracle(lambda x: F.flatten(x), lambda x: torch.flatten(x, 1), [rand(2, 3, 4, 5, seed=22)], device)
+    torch_oracle(lambda a, b, c: F.concat([a, b, c], axis=1), lambda a, b, c: torch.cat([a, b, c], 1),
+                 [rand(2, 1, 3, seed=23), rand(2, 4, 3, seed=24), rand(2, 2, 3, seed=25)], device)
+    torch_oracle(lambda x: F.pad2d(x, (1, 2, 3, 0), value=0.5), lambda x: TF.pad(x, (1, 2, 3, 0), value=0.5),
+                 [rand(2, 3, 4, 5, seed=26)], device)
+
+
+# ---------------------------------------------------------------- normalization
+@pytest.mark.parametrize("shape", [(8, 5), (4, 3, 6, 5)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm(device, shape, training):
+    C = shape[1]
+    rm, rv = rand(C, seed=27), np.abs(rand(C, seed=28)) + 0.5
+    rm_ours, rv_ours = mc.tensor(rm.copy(), device=device), mc.tensor(rv.copy(), device=device)
+    rm_t, rv_t = torch.tensor(rm.copy()), torch.tensor(rv.copy())
+    x = rand(*shape, seed=29) * 2 + 1
+    torch_oracle(lambda x, w, b: F.batch_norm(x, rm_ours, rv_ours, w, b, training=training, momentum=0.1),
+                 lambda x, w, b: TF.batch_norm(x, rm_t, rv_t, w, b, training=training, momentum=0.1),
+                 [x, rand(C, seed=30), rand(C, seed=31)], device)
+    assert_close(rm_ours, rm_t, what="running_mean")
+    assert_close(rv_ours, rv_t, what="running_var")
+
+
+@pytest.mark.parametrize("size", [2, 3, 5])
+def test_local_response_norm(device, size):
+    x = rand(2, 7, 4, 3, seed=32) * 3
+    torch_oracle(lambda x: F.local_response_norm(x, size, alpha=1e-2, beta=0.75, k=2.0),
+                 lambda x: TF.local_response_norm(x, size, alpha=1e-2, beta=0.75, k=2.0), [x], device)
+
+
+# ---------------------------------------------------------------- losses
+@pytest.mark.parametrize("scale", [1.0, 1e4])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_indices(device, scale, smoothing):
+    logits = rand(6, 5, seed=33) * scale
+    t = np.array([0, 4, 2, 2, 1, 3])
+    torch_oracle(lambda z: F.cross_entropy(z, t, label_smoothing=smoothing),
+                 lambda z: TF.cross_entropy(z, torch.tensor(t), label_smoothing=smoothing),
+                 [logits], device, grad=np.float32(1.7))
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_probabilities(device, smoothing):
+    logits = rand(6, 5, seed=34) * 4
+    q = np.random.default_rng(35).dirichlet(np.ones(5), size=6).astype(np.float32)
+    torch_oracle(lambda z: F.cross_entropy(z, q, label_smoothing=smoothing),
+                 lambda z: TF.cross_entropy(z, torch.tensor(q), label_smoothing=smoothing),
+                 [logits], device, grad=np.float32(0.6))
+
+
+def test_cross_entropy_extreme_logits_are_finite(device):
+    z = np.array([[1e4, -1e4, 0], [-1e4, -1e4, 1e4]], np.float32)
+    y = torch_oracle(lambda z: F.cross_entropy(z, np.array([1, 0])),
+                     lambda z: TF.cross_entropy(z, torch.tensor([1, 0])), [z], device, grad=np.float32(1))
+    assert np.isfinite(y.item()) and y.item() > 1e3
+
+
+@pytest.mark.parametrize("scale", [1.0, 100.0])
+def test_bce_with_logits(device, scale):
+    z, y = rand(4, 3, seed=36) * scale, (rand(4, 3, seed=37) > 0).astype(np.float32)
+    torch_oracle(lambda z: F.binary_cross_entropy_with_logits(z, y),
+                 lambda z: TF.binary_cross_entropy_with_logits(z, torch.tensor(y)), [z], device, grad=np.float32(1))
+
+
+def test_mse(device):
+    torch_oracle(F.mse_loss, TF.mse_loss, [rand(4, 3, seed=38), rand(4, 3, seed=39)], device, grad=np.float32(1))
+
+
+# ---------------------------------------------------------------- tensor arithmetic and reductions
+def test_arithmetic_with_broadcasting(device):
+    a, b = rand(3, 1, 4, seed=40), rand(5, 1, seed=41) + 3
+    torch_oracle(lambda a, b: (a + b) * (a - b) / b - a ** 2 + (-b), lambda a, b: (a + b) * (a - b) / b - a ** 2 + (-b),
+                 [a, b], device)
+
+
+def test_matmul_batched_and_vector(device):
+    torch_oracle(lambda a, b: a @ b, lambda a, b: a @ b, [rand(2, 3, 4, seed=42), rand(4, 5, seed=43)], device)
+    torch_oracle(lambda a, b: a @ b, lambda a, b: a @ b, [rand(3, 4, seed=44), rand(4, seed=45)], device)
+
+
+@pytest.mark.parametrize("axis,keepdims", [(None, False), (0, False), (1, True), ((0, 2), False)])
+def test_reductions(device, axis, keepdims):
+    x = rand(3, 4, 5, seed=46)
+    tdim = axis if axis is not None else tuple(range(3))
+    torch_oracle(lambda x: x.sum(axis, keepdims), lambda x: x.sum(tdim, keepdim=keepdims), [x], device)
+    torch_oracle(lambda x: x.mean(axis, keepdims), lambda x: x.mean(tdim, keepdim=keepdims), [x], device)
+    torch_oracle(lambda x: x.max(axis, keepdims), lambda x: x.amax(tdim, keepdim=keepdims), [x], device)
+
+
+def test_reshape_transpose_index_exp_log(device):
+    x = np.abs(rand(2, 3, 4, seed=47)) + 0.1
+    torch_oracle(lambda x: x.reshape(6, 4).T.exp()[1:3, ::2].log(),
+                 lambda x: x.reshape(6, 4).T.exp()[1:3, ::2].log(), [x], device)
+    torch_oracle(lambda x: x.transpose(2, 0, 1)[[0, 0, 2]], lambda x: x.permute(2, 0, 1)[[0, 0, 2]], [x], device)
