@@ -51,6 +51,8 @@ def check_conv_args(op, x_shape, w_shape, stride, padding):
     if C != Cw:
         raise ValueError(f"{op}: weight {tuple(w_shape)} expects input with {Cw} channels "
                          f"(N, {Cw}, H, W), got input of shape {tuple(x_shape)} with {C} channels")
+    if padding is None:                  # dimensions checked; padding not known yet
+        return
     pt, pb, pl, pr = padding
     if H + pt + pb < R or W + pl + pr < S:
         raise ValueError(f"{op}: kernel {R}x{S} is larger than the padded input "
@@ -132,6 +134,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, reference=False):
     ``reference=True`` runs the textbook im2col instead of the fast one.
     """
     stride = _pair(stride, "stride")
+    check_conv_args("conv2d", x.shape, weight.shape, stride, None)
     pads = conv_padding(padding, weight.shape[2:], stride)
     check_conv_args("conv2d", x.shape, weight.shape, stride, pads)
     fn = Conv2dReference if reference else Conv2d

@@ -125,7 +125,7 @@ class Log(Function):
 class Abs(Function):
     def forward(self, a):
         self.a = a
-        return abs(a)
+        return get_array_module(a).abs(a)
 
     def backward(self, gy):
         return gy * get_array_module(self.a).sign(self.a)

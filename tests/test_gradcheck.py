@@ -1,0 +1,116 @@
+"""float64 central-difference checks of every op's backward, random upstream gradient, tie-free inputs."""
+import numpy as np
+import pytest
+
+import minicnn as mc
+import minicnn.functional as F
+from conftest import distinct
+
+
+def T(*shape, seed=0, shift=0.0):
+    return mc.tensor(distinct(*shape, seed=seed) + shift, dtype=np.float64, requires_grad=True)
+
+
+def check(fn, *inputs):
+    assert mc.gradcheck(fn, list(inputs))
+
+
+@pytest.mark.parametrize("stride,padding,kernel", [(1, 0, 3), (2, 1, 3), (1, "same", 4), (3, 2, 5), (1, 0, 1), (2, 1, 1)])
+def test_conv2d(stride, padding, kernel):
+    check(lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding),
+          T(2, 2, 7, 6, seed=1), T(3, 2, kernel, kernel, seed=2), T(3, seed=3))
+
+
+def test_conv2d_reference():
+    check(lambda x, w: F.conv2d(x, w, stride=2, padding=1, reference=True), T(1, 2, 6, 5, seed=4), T(2, 2, 3, 3, seed=5))
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1), ((2, 3), (1, 2), 1)])
+def test_max_pool(kernel, stride, padding):
+    check(lambda x: F.max_pool2d(x, kernel, stride, padding), T(2, 2, 7, 6, seed=6))
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1)])
+def test_avg_pool(kernel, stride, padding):
+    check(lambda x: F.avg_pool2d(x, kernel, stride, padding), T(2, 2, 7, 6, seed=7))
+
+
+def test_global_avg_pool():
+    check(F.global_avg_pool2d, T(2, 3, 4, 5, seed=8))
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "leaky_relu"])
+def test_activations(name):
+    check(getattr(F, name), T(3, 4, seed=9))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [0, -1])
+def test_softmax_family(name, axis):
+    check(lambda x: getattr(F, name)(x, axis), T(3, 5, seed=10))
+
+
+def test_linear():
+    check(F.linear, T(4, 5, seed=11), T(3, 5, seed=12), T(3, seed=13))
+
+
+def test_flatten_concat_pad():
+    check(lambda x: F.flatten(x) * 1.0, T(2, 3, 2, 2, seed=14))
+    check(lambda a, b: F.concat([a, b], axis=1), T(2, 1, 3, seed=15), T(2, 2, 3, seed=16))
+    check(lambda x: F.pad2d(x, (1, 0, 2, 1)), T(1, 2, 3, 3, seed=17))
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (3, 2, 3, 4)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm(shape, training):
+    C = shape[1]
+    rm, rv = np.zeros(C), np.ones(C) * 1.5
+    check(lambda x, w, b: F.batch_norm(x, rm.copy(), rv.copy(), w, b, training=training),
+          T(*shape, seed=18), T(C, seed=19, shift=1.0), T(C, seed=20))
+
+
+def test_local_response_norm():
+    check(lambda x: F.local_response_norm(x, 3, alpha=0.5, beta=0.75, k=1.0), T(2, 5, 2, 2, seed=21))
+
+
+def test_dropout_backward_uses_the_forward_mask():
+    x = T(4, 6, seed=22)
+    mc.manual_seed(3)
+    y = F.dropout(x, 0.5)
+    y.backward(np.ones((4, 6)))
+    kept = y.data != 0
+    assert np.array_equal(x.grad, kept * 2.0)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy(smoothing):
+    check(lambda z: F.cross_entropy(z, np.array([2, 0, 1]), label_smoothing=smoothing), T(3, 4, seed=23))
+    q = np.random.default_rng(0).dirichlet(np.ones(4), size=3)
+    check(lambda z: F.cross_entropy(z, q, label_smoothing=smoothing), T(3, 4, seed=24))
+
+
+def test_bce_and_mse():
+    y = (np.arange(12).reshape(3, 4) % 2).astype(np.float64)
+    check(lambda z: F.binary_cross_entropy_with_logits(z, y), T(3, 4, seed=25))
+    check(F.mse_loss, T(3, 4, seed=26), T(3, 4, seed=27))
+
+
+def test_arithmetic_and_reductions():
+    check(lambda a, b: (a * b + a / (b + 5.0) - b ** 3).sum(axis=1), T(3, 4, seed=28), T(4, seed=29))
+    check(lambda a: a.mean(axis=0, keepdims=True) + a.max(axis=1, keepdims=True), T(3, 4, seed=30))
+    check(lambda a, b: a @ b, T(2, 3, 4, seed=31), T(4, 2, seed=32))
+    check(lambda a: (a * a + 1.0).log().exp().abs()[1:, ::2].reshape(-1).T, T(3, 4, seed=33))
+    check(lambda a: a.transpose(1, 0, 2)[np.array([0, 0, 1])], T(2, 3, 2, seed=34))
+
+
+def test_gradcheck_reports_a_wrong_backward():
+    class BadSquare(mc.Function):
+        def forward(self, x):
+            self.x = x
+            return x * x
+
+        def backward(self, gy):
+            return gy * self.x          # should be 2 * x * gy
+
+    with pytest.raises(AssertionError, match="analytic .* vs numeric"):
+        mc.gradcheck(lambda x: BadSquare.apply(x), [T(3, seed=35)])
