@@ -123,3 +123,24 @@ def set_rng_state(state):
     _seed = state["seed"]
     _rngs.clear()
     rng("cpu").bit_generator.state = state["cpu"]
+
+
+# ---------------------------------------------------------------- BLAS warm-up
+_blas_warm = False
+
+
+def warm_up_blas():
+    """Run one 512x512 float32 GEMM, once per process, before the first CPU layer.
+
+    Measured with OpenBLAS 0.3.31 (Haswell kernels, 2 threads, AMD EPYC): until a
+    GEMM with many rows has run in the process, the short-and-wide GEMMs of a
+    convolution (64 x 576 @ 576 x 69632) take about 115 ms with both threads busy;
+    after one 512^3 GEMM the same call takes about 70 ms, for good
+    (benchmarks/blas_warmup.py shows it). The cause lies inside OpenBLAS's thread
+    and buffer set-up; this costs a few milliseconds once.
+    """
+    global _blas_warm
+    if not _blas_warm:
+        _blas_warm = True
+        a = np.ones((512, 512), dtype=np.float32)
+        a @ a

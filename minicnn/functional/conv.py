@@ -8,8 +8,10 @@ Backward:  gW  = gY @ col^T                     (K, C*R*S)     col is kept from 
            gb  = sum of gY over N, OH, OW
            gx  = col2im(W2^T @ gY)              (N, C, H, W)
 """
+import numpy as np
+
 from ..autograd import Function
-from ..backend import get_array_module
+from ..backend import get_array_module, warm_up_blas
 from ..im2col import ConvGeometry, col2im_grid, col2im_reference, conv_output_size, im2col_grid, im2col_reference
 
 
@@ -66,6 +68,8 @@ class Conv2d(Function):
 
     def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0)):
         xp = get_array_module(x)
+        if xp is np:
+            warm_up_blas()
         g = ConvGeometry(x.shape, w.shape[2:], stride, padding)
         K = w.shape[0]
         col = im2col_grid(x, g)                                         # (C*R*S, N*OH*GW)

@@ -3,13 +3,17 @@
 linear:  x (N, in), weight (out, in), bias (out,) -> y = x W^T + b  (N, out)
          gx = gy W,   gW = gy^T x,   gb = sum over N of gy
 """
+import numpy as np
+
 from ..autograd import Function
-from ..backend import get_array_module
+from ..backend import get_array_module, warm_up_blas
 from ..im2col import pad_nchw
 
 
 class Linear(Function):
     def forward(self, x, w, b=None):
+        if isinstance(x, np.ndarray):
+            warm_up_blas()
         y = x @ w.T
         if b is not None:
             y += b
