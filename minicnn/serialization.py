@@ -82,7 +82,7 @@ def save(state, path):
                 zf.writestr(_META, json.dumps({"format": "minicnn-1", "state": meta}))
                 for name, arr in arrays.items():
                     with zf.open(name, "w", force_zip64=True) as f:
-                        np.lib.format.write_array(f, np.ascontiguousarray(arr), allow_pickle=False)
+                        np.lib.format.write_array(f, arr if arr.flags.c_contiguous else arr.copy(), allow_pickle=False)
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(tmp, path)

@@ -1,0 +1,21 @@
+"""LeNet-5 as the source documents build it for Fashion-MNIST (28x28x1).
+
+conv 6@5x5 'same' + ReLU -> avg-pool 2 -> conv 16@5x5 'same' + ReLU -> avg-pool 2
+-> flatten (16*7*7 = 784) -> dense 120 + ReLU -> dense 84 + ReLU -> dense 10
+107,786 parameters. (LeCun's 1998 original used tanh and 32x32 inputs; the
+source switched to ReLU, and to 'same' padding for 28x28 images.) The last
+layer returns logits: the softmax lives in the cross-entropy loss.
+"""
+from .. import nn
+
+
+def lenet5(num_classes=10, in_channels=1, image_size=28):
+    flat = 16 * (image_size // 4) ** 2
+    return nn.Sequential(
+        nn.Conv2d(in_channels, 6, 5, padding="same"), nn.ReLU(), nn.AvgPool2d(2),
+        nn.Conv2d(6, 16, 5, padding="same"), nn.ReLU(), nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(flat, 120), nn.ReLU(),
+        nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, num_classes),
+    )

@@ -1,0 +1,102 @@
+"""Weight initialisers, in place on a Parameter, drawn from minicnn's seeded generator.
+
+fan_in = in_channels * R * S for a conv weight (in_features for a linear one), fan_out likewise.
+
+  kaiming (He):   normal std = gain / sqrt(fan),        uniform bound = gain * sqrt(3 / fan)
+                  gain = sqrt(2) for ReLU (sqrt(2 / (1 + a^2)) for leaky ReLU with slope a)
+  xavier (Glorot): normal std = gain * sqrt(2 / (fan_in + fan_out)), uniform bound = gain * sqrt(6 / (fan_in + fan_out))
+  PyTorch's default for Conv2d and Linear: kaiming_uniform with a = sqrt(5), i.e. weight ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+                  and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+  VGG paper: normal(0, 0.01) weights, zero biases
+"""
+import math
+
+import numpy as np
+
+from .. import backend
+
+
+def _fans(t):
+    shape = t.shape
+    if len(shape) < 2:
+        raise ValueError(f"fan in/out needs a weight with at least 2 dimensions, got shape {shape}")
+    receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _fill(t, sample):
+    arr = sample(backend.rng("cpu")).astype(t.data.dtype, copy=False)
+    t.data[...] = backend.to_device(arr, t.device) if t.device != "cpu" else arr
+    return t
+
+
+def uniform_(t, a=0.0, b=1.0):
+    return _fill(t, lambda r: r.uniform(a, b, size=t.shape))
+
+
+def normal_(t, mean=0.0, std=1.0):
+    return _fill(t, lambda r: r.normal(mean, std, size=t.shape))
+
+
+def constant_(t, value):
+    t.data[...] = value
+    return t
+
+
+def zeros_(t):
+    return constant_(t, 0.0)
+
+
+def ones_(t):
+    return constant_(t, 1.0)
+
+
+def calculate_gain(nonlinearity, param=None):
+    if nonlinearity in ("linear", "conv2d", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    raise ValueError(f"unknown nonlinearity {nonlinearity!r}")
+
+
+def kaiming_uniform_(t, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    fan = _fans(t)[0 if mode == "fan_in" else 1]
+    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
+    return uniform_(t, -bound, bound)
+
+
+def kaiming_normal_(t, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    fan = _fans(t)[0 if mode == "fan_in" else 1]
+    return normal_(t, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))
+
+
+he_normal_ = kaiming_normal_
+he_uniform_ = kaiming_uniform_
+
+
+def xavier_uniform_(t, gain=1.0):
+    fan_in, fan_out = _fans(t)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(t, -bound, bound)
+
+
+def xavier_normal_(t, gain=1.0):
+    fan_in, fan_out = _fans(t)
+    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+glorot_uniform_ = xavier_uniform_
+glorot_normal_ = xavier_normal_
+
+
+def default_(weight, bias=None):
+    """PyTorch's default for Conv2d and Linear (see the module docstring)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        bound = 1.0 / math.sqrt(_fans(weight)[0])
+        uniform_(bias, -bound, bound)

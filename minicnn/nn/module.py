@@ -1,0 +1,285 @@
+"""Module, Parameter and Sequential: PyTorch's containers, with PyTorch's key names.
+
+A Module owns Parameters (trainable leaf tensors), buffers (state that is not
+trained, such as batch norm's running statistics) and child Modules, all
+registered by plain attribute assignment, in insertion order. Names nest with
+dots, so ``model.state_dict()`` has keys like "features.0.weight" and a PyTorch
+state_dict (converted to NumPy arrays) loads key for key.
+"""
+from collections import OrderedDict
+
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor
+
+
+_forward_hooks = []      # functions hook(module, output) called after every forward (summary, profiler)
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as trainable (requires_grad=True unless frozen)."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter(" + super().__repr__()[len("tensor("):]
+
+
+class LayerError(ValueError):
+    """A ValueError raised inside a layer, carrying the layer's path in the model ("features.3")."""
+
+    def __init__(self, module, message):
+        super().__init__(message)
+        self.layer = self.module = module       # module: how far up the path has been named
+        self.path, self.message = [], message
+
+    def __str__(self):
+        where = ".".join(self.path)
+        layer = f"'{where}' ({self.layer!r})" if where else repr(self.layer)
+        return f"in layer {layer}: {self.message}"
+
+
+class Module:
+    """Base class of every layer and model: subclass it, assign layers in __init__, write forward."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ---------------------------------------------------------------- registration
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() before assigning {name!r}")
+        if name in self._buffers and not isinstance(value, (Parameter, Module)):
+            self._buffers[name] = value            # re-assigning a buffer keeps it a buffer
+            object.__setattr__(self, name, value)
+            return
+        for table in (self._parameters, self._buffers, self._modules):
+            table.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        for table in (self._parameters, self._buffers, self._modules):
+            table.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name, array):
+        """Keep an array (not trained) in the state_dict, e.g. running statistics."""
+        self._buffers[name] = array
+        object.__setattr__(self, name, array)
+
+    def add_module(self, name, module):
+        setattr(self, name, module)
+
+    # ---------------------------------------------------------------- calling
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        try:
+            out = self.forward(*args, **kwargs)
+            for hook in _forward_hooks:
+                hook(self, out)
+            return out
+        except LayerError as err:             # raised below us: add our child's name to the path
+            for name, child in self._modules.items():
+                if child is err.module:
+                    err.path.insert(0, name)
+                    err.module = self
+                    break
+            raise
+        except ValueError as err:             # raised by this layer's own ops
+            raise LayerError(self, str(err)) from None
+
+    # ---------------------------------------------------------------- traversal
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_children(self):
+        return iter(self._modules.items())
+
+    def children(self):
+        return iter(self._modules.values())
+
+    def named_parameters(self, prefix="", recurse=True):
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_name, mod in modules:
+            for name, p in mod._parameters.items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self, recurse=True):
+        return (p for _, p in self.named_parameters(recurse=recurse))
+
+    def named_buffers(self, prefix=""):
+        for mod_name, mod in self.named_modules(prefix):
+            for name, b in mod._buffers.items():
+                yield (f"{mod_name}.{name}" if mod_name else name), b
+
+    def get_submodule(self, name):
+        """The layer at a dotted path, e.g. model.get_submodule("features.0")."""
+        mod = self
+        for part in name.split(".") if name else []:
+            if part not in mod._modules:
+                raise KeyError(f"{type(self).__name__} has no layer {name!r} (at {part!r})")
+            mod = mod._modules[part]
+        return mod
+
+    # ---------------------------------------------------------------- modes
+    def train(self, mode=True):
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, flag=True):
+        """Freeze (False) or unfreeze (True) every parameter of this module."""
+        for p in self.parameters():
+            p.requires_grad = bool(flag)
+            if not flag:
+                p.grad = None
+        return self
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = None
+
+    def to(self, device):
+        """Move every parameter and buffer to ``device`` ("cpu" or "cuda"), in place."""
+        device = backend.check_device(device)
+        for p in self.parameters():
+            p.data = backend.to_device(p.data, device)
+            p.grad = None if p.grad is None else backend.to_device(p.grad, device)
+            p._device = device
+        for m in self.modules():
+            for name, b in list(m._buffers.items()):
+                m.register_buffer(name, backend.to_device(b, device))
+        return self
+
+    @property
+    def device(self):
+        p = next(self.parameters(), None)
+        return "cpu" if p is None else p.device
+
+    # ---------------------------------------------------------------- state
+    def state_dict(self):
+        """Parameters and buffers by dotted name, as arrays (shared with the model, as in PyTorch)."""
+        sd = OrderedDict((name, p.data) for name, p in self.named_parameters())
+        sd.update(self.named_buffers())
+        return sd
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays into the parameters and buffers with the same names.
+
+        strict=True: every key must match and every shape agree; the error lists
+        all missing, unexpected and mis-shaped keys at once. Returns
+        (missing, unexpected) when strict=False.
+        """
+        params = dict(self.named_parameters())
+        buffers = {}
+        for mod_name, mod in self.named_modules():
+            for name in mod._buffers:
+                buffers[f"{mod_name}.{name}" if mod_name else name] = (mod, name)
+        own = set(params) | set(buffers)
+        given = {k: (v.numpy() if isinstance(v, Tensor) else v) for k, v in state_dict.items()}
+        missing = [k for k in list(params) + list(buffers) if k not in given]
+        unexpected = [k for k in given if k not in own]
+        shaped = []
+        for k, v in given.items():
+            if k in own:
+                cur = params[k].data if k in params else buffers[k][0]._buffers[buffers[k][1]]
+                if tuple(np.shape(v)) != tuple(cur.shape):
+                    shaped.append(f"{k}: model {tuple(cur.shape)}, file {tuple(np.shape(v))}")
+        if shaped or (strict and (missing or unexpected)):
+            lines = []
+            if missing:
+                lines.append("missing keys: " + ", ".join(missing))
+            if unexpected:
+                lines.append("unexpected keys: " + ", ".join(unexpected))
+            if shaped:
+                lines.append("shape mismatch: " + "; ".join(shaped))
+            raise KeyError(f"load_state_dict into {type(self).__name__} failed:\n  " + "\n  ".join(lines))
+        for k, v in given.items():
+            if k in params:
+                p = params[k]
+                xp = backend.get_array_module(p.data)
+                p.data[...] = xp.asarray(v, dtype=p.data.dtype) if xp is not np else np.asarray(v, dtype=p.data.dtype)
+            elif k in buffers:
+                mod, name = buffers[k]
+                cur = mod._buffers[name]
+                xp = backend.get_array_module(cur)
+                cur[...] = xp.asarray(np.asarray(v), dtype=cur.dtype)
+        return missing, unexpected
+
+    # ---------------------------------------------------------------- display
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        if not self._modules:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, child in self._modules.items():
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        return "\n".join(lines) + "\n)"
+
+    def summary(self, input_shape, batch_size=1, print_fn=print, device=None):
+        """Print the Keras-style table for an input of shape ``input_shape`` (C, H, W) and return its numbers."""
+        from .summary import summary
+        return summary(self, input_shape, batch_size=batch_size, print_fn=print_fn, device=device)
+
+
+class Sequential(Module):
+    """Layers applied in order; named "0", "1", ... (or by an OrderedDict), indexable and sliceable."""
+
+    def __init__(self, *layers):
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], (OrderedDict, dict)):
+            for name, layer in layers[0].items():
+                self.add_module(name, layer)
+        else:
+            for i, layer in enumerate(layers):
+                self.add_module(str(i), layer)
+
+    def forward(self, x):
+        for layer in self._modules.values():
+            x = layer(x)
+        return x
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        if isinstance(index, str):
+            return self._modules[index]
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(items[index]))
+        return items[index][1]
+
+    def append(self, layer):
+        self.add_module(str(len(self)), layer)
+        return self

@@ -1,0 +1,97 @@
+"""model.summary(): the Keras table, plus activation memory and FLOPs per layer.
+
+Counting as Keras does: batch norm's running mean and variance are parameters,
+non-trainable (2 * C per layer); frozen parameters are non-trainable too.
+FLOPs count a multiply-add as 2: conv 2*K*C*R*S*OH*OW per image, linear 2*in*out.
+Activation memory is the layer's output for ``batch_size`` images, float32.
+Training memory estimate: weights + gradients + two optimizer slots (Adam)
+= 4 * params * 4 bytes, plus every layer output kept for backward and its
+gradient (2 * activations).
+"""
+import numpy as np
+
+from .. import autograd
+from ..tensor import Tensor
+
+
+def _fmt_bytes(n):
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+def _fmt_count(n):
+    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= size:
+            return f"{n / size:.2f}{unit}"
+    return str(int(n))
+
+
+def _layer_flops(module, out_shape):
+    from .layers import Conv2d, Linear
+    if isinstance(module, Conv2d):
+        K, C, R, S = module.weight.shape
+        return 2 * K * C * R * S * int(np.prod(out_shape[2:]))
+    if isinstance(module, Linear):
+        return 2 * module.in_features * module.out_features * int(np.prod(out_shape[:-1]) // out_shape[0])
+    return 0
+
+
+def summary(model, input_shape, batch_size=1, print_fn=print, device=None):
+    """Run one forward pass on zeros of shape (batch_size, *input_shape) and tabulate every leaf layer."""
+    from . import module as module_mod
+    rows = []
+    leaves = {id(m): name for name, m in model.named_modules() if not m._modules and name}
+
+    def record(module, out):
+        if id(module) in leaves:
+            outs = out if isinstance(out, (tuple, list)) else [out]
+            rows.append((leaves[id(module)], module, tuple(outs[0].shape)))
+
+    was_training = model.training
+    model.eval()
+    module_mod._forward_hooks.append(record)
+    try:
+        x = Tensor(np.zeros((batch_size,) + tuple(input_shape), np.float32)).to(device or model.device)
+        with autograd.no_grad():
+            model(x)
+    finally:
+        module_mod._forward_hooks.remove(record)
+        model.train(was_training)
+
+    table, total, trainable, non_trainable, acts, flops = [], 0, 0, 0, 0, 0
+    for name, m, shape in rows:
+        train_n = sum(p.size for p in m.parameters() if p.requires_grad)
+        frozen_n = sum(p.size for p in m.parameters() if not p.requires_grad)
+        stats_n = sum(int(np.size(b)) for k, b in m._buffers.items() if k in ("running_mean", "running_var"))
+        params = train_n + frozen_n + stats_n
+        act = int(np.prod(shape)) * 4
+        fl = _layer_flops(m, shape)
+        total += params
+        trainable += train_n
+        non_trainable += frozen_n + stats_n
+        acts += act
+        flops += fl
+        table.append((f"{name} ({type(m).__name__})", "(None, " + ", ".join(map(str, shape[1:])) + ")",
+                      f"{params:,}", _fmt_bytes(act), _fmt_count(fl)))
+    train_mem = 4 * 4 * (trainable + non_trainable) + 2 * acts
+
+    heads = ("Layer (type)", "Output Shape", "Param #", f"Activations (batch {batch_size})", "FLOPs")
+    widths = [max(len(h), *(len(r[i]) for r in table)) + 2 for i, h in enumerate(heads)] if table else [len(h) + 2 for h in heads]
+    line = "".join(h.ljust(w) for h, w in zip(heads, widths))
+    rule = "=" * len(line)
+    out = [f'Model: "{type(model).__name__}"', rule, line, rule]
+    out += ["".join(c.ljust(w) for c, w in zip(r, widths)) for r in table]
+    out += [rule, f"Total params: {total:,}", f"Trainable params: {trainable:,}",
+            f"Non-trainable params: {non_trainable:,}", "-" * len(line),
+            f"Forward FLOPs per batch of {batch_size}: {flops / 1e9:,.3f} G",
+            f"Activation memory per batch of {batch_size}: {_fmt_bytes(acts)}",
+            f"Estimated training memory at batch {batch_size} (weights, grads, Adam state, "
+            f"activations and their grads): {_fmt_bytes(train_mem)}", rule]
+    if print_fn is not None:
+        print_fn("\n".join(out))
+    return {"total_params": total, "trainable_params": trainable, "non_trainable_params": non_trainable,
+            "flops": flops, "activation_bytes": acts, "training_memory_bytes": train_mem,
+            "layers": [(n, type(m).__name__, s) for n, m, s in rows]}
+

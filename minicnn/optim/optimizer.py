@@ -1,0 +1,86 @@
+"""The optimizer base class: parameter groups, state by position, state_dict round trips.
+
+State is keyed by the parameter's position across all groups (0, 1, 2, ...),
+never by id(), so a state_dict saved in one process loads into fresh objects
+in another. Parameters that are frozen (requires_grad=False) or received no
+gradient are skipped: they stay bit-identical.
+"""
+import numpy as np
+
+from .. import backend
+
+
+class Optimizer:
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        self.param_groups = []
+        for g in groups:
+            group = dict(self.defaults)
+            group.update(g)
+            group["params"] = list(g["params"])
+            for k, v in group.items():
+                if k != "params" and isinstance(v, float) and v < 0:
+                    raise ValueError(f"{type(self).__name__}: {k} must be non-negative, got {v}")
+            self.param_groups.append(group)
+        self.state = {}                 # position -> dict of arrays
+
+    def _indexed(self):
+        i = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                yield i, group, p
+                i += 1
+
+    def zero_grad(self):
+        for _, _, p in self._indexed():
+            p.grad = None
+
+    def step(self):
+        for i, group, p in self._indexed():
+            if p.grad is None or not p.requires_grad:
+                continue
+            self.update(p.data, p.grad, self.state.setdefault(i, {}), group)
+
+    def update(self, w, g, state, group):
+        """Update the array ``w`` in place from its gradient ``g``."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- state
+    def state_dict(self):
+        groups = []
+        start = 0
+        for g in self.param_groups:
+            n = len(g["params"])
+            groups.append({k: v for k, v in g.items() if k != "params"} | {"params": list(range(start, start + n))})
+            start += n
+        state = {i: {k: (backend.to_device(v, "cpu") if hasattr(v, "shape") else v) for k, v in s.items()}
+                 for i, s in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, sd):
+        if len(sd["param_groups"]) != len(self.param_groups):
+            raise ValueError(f"load_state_dict: {len(sd['param_groups'])} parameter groups in the state, "
+                             f"{len(self.param_groups)} in this optimizer")
+        for mine, theirs in zip(self.param_groups, sd["param_groups"]):
+            if len(theirs["params"]) != len(mine["params"]):
+                raise ValueError("load_state_dict: parameter group sizes differ")
+            for k, v in theirs.items():
+                if k != "params":
+                    mine[k] = tuple(v) if isinstance(v, list) else v
+        params = [p for _, _, p in self._indexed()]
+        self.state = {}
+        for i, s in sd["state"].items():
+            p = params[int(i)]
+            self.state[int(i)] = {k: (backend.to_device(np.asarray(v, dtype=p.data.dtype), p.device)
+                                      if isinstance(v, np.ndarray) and v.ndim else v) for k, v in s.items()}
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in g.items() if k != "params"]
+        return "\n".join(lines) + "\n)"

@@ -1,0 +1,35 @@
+"""RMSprop (torch.optim.RMSprop), with L2 weight decay added to the gradient.
+
+    g = grad + weight_decay * w
+    s = alpha * s + (1 - alpha) * g^2
+    d = g / (sqrt(s) + eps)
+    b = momentum * b + d;  w = w - lr * b      with momentum, else w = w - lr * d
+"""
+from ..backend import get_array_module
+from .optimizer import Optimizer
+
+
+class RMSprop(Optimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, momentum=momentum, weight_decay=weight_decay))
+
+    def update(self, w, g, state, group):
+        xp = get_array_module(w)
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * w
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = xp.zeros_like(w)
+            if group["momentum"]:
+                state["momentum_buffer"] = xp.zeros_like(w)
+        state["step"] += 1
+        s = state["square_avg"]
+        s *= group["alpha"]
+        s += (1 - group["alpha"]) * (g * g)
+        d = g / (xp.sqrt(s) + group["eps"])
+        if group["momentum"]:
+            b = state["momentum_buffer"]
+            b *= group["momentum"]
+            b += d
+            d = b
+        w -= group["lr"] * d

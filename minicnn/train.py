@@ -1,0 +1,341 @@
+"""The training loop: fit / evaluate / predict, History, callbacks and training checkpoints.
+
+One training step, the whole of it::
+
+    out = model(x)                      # forward, recording the graph
+    loss = loss_fn(out, y)
+    optimizer.zero_grad()
+    loss.backward()                     # gradients into every parameter's .grad
+    guard.check(step, loss)             # stop before a NaN/Inf reaches the weights
+    optimizer.step()                    # update the weights in place
+
+``fit`` wraps that in epochs with a progress bar and a Keras-style History;
+``evaluate`` and ``predict`` always run in eval() mode under no_grad().
+"""
+import math
+import os
+import time
+
+import numpy as np
+
+from . import backend
+from . import functional as F
+from .autograd import no_grad
+from .serialization import load, save
+from .tensor import Tensor
+
+ALIASES = {"acc": "accuracy", "val_acc": "val_accuracy"}
+
+
+class _HistoryDict(dict):
+    """Keras' history dict; 'acc' and 'val_acc' are accepted for 'accuracy' and 'val_accuracy'."""
+
+    def __getitem__(self, key):
+        return super().__getitem__(ALIASES.get(key, key))
+
+    def __contains__(self, key):
+        return super().__contains__(ALIASES.get(key, key))
+
+    def get(self, key, default=None):
+        return super().get(ALIASES.get(key, key), default)
+
+
+class History:
+    """What fit returns: ``history.history["loss"]`` etc., one value per epoch; ``history.epoch``."""
+
+    def __init__(self, history=None, epoch=None):
+        self.history = _HistoryDict(history or {})
+        self.epoch = list(epoch or [])
+
+    def append(self, epoch, logs):
+        self.epoch.append(epoch)
+        for k, v in logs.items():
+            self.history.setdefault(k, []).append(float(v))
+
+    def state(self):
+        return {"history": dict(self.history), "epoch": self.epoch}
+
+
+class NonFiniteError(RuntimeError):
+    """Training stopped because a loss or gradient was NaN or infinite; the weights were left untouched."""
+
+    def __init__(self, message, step, layer=None, history=None):
+        super().__init__(message)
+        self.step, self.layer, self.history = step, layer, history
+
+
+# ---------------------------------------------------------------- callbacks
+class Callback:
+    """Hooks called by fit: override the ones you need. Set ``self.stop_training = True`` to stop."""
+
+    model = None
+    stop_training = False
+
+    def on_train_begin(self): pass
+    def on_epoch_begin(self, epoch): pass
+    def after_backward(self, step, loss): pass
+    def on_epoch_end(self, epoch, logs): pass
+    def on_train_end(self, logs): pass
+
+
+class NonFiniteGuard(Callback):
+    """Stops training before a NaN/Inf loss or gradient reaches the weights; names the step and the first layer."""
+
+    def after_backward(self, step, loss):
+        value = float(loss.item())
+        if not math.isfinite(value):
+            raise NonFiniteError(f"training stopped at step {step}: the loss is {value}; the weights are those "
+                                 f"after step {step - 1} (lower the learning rate?)", step)
+        for name, p in self.model.named_parameters():
+            if p.grad is None:
+                continue
+            xp = backend.get_array_module(p.grad)
+            if not bool(xp.isfinite(p.grad.sum())) and not bool(xp.isfinite(p.grad).all()):
+                layer = name.rsplit(".", 1)[0] if "." in name else name
+                raise NonFiniteError(f"training stopped at step {step}: the gradient of layer '{layer}' ({name}) "
+                                     f"is not finite; the weights are those after step {step - 1} "
+                                     "(lower the learning rate, or check the input data?)", step, layer)
+
+
+def _improved(mode, value, best, min_delta=0.0):
+    if best is None:
+        return True
+    return value < best - min_delta if mode == "min" else value > best + min_delta
+
+
+def _mode_for(monitor, mode):
+    if mode != "auto":
+        return mode
+    return "max" if "acc" in monitor else "min"
+
+
+class ModelCheckpoint(Callback):
+    """Save the model's state_dict (mc.save, .npz) after each epoch, or only when ``monitor`` improved."""
+
+    def __init__(self, filepath, monitor="val_loss", save_best_only=True, mode="auto", verbose=0):
+        self.filepath, self.monitor, self.save_best_only = str(filepath), ALIASES.get(monitor, monitor), save_best_only
+        self.mode, self.verbose, self.best = _mode_for(monitor, mode), verbose, None
+
+    def on_epoch_end(self, epoch, logs):
+        value = logs.get(self.monitor)
+        if self.save_best_only and value is None:
+            raise KeyError(f"ModelCheckpoint: '{self.monitor}' is not among the logged values {sorted(logs)}")
+        if not self.save_best_only or _improved(self.mode, value, self.best):
+            if self.save_best_only:
+                self.best = value
+            path = self.filepath.format(epoch=epoch + 1, **logs)
+            save(self.model.state_dict(), path)
+            if self.verbose:
+                print(f"Epoch {epoch + 1}: {self.monitor} = {value:.4f}, saved {path}")
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
+
+    def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto", restore_best_weights=False):
+        self.monitor, self.patience, self.min_delta = ALIASES.get(monitor, monitor), patience, min_delta
+        self.mode, self.restore = _mode_for(monitor, mode), restore_best_weights
+        self.best, self.wait, self.best_weights = None, 0, None
+
+    def on_epoch_end(self, epoch, logs):
+        value = logs[self.monitor]
+        if _improved(self.mode, value, self.best, self.min_delta):
+            self.best, self.wait = value, 0
+            if self.restore:
+                self.best_weights = {k: v.copy() for k, v in self.model.state_dict().items()}
+        else:
+            self.wait += 1
+            if self.wait > self.patience:
+                self.stop_training = True
+                if self.restore and self.best_weights is not None:
+                    self.model.load_state_dict(self.best_weights)
+
+
+# ---------------------------------------------------------------- helpers
+def _outputs(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _total_loss(outs, y, loss_fn, loss_weights):
+    if len(outs) == 1:
+        return loss_fn(outs[0], y)
+    weights = loss_weights or [1.0] * len(outs)
+    total = None
+    for w, o in zip(weights, outs):
+        term = loss_fn(o, y) * float(w)
+        total = term if total is None else total + term
+    return total
+
+
+def _correct(logits, y):
+    """Number of correct predictions: argmax for (N, C) logits, sign for one binary logit."""
+    z = logits.data
+    t = y.data
+    xp = backend.get_array_module(z)
+    if z.ndim == 2 and z.shape[1] == 1:
+        pred = (z[:, 0] > 0).astype(xp.int64)
+        t = t.reshape(-1)
+    else:
+        pred = z.argmax(axis=1)
+        if t.ndim == 2:
+            t = t.argmax(axis=1)
+    return int((pred == t).sum())
+
+
+def _as_batches(data, batch_size=256):
+    """A DataLoader, a (x, y) pair of arrays, or an iterable of (x, y) batches -> iterable of tensor batches."""
+    if isinstance(data, tuple) and len(data) == 2 and not isinstance(data[0], Tensor) and hasattr(data[0], "shape"):
+        from .data import ArrayDataset, DataLoader
+        return DataLoader(ArrayDataset(*data), batch_size=batch_size)
+    return data
+
+
+# ---------------------------------------------------------------- fit / evaluate / predict
+def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, validation_data=None,
+        scheduler=None, callbacks=(), loss_weights=None, initial_epoch=0, verbose=1, guard=True, history=None):
+    """Train ``model`` for ``epochs`` (Keras' fit, written as a plain PyTorch loop).
+
+    train_data: a DataLoader (or any iterable of (x, y) tensor batches).
+    validation_data: a DataLoader or an (x, y) pair of arrays, evaluated after each epoch.
+    scheduler: stepped once per epoch (ReduceLROnPlateau gets val_loss, or loss without validation).
+    loss_weights: for models that return several outputs (GoogLeNet with auxiliary classifiers),
+      the loss is sum(w_i * loss(out_i, y)); accuracy is measured on the first output.
+    guard: stop with NonFiniteError before a NaN/Inf loss or gradient reaches the weights.
+    Returns a History; ``history`` continues an earlier one (resuming).
+    """
+    from tqdm.auto import tqdm
+    if optimizer is None:
+        raise ValueError("fit: an optimizer is required, e.g. mc.optim.Adam(model.parameters())")
+    history = history or History()
+    callbacks = list(callbacks) + ([NonFiniteGuard()] if guard else [])
+    for cb in callbacks:
+        cb.model, cb.stop_training = model, False
+        cb.on_train_begin()
+    validation_data = _as_batches(validation_data)
+    step = 0
+    logs = {}
+    for epoch in range(initial_epoch, epochs):
+        for cb in callbacks:
+            cb.on_epoch_begin(epoch)
+        model.train()
+        total = len(train_data) if hasattr(train_data, "__len__") else None
+        bar = tqdm(total=total, desc=f"Epoch {epoch + 1}/{epochs}", unit="step", disable=not verbose,
+                   leave=True, dynamic_ncols=True)
+        loss_sum, correct, seen, done, t0 = 0.0, 0, 0, 0, time.perf_counter()
+        try:
+            for x, y in train_data:
+                step += 1
+                outs = _outputs(model(x))
+                batch_loss = _total_loss(outs, y, loss, loss_weights)
+                optimizer.zero_grad()
+                batch_loss.backward()
+                for cb in callbacks:
+                    cb.after_backward(step, batch_loss)
+                optimizer.step()
+                n = len(x)
+                loss_sum += batch_loss.item() * n
+                correct += _correct(outs[0], y)
+                seen += n
+                done += 1
+                bar.update(1)
+                if verbose and (done % 10 == 0 or done == total):
+                    bar.set_postfix(loss=f"{loss_sum / seen:.4f}", accuracy=f"{correct / seen:.4f}",
+                                    ms_step=f"{(time.perf_counter() - t0) * 1e3 / done:.1f}")
+        except NonFiniteError as err:
+            err.history = history
+            raise
+        finally:
+            bar.close()
+        logs = {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1)}
+        if validation_data is not None:
+            val = evaluate(model, validation_data, loss=loss, loss_weights=loss_weights)
+            logs.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
+        logs["lr"] = optimizer.param_groups[0]["lr"]
+        logs["time"] = time.perf_counter() - t0
+        if scheduler is not None:
+            if hasattr(scheduler, "best"):
+                scheduler.step(logs.get("val_loss", logs["loss"]))
+            else:
+                scheduler.step()
+        history.append(epoch, logs)
+        if verbose:
+            shown = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if k not in ("lr", "time"))
+            print(f"Epoch {epoch + 1}/{epochs} - {logs['time']:.1f}s - {shown}", flush=True)
+        for cb in callbacks:
+            cb.on_epoch_end(epoch, logs)
+        if any(cb.stop_training for cb in callbacks):
+            break
+    for cb in callbacks:
+        cb.on_train_end(logs)
+    return history
+
+
+def evaluate(model, data, loss=F.cross_entropy, loss_weights=None, batch_size=256):
+    """Mean loss and accuracy over ``data`` in eval() mode under no_grad(); the model's mode is restored."""
+    was_training = model.training
+    model.eval()
+    loss_sum, correct, seen = 0.0, 0, 0
+    try:
+        with no_grad():
+            for x, y in _as_batches(data, batch_size):
+                outs = _outputs(model(x))
+                n = len(x)
+                loss_sum += _total_loss(outs[:1], y, loss, None).item() * n
+                correct += _correct(outs[0], y)
+                seen += n
+    finally:
+        model.train(was_training)
+    return {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1)}
+
+
+def predict(model, x, batch_size=256):
+    """The model's (first) output for every sample of ``x`` (array, Tensor or DataLoader), as a NumPy array."""
+    was_training = model.training
+    model.eval()
+    parts = []
+    try:
+        with no_grad():
+            if hasattr(x, "__iter__") and not hasattr(x, "shape"):
+                batches = (xb for xb, _ in x)
+            else:
+                arr = x.data if isinstance(x, Tensor) else np.asarray(x)
+                batches = (Tensor(arr[i:i + batch_size]).to(model.device) for i in range(0, len(arr), batch_size))
+            for xb in batches:
+                parts.append(_outputs(model(xb))[0].numpy())
+    finally:
+        model.train(was_training)
+    return np.concatenate(parts) if parts else np.zeros((0,))
+
+
+# ---------------------------------------------------------------- training checkpoints
+def save_checkpoint(path, model, optimizer, epoch, scheduler=None, loader=None, history=None, extra=None):
+    """Everything needed to resume bit-identically: weights, optimizer, scheduler, epoch, every RNG state."""
+    state = {"model": dict(model.state_dict()), "optimizer": optimizer.state_dict(), "epoch": int(epoch),
+             "rng": backend.get_rng_state()}
+    if scheduler is not None:
+        state["scheduler"] = scheduler.state_dict()
+    if loader is not None:
+        state["loader"] = loader.state_dict()
+    if history is not None:
+        state["history"] = history.state()
+    if extra:
+        state["extra"] = extra
+    save(state, path)
+
+
+def load_checkpoint(path, model, optimizer=None, scheduler=None, loader=None):
+    """Restore what save_checkpoint wrote into fresh objects; returns {"epoch", "history", "extra"}."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    state = load(path)
+    model.load_state_dict(state["model"])
+    if optimizer is not None:
+        optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None and "scheduler" in state:
+        scheduler.load_state_dict(state["scheduler"])
+    if loader is not None and "loader" in state:
+        loader.load_state_dict(state["loader"])
+    backend.set_rng_state(state["rng"])
+    hist = state.get("history")
+    return {"epoch": state["epoch"], "extra": state.get("extra"),
+            "history": History(hist["history"], hist["epoch"]) if hist else History()}
