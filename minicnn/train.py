@@ -151,6 +151,17 @@ class EarlyStopping(Callback):
                     self.model.load_state_dict(self.best_weights)
 
 
+class TrainingCheckpoint(Callback):
+    """Write a full training checkpoint (save_checkpoint) after every epoch, for --resume."""
+
+    def __init__(self, path, optimizer, scheduler=None, loader=None, extra=None):
+        self.path, self.optimizer, self.scheduler, self.loader, self.extra = path, optimizer, scheduler, loader, extra
+
+    def on_epoch_end(self, epoch, logs):
+        save_checkpoint(self.path, self.model, self.optimizer, epoch + 1, self.scheduler, self.loader,
+                        self.history, self.extra)
+
+
 # ---------------------------------------------------------------- helpers
 def _outputs(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
@@ -201,6 +212,7 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
     loss_weights: for models that return several outputs (GoogLeNet with auxiliary classifiers),
       the loss is sum(w_i * loss(out_i, y)); accuracy is measured on the first output.
     guard: stop with NonFiniteError before a NaN/Inf loss or gradient reaches the weights.
+    verbose: 1 = a progress bar per epoch and a line after it, 2 = the line only, 0 = silent.
     Returns a History; ``history`` continues an earlier one (resuming).
     """
     from tqdm.auto import tqdm
@@ -209,7 +221,7 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
     history = history or History()
     callbacks = list(callbacks) + ([NonFiniteGuard()] if guard else [])
     for cb in callbacks:
-        cb.model, cb.stop_training = model, False
+        cb.model, cb.history, cb.stop_training = model, history, False
         cb.on_train_begin()
     validation_data = _as_batches(validation_data)
     step = 0
@@ -219,7 +231,7 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
             cb.on_epoch_begin(epoch)
         model.train()
         total = len(train_data) if hasattr(train_data, "__len__") else None
-        bar = tqdm(total=total, desc=f"Epoch {epoch + 1}/{epochs}", unit="step", disable=not verbose,
+        bar = tqdm(total=total, desc=f"Epoch {epoch + 1}/{epochs}", unit="step", disable=verbose != 1,
                    leave=True, dynamic_ncols=True)
         loss_sum, correct, seen, done, t0 = 0.0, 0, 0, 0, time.perf_counter()
         try:
@@ -238,9 +250,9 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
                 seen += n
                 done += 1
                 bar.update(1)
-                if verbose and (done % 10 == 0 or done == total):
+                if verbose == 1 and (done % 10 == 0 or done == total):
                     bar.set_postfix(loss=f"{loss_sum / seen:.4f}", accuracy=f"{correct / seen:.4f}",
-                                    ms_step=f"{(time.perf_counter() - t0) * 1e3 / done:.1f}")
+                                    ms_step=f"{(time.perf_counter() - t0) * 1e3 / done:.1f}", refresh=False)
         except NonFiniteError as err:
             err.history = history
             raise

@@ -1,6 +1,10 @@
 """Shared fixtures: the device matrix (NumPy always, CuPy where CUDA is present) and the PyTorch oracle."""
+import os
+
 import numpy as np
 import pytest
+
+os.environ["MINICNN_OFFLINE"] = "1"          # tests never touch the network
 
 import minicnn as mc
 

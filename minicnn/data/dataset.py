@@ -31,12 +31,33 @@ class ArrayDataset(Dataset):
     def __len__(self):
         return len(self.x)
 
-    def get_batch(self, indices):
+    def get_batch(self, indices, transform=None):
         xb = self.x[indices]
-        if self.transform is not None:
-            xb = self.transform(xb)
+        transform = transform or self.transform
+        if transform is not None:
+            xb = transform(xb)
         return xb, self.y[indices]
 
     def __getitem__(self, index):
         xb, yb = self.get_batch(np.asarray([index]))
         return xb[0], yb[0]
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices`` (e.g. a train/validation split of one image folder),
+    with a transform of its own (so a training split can augment while its validation twin does not)."""
+
+    def __init__(self, dataset, indices, transform=None):
+        self.dataset, self.indices = dataset, np.asarray(indices)
+        self.classes = getattr(dataset, "classes", None)
+        self.transform = transform if transform is not None else dataset.transform
+
+    def __len__(self):
+        return len(self.indices)
+
+    def get_batch(self, indices, transform=None):
+        return self.dataset.get_batch(self.indices[np.asarray(indices)], transform=transform or self.transform)
+
+    def __getitem__(self, index):
+        x, y = self.get_batch(np.asarray([index]))
+        return x[0], y[0]

@@ -14,3 +14,11 @@ def get_model(name, **kwargs):
 
 
 __all__ = ["lenet5", "vgg16_cifar", "get_model"]
+
+
+_INPUTS = {"lenet5": (1, 28, 28), "vgg16_cifar": (3, 32, 32)}
+
+
+def default_input_shape(name):
+    """The (C, H, W) a model is usually fed."""
+    return _INPUTS.get(name.lower().replace("-", "_"), (3, 224, 224))

@@ -5,13 +5,18 @@ conv 6@5x5 'same' + ReLU -> avg-pool 2 -> conv 16@5x5 'same' + ReLU -> avg-pool 
 107,786 parameters. (LeCun's 1998 original used tanh and 32x32 inputs; the
 source switched to ReLU, and to 'same' padding for 28x28 images.) The last
 layer returns logits: the softmax lives in the cross-entropy loss.
+
+Weights start as in the source's Keras code: Glorot-uniform kernels and zero
+biases (init="keras"); init="torch" keeps PyTorch's default instead. Measured
+here on Fashion-MNIST with Adam, batch 32: 82.9% test accuracy after one epoch
+and 90.0% after ten with PyTorch's default, against the source's 85.5% and 90.8%.
 """
 from .. import nn
 
 
-def lenet5(num_classes=10, in_channels=1, image_size=28):
+def lenet5(num_classes=10, in_channels=1, image_size=28, init="keras"):
     flat = 16 * (image_size // 4) ** 2
-    return nn.Sequential(
+    model = nn.Sequential(
         nn.Conv2d(in_channels, 6, 5, padding="same"), nn.ReLU(), nn.AvgPool2d(2),
         nn.Conv2d(6, 16, 5, padding="same"), nn.ReLU(), nn.AvgPool2d(2),
         nn.Flatten(),
@@ -19,3 +24,11 @@ def lenet5(num_classes=10, in_channels=1, image_size=28):
         nn.Linear(120, 84), nn.ReLU(),
         nn.Linear(84, num_classes),
     )
+    if init == "keras":
+        for layer in model:
+            if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                nn.init.xavier_uniform_(layer.weight)
+                nn.init.zeros_(layer.bias)
+    elif init != "torch":
+        raise ValueError(f"lenet5: init must be 'keras' or 'torch', got {init!r}")
+    return model
