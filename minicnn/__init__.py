@@ -12,11 +12,12 @@ from .tensor import Tensor, tensor, zeros, ones, randn
 from .autograd import Function, no_grad, enable_grad, is_grad_enabled
 from .gradcheck import gradcheck
 from .serialization import save, load
-from . import functional, nn, optim, data
+from . import functional, nn, optim, data, profiler
+from .diagnostics import diagnose
 from .train import fit, evaluate, predict, History, save_checkpoint, load_checkpoint
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "Function", "no_grad", "enable_grad",
            "is_grad_enabled", "manual_seed", "cuda_available", "gradcheck", "save", "load", "functional",
-           "nn", "optim", "data", "fit", "evaluate", "predict", "History", "save_checkpoint", "load_checkpoint"]
+           "nn", "optim", "data", "profiler", "diagnose", "fit", "evaluate", "predict", "History", "save_checkpoint", "load_checkpoint"]

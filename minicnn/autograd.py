@@ -26,6 +26,7 @@ import heapq
 import itertools
 
 _grad_enabled = True
+profiler = None          # set by minicnn.profiler.profile(): times every forward and backward
 
 
 class no_grad:
@@ -61,6 +62,7 @@ class enable_grad(no_grad):
         global _grad_enabled
         self._prev = _grad_enabled
         _grad_enabled = True
+profiler = None          # set by minicnn.profiler.profile(): times every forward and backward
 
 
 def is_grad_enabled():
@@ -99,7 +101,10 @@ class Function:
                     f"{cls.__name__}: inputs are on different devices ({device} and {t._device}); "
                     f"move them to one device with .to('{device}') or .to('{t._device}') first")
         fn.requires_grad = requires_grad = _grad_enabled and any(t.requires_grad for t in inputs)
-        out = fn.forward(*[t.data for t in inputs], **params)
+        if profiler is None:
+            out = fn.forward(*[t.data for t in inputs], **params)
+        else:
+            out = profiler.time(cls.__name__, "forward", fn.forward, [t.data for t in inputs], params)
         result = Tensor._wrap(out, device, requires_grad)
         if requires_grad:
             fn.inputs = inputs
@@ -126,7 +131,10 @@ def backward(tensor, grad, retain_graph=False):
             raise RuntimeError(
                 "backward through a graph that was already freed: call backward(retain_graph=True) "
                 "the first time to walk the same graph twice")
-        grads = fn.backward(fn.grad_out)
+        if profiler is None:
+            grads = fn.backward(fn.grad_out)
+        else:
+            grads = profiler.time(type(fn).__name__, "backward", fn.backward, [fn.grad_out], {})
         if not isinstance(grads, tuple):
             grads = (grads,)
         fn.grad_out = None

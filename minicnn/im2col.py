@@ -132,12 +132,22 @@ def _padded_channels_first(x, g):
     return buf, img
 
 
-def im2col_grid(x, g):
+def _buffer(xp, out, shape, dtype):
+    if out is None:
+        return xp.empty(shape, dtype=dtype)
+    size = 1
+    for n in shape:
+        size *= n
+    return out[:size].reshape(shape)
+
+
+def im2col_grid(x, g, out=None):
     """Fast im2col: x (N, C, H, W) -> col (C*R*S, N*OH*GW), channels first.
 
     Rows in (c, r, s) order, columns in (n, oh, ow) order over the output grid
     of width GW (see :class:`ConvGeometry`); ``w.reshape(K, -1) @ col`` is then
-    the convolution as a (K, N*OH*GW) matrix.
+    the convolution as a (K, N*OH*GW) matrix. ``out``: a flat buffer of at
+    least C*R*S*N*OH*GW elements to fill instead of allocating.
     """
     xp = get_array_module(x)
     if g.pointwise:
@@ -146,13 +156,13 @@ def im2col_grid(x, g):
     R, S, sh, sw, OH, OW = g.R, g.S, g.sh, g.sw, g.OH, g.OW
     if g.flat:
         L = OH * g.Wp
-        col = xp.empty((g.C, R, S, g.N, L), dtype=x.dtype)
+        col = _buffer(xp, out, (g.C, R, S, g.N, L), x.dtype)
         for r in range(R):
             for s in range(S):
                 off = r * g.Wp + s
                 col[:, r, s] = buf[:, :, off:off + L]           # one contiguous run per image
     else:
-        col = xp.empty((g.C, R, S, g.N, OH, OW), dtype=x.dtype)
+        col = _buffer(xp, out, (g.C, R, S, g.N, OH, OW), x.dtype)
         for r in range(R):
             for s in range(S):
                 col[:, r, s] = img[:, :, r:r + sh * OH:sh, s:s + sw * OW:sw]

@@ -224,3 +224,17 @@ def test_reshape_transpose_index_exp_log(device):
     torch_oracle(lambda x: x.reshape(6, 4).T.exp()[1:3, ::2].log(),
                  lambda x: x.reshape(6, 4).T.exp()[1:3, ::2].log(), [x], device)
     torch_oracle(lambda x: x.transpose(2, 0, 1)[[0, 0, 2]], lambda x: x.permute(2, 0, 1)[[0, 0, 2]], [x], device)
+
+
+@pytest.mark.parametrize("stride,padding,kernel", [(1, 1, 3), (2, 1, 3), (1, 0, 5), (1, 0, 1)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv2d_in_batch_chunks(device, monkeypatch, stride, padding, kernel, bias):
+    """Large layers run in chunks of the batch and rebuild their columns in backward: same numbers."""
+    from minicnn.functional import conv as conv_module
+    from minicnn.im2col import ConvGeometry
+    g = ConvGeometry((1, 3, 13, 11), (kernel, kernel), (stride, stride), (padding,) * 4)
+    monkeypatch.setattr(conv_module, "COL_BUDGET", 3 * g.C * g.R * g.S * g.OH * g.GW * 4)   # chunks of 3, 3, 1
+    x, w, b = rand(7, 3, 13, 11, seed=50), rand(4, 3, kernel, kernel, seed=51), rand(4, seed=52)
+    args = [x, w, b] if bias else [x, w]
+    torch_oracle(lambda *a: F.conv2d(*a, stride=stride, padding=padding),
+                 lambda *a: TF.conv2d(*a, stride=stride, padding=padding), args, device)

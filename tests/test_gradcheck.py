@@ -114,3 +114,10 @@ def test_gradcheck_reports_a_wrong_backward():
 
     with pytest.raises(AssertionError, match="analytic .* vs numeric"):
         mc.gradcheck(lambda x: BadSquare.apply(x), [T(3, seed=35)])
+
+
+def test_conv2d_in_batch_chunks(monkeypatch):
+    from minicnn.functional import conv as conv_module
+    monkeypatch.setattr(conv_module, "COL_BUDGET", 2 * 500)
+    check(lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1), T(3, 2, 6, 5, seed=40), T(3, 2, 3, 3, seed=41),
+          T(3, seed=42))

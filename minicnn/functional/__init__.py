@@ -8,7 +8,7 @@ from .math import (add, sub, mul, div, matmul, neg, exp, log, abs, pow, sum, mea
                    reshape, transpose)
 from .activation import relu, leaky_relu, sigmoid, tanh, softmax, log_softmax  # noqa: F401
 from .conv import conv2d  # noqa: F401
-from .pool import max_pool2d, avg_pool2d, global_avg_pool2d  # noqa: F401
+from .pool import max_pool2d, avg_pool2d, global_avg_pool2d, adaptive_avg_pool2d  # noqa: F401
 from .linear import linear, flatten, concat, pad2d  # noqa: F401
 from .norm import batch_norm, local_response_norm  # noqa: F401
 from .dropout import dropout  # noqa: F401

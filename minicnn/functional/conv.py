@@ -63,6 +63,22 @@ def check_conv_args(op, x_shape, w_shape, stride, padding):
         raise ValueError(f"{op}: stride must be positive, got {stride}")
 
 
+# Above this many bytes of column matrix, conv2d works through the batch in chunks whose
+# columns fit in one reused buffer, and rebuilds them in backward instead of keeping them:
+# memory stays bounded (VGG-16 trains at 224x224) and no fresh pages are faulted in per call.
+COL_BUDGET = 32 << 20
+_workspace = {}
+
+
+def _workspace_for(xp, size, dtype):
+    """One reusable flat buffer per (array module, dtype), grown as needed."""
+    key = (xp.__name__, dtype.str)
+    buf = _workspace.get(key)
+    if buf is None or buf.size < size:
+        buf = _workspace[key] = xp.empty(size, dtype=dtype)
+    return buf
+
+
 class Conv2d(Function):
     """y = conv2d(x, weight) + bias, with the fast channel-first im2col."""
 
@@ -71,34 +87,69 @@ class Conv2d(Function):
         if xp is np:
             warm_up_blas()
         g = ConvGeometry(x.shape, w.shape[2:], stride, padding)
-        K = w.shape[0]
-        col = im2col_grid(x, g)                                         # (C*R*S, N*OH*GW)
-        y = w.reshape(K, -1) @ col                                      # (K, N*OH*GW)
-        if b is not None:
-            y += b[:, None]
+        K, N = w.shape[0], x.shape[0]
+        per_image = g.C * g.R * g.S * g.OH * g.GW * x.itemsize
+        chunk = max(1, COL_BUDGET // per_image) if not g.pointwise else N
+        self.g, self.w, self.has_bias, self.chunk = g, w, b is not None, chunk
+        if chunk >= N:                                                  # one piece: keep col for backward
+            col = im2col_grid(x, g)                                     # (C*R*S, N*OH*GW)
+            y = w.reshape(K, -1) @ col                                  # (K, N*OH*GW)
+            if b is not None:
+                y += b[:, None]
+            if self.requires_grad:
+                self.col = col
+            y = y.reshape(K, N, g.OH, g.GW)[..., :g.OW]
+            return xp.ascontiguousarray(y.transpose(1, 0, 2, 3))        # back to NCHW, one copy
+        y = xp.empty((N, K, g.OH, g.OW), dtype=x.dtype)
+        buf = _workspace_for(xp, chunk * per_image // x.itemsize, x.dtype)
+        for i in range(0, N, chunk):
+            xc = x[i:i + chunk]
+            gc = ConvGeometry(xc.shape, w.shape[2:], stride, padding)
+            yc = w.reshape(K, -1) @ im2col_grid(xc, gc, out=buf)
+            if b is not None:
+                yc += b[:, None]
+            y[i:i + chunk] = yc.reshape(K, -1, g.OH, g.GW)[..., :g.OW].transpose(1, 0, 2, 3)
         if self.requires_grad:
-            self.col, self.w, self.g, self.has_bias = col, w, g, b is not None
-        y = y.reshape(K, g.N, g.OH, g.GW)[..., :g.OW]
-        return xp.ascontiguousarray(y.transpose(1, 0, 2, 3))            # back to NCHW, one copy
+            self.x = x
+        return y
+
+    def _gy_grid(self, gy, g):
+        """gy (n, K, OH, OW) -> (K, n*OH*GW), zeros in the extra grid columns."""
+        xp = get_array_module(gy)
+        K, n = gy.shape[1], gy.shape[0]
+        if g.GW == g.OW:
+            return xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(K, -1)
+        gy2 = xp.zeros((K, n, g.OH, g.GW), dtype=gy.dtype)
+        gy2[..., :g.OW] = gy.transpose(1, 0, 2, 3)
+        return gy2.reshape(K, -1)
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        w, g = self.w, self.g
+        w, g, chunk = self.w, self.g, self.chunk
         K = w.shape[0]
-        if g.GW == g.OW:
-            gy2 = xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(K, -1)
-        else:                                                           # extra grid columns get 0
-            gy2 = xp.zeros((K, g.N, g.OH, g.GW), dtype=gy.dtype)
-            gy2[..., :g.OW] = gy.transpose(1, 0, 2, 3)
-            gy2 = gy2.reshape(K, -1)                                    # (K, N*OH*GW)
-        gx = gw = None
-        if self.needs_grad[0]:
-            gx = col2im_grid(w.reshape(K, -1).T @ gy2, g)
-        if self.needs_grad[1]:
-            gw = (gy2 @ self.col.T).reshape(w.shape)
+        w2 = w.reshape(K, -1)
+        need_x, need_w = self.needs_grad[0], self.needs_grad[1]
+        gb = gy.sum(axis=(0, 2, 3)) if self.has_bias and self.needs_grad[2] else None
+        if chunk >= g.N:
+            gy2 = self._gy_grid(gy, g)                                  # (K, N*OH*GW)
+            gx = col2im_grid(w2.T @ gy2, g) if need_x else None
+            gw = (gy2 @ self.col.T).reshape(w.shape) if need_w else None
+        else:
+            x = self.x
+            gx = xp.empty(x.shape, dtype=x.dtype) if need_x else None
+            gw = xp.zeros((K, w2.shape[1]), dtype=w.dtype) if need_w else None
+            per_image = g.C * g.R * g.S * g.OH * g.GW
+            buf = _workspace_for(xp, chunk * per_image, x.dtype)
+            for i in range(0, g.N, chunk):
+                gc = ConvGeometry(x[i:i + chunk].shape, w.shape[2:], (g.sh, g.sw), g.padding)
+                gy2 = self._gy_grid(gy[i:i + chunk], gc)
+                if need_w:
+                    gw += gy2 @ im2col_grid(x[i:i + chunk], gc, out=buf).T   # rebuilt, not kept
+                if need_x:
+                    gx[i:i + chunk] = col2im_grid(w2.T @ gy2, gc)
+            gw = gw.reshape(w.shape) if need_w else None
         if not self.has_bias:
             return gx, gw
-        gb = gy2.sum(axis=1) if self.needs_grad[2] else None
         return gx, gw, gb
 
 

@@ -166,3 +166,40 @@ def global_avg_pool2d(x):
     if x.ndim != 4:
         raise ValueError(f"global_avg_pool2d: expected a 4-D input (N, C, H, W), got shape {x.shape}")
     return GlobalAvgPool2d.apply(x)
+
+
+class AdaptiveAvgPool2d(Function):
+    """Average over the cells of an (OH, OW) grid laid over the input, as torch's adaptive_avg_pool2d:
+    cell (i, j) covers rows floor(i*H/OH) .. ceil((i+1)*H/OH) - 1 and likewise columns."""
+
+    def forward(self, x, output_size):
+        xp = get_array_module(x)
+        N, C, H, W = x.shape
+        OH, OW = output_size
+        self.cells = [(i, j, (i * H) // OH, -((-(i + 1) * H) // OH), (j * W) // OW, -((-(j + 1) * W) // OW))
+                      for i in range(OH) for j in range(OW)]
+        self.shape = x.shape
+        y = xp.empty((N, C, OH, OW), dtype=x.dtype)
+        for i, j, h0, h1, w0, w1 in self.cells:
+            y[:, :, i, j] = x[:, :, h0:h1, w0:w1].mean(axis=(2, 3))
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        g = xp.zeros(self.shape, dtype=gy.dtype)
+        for i, j, h0, h1, w0, w1 in self.cells:
+            g[:, :, h0:h1, w0:w1] += (gy[:, :, i, j] / gy.dtype.type((h1 - h0) * (w1 - w0)))[:, :, None, None]
+        return g
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Average pooling to a fixed output size (OH, OW) whatever the input size (VGG's and AlexNet's heads)."""
+    OH, OW = _pair(output_size, "output_size")
+    if x.ndim != 4:
+        raise ValueError(f"adaptive_avg_pool2d: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+    H, W = x.shape[2:]
+    if (H, W) == (OH, OW):
+        return x
+    if H % OH == 0 and W % OW == 0:                     # equal windows: the ordinary, fast pool
+        return avg_pool2d(x, (H // OH, W // OW))
+    return AdaptiveAvgPool2d.apply(x, output_size=(OH, OW))

@@ -25,17 +25,29 @@ def _fans(t):
 
 
 def _fill(t, sample):
-    arr = sample(backend.rng("cpu")).astype(t.data.dtype, copy=False)
+    # draw in the parameter's own precision: a float64 temporary of VGG's 102M-weight layer is 800 MB
+    dtype = t.data.dtype if t.data.dtype in (np.float32, np.float64) else np.float64
+    arr = sample(backend.rng("cpu"), dtype.type).astype(t.data.dtype, copy=False)
     t.data[...] = backend.to_device(arr, t.device) if t.device != "cpu" else arr
     return t
 
 
 def uniform_(t, a=0.0, b=1.0):
-    return _fill(t, lambda r: r.uniform(a, b, size=t.shape))
+    def sample(r, dtype):
+        x = r.random(t.shape, dtype=dtype)
+        x *= dtype(b - a)
+        x += dtype(a)
+        return x
+    return _fill(t, sample)
 
 
 def normal_(t, mean=0.0, std=1.0):
-    return _fill(t, lambda r: r.normal(mean, std, size=t.shape))
+    def sample(r, dtype):
+        x = r.standard_normal(t.shape, dtype=dtype)
+        x *= dtype(std)
+        x += dtype(mean)
+        return x
+    return _fill(t, sample)
 
 
 def constant_(t, value):

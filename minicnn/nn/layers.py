@@ -74,6 +74,20 @@ class GlobalAvgPool2d(Module):
         return F.global_avg_pool2d(x)
 
 
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed (OH, OW) output, as torch.nn.AdaptiveAvgPool2d."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
 class ReLU(Module):
     def forward(self, x):
         return F.relu(x)

@@ -280,6 +280,10 @@ class Sequential(Module):
             return Sequential(OrderedDict(items[index]))
         return items[index][1]
 
+    def __setitem__(self, index, layer):
+        name = list(self._modules)[index] if isinstance(index, int) else index
+        setattr(self, name, layer)
+
     def append(self, layer):
         self.add_module(str(len(self)), layer)
         return self

@@ -1,0 +1,154 @@
+"""Training throughput of whole models: minicnn vs PyTorch, same architectures, same run.
+
+One timed step = forward, cross-entropy, backward, SGD step (momentum 0.9, weight decay 5e-4),
+on random float32 data. The two frameworks alternate step for step after a warm-up; the
+medians give images/s. Peak memory is measured separately, each framework in a fresh process
+(the growth of the peak resident set over the process's baseline, ru_maxrss).
+
+    python benchmarks/models.py                    # every CPU workload
+    python benchmarks/models.py --only lenet5      # a subset
+    python benchmarks/models.py --device cuda      # CuPy vs PyTorch CUDA
+    python benchmarks/models.py --markdown         # also print the table for RESULTS.md
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+# name, minicnn builder, torch builder, input shape (C, H, W), batch, mode ("train" or "forward")
+WORKLOADS = [
+    ("lenet5 b32", "lenet5", "lenet5", (1, 28, 28), 32, "train"),
+    ("lenet5 b128", "lenet5", "lenet5", (1, 28, 28), 128, "train"),
+    ("cifar10_vgg16 b64", "vgg16_cifar", "vgg16_cifar", (3, 32, 32), 64, "train"),
+    ("vgg16 32x32 b64", "vgg16", "VGG", (3, 32, 32), 64, "train"),
+    ("vgg16 224x224 b2", "vgg16", "VGG", (3, 224, 224), 2, "train"),
+    ("vgg16 224x224 b2 forward", "vgg16", "VGG", (3, 224, 224), 2, "forward"),
+    ("resnet50 224x224 b2", "resnet50", "ResNet50", (3, 224, 224), 2, "train"),
+]
+
+
+def build(name, device):
+    """Both models, the same initial weights, optimizers and a step function for each."""
+    import torch
+    import minicnn as mc
+    import minicnn.functional as F
+    import torch_twins
+    from minicnn.models import get_model
+    _, ours_name, torch_name, shape, batch, mode = next(w for w in WORKLOADS if w[0] == name)
+    classes = 10 if ours_name in ("lenet5", "vgg16_cifar") else 1000
+    torch.manual_seed(0)
+    theirs = getattr(torch_twins, torch_name)(**({} if classes == 10 else {"num_classes": classes}))
+    ours = get_model(ours_name, num_classes=classes)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    tdev = "cuda" if device == "cuda" else "cpu"
+    theirs.to(tdev)
+    ours.to(device)
+    rs = np.random.default_rng(0)
+    x = rs.random((batch,) + shape, dtype=np.float32)
+    y = rs.integers(0, classes, batch)
+    X, tx, ty = mc.tensor(x, device=device), torch.tensor(x, device=tdev), torch.tensor(y, device=tdev)
+    opt = mc.optim.SGD(ours.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    topt = torch.optim.SGD(theirs.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    if mode == "forward":
+        ours.eval()
+        theirs.eval()
+
+        def ours_step():
+            with mc.no_grad():
+                ours(X)
+
+        def theirs_step():
+            with torch.no_grad():
+                theirs(tx)
+    else:
+        def ours_step():
+            loss = F.cross_entropy(ours(X), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        def theirs_step():
+            loss = torch.nn.functional.cross_entropy(theirs(tx), ty)
+            topt.zero_grad()
+            loss.backward()
+            topt.step()
+    return ours_step, theirs_step, batch
+
+
+def peak_memory(name, framework, device, threads):
+    """Run a few steps of one framework in a fresh process; return the growth of its peak RSS in MB."""
+    code = f"""
+import sys, resource; sys.path[:0] = {[os.path.dirname(HERE), HERE]!r}
+from timing import fix_threads; fix_threads({threads})
+import models
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+ours, theirs, _ = models.build({name!r}, {device!r})
+step = ours if {framework!r} == "minicnn" else theirs
+for _ in range(3):
+    step()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if out.returncode != 0:
+        return float("nan")
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--json", default=None, help="also write the rows to this file")
+    args = ap.parse_args()
+    import torch
+    from timing import compare, fix_threads, machine
+    blas = fix_threads(args.threads)
+    sync = None
+    if args.device == "cuda":
+        import cupy
+
+        def sync():
+            cupy.cuda.Device().synchronize()
+            torch.cuda.synchronize()
+    print(f"# minicnn vs PyTorch {torch.__version__}, {time.strftime('%Y-%m-%d')}, {machine()}, "
+          f"{args.device}, {args.threads} threads, BLAS {blas}")
+    rows = []
+    for name, *_ in WORKLOADS:
+        if args.only and args.only not in name:
+            continue
+        ours, theirs, batch = build(name, args.device)
+        t = compare({"minicnn": ours, "torch": theirs}, rounds=args.rounds, warmup=2, sync=sync)
+        del ours, theirs
+        mem = (float("nan"), float("nan")) if args.no_memory else \
+            (peak_memory(name, "minicnn", args.device, args.threads), peak_memory(name, "torch", args.device, args.threads))
+        row = {"workload": name, "minicnn_ms": t["minicnn"] * 1e3, "torch_ms": t["torch"] * 1e3,
+               "ratio": t["minicnn"] / t["torch"], "minicnn_img_s": batch / t["minicnn"],
+               "torch_img_s": batch / t["torch"], "minicnn_mb": mem[0], "torch_mb": mem[1]}
+        rows.append(row)
+        print(f"{name:28s} minicnn {row['minicnn_img_s']:8.1f} img/s  torch {row['torch_img_s']:8.1f} img/s  "
+              f"step ratio {row['ratio']:.2f}x  peak memory {mem[0]:.0f} MB vs {mem[1]:.0f} MB", flush=True)
+    if args.markdown:
+        print("\n| workload | minicnn img/s | PyTorch img/s | step-time ratio | minicnn peak MB | PyTorch peak MB |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for r in rows:
+            print(f"| {r['workload']} | {r['minicnn_img_s']:.1f} | {r['torch_img_s']:.1f} | {r['ratio']:.2f}x | "
+                  f"{r['minicnn_mb']:.0f} | {r['torch_mb']:.0f} |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

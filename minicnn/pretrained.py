@@ -1,0 +1,111 @@
+"""Pretrained weights without servers of our own, and without unpickling anything.
+
+Where the weights come from (download them by hand; minicnn never fetches them):
+
+  torchvision (.pth)  https://download.pytorch.org/models/<file>, e.g. vgg16-397923af.pth,
+                      alexnet-owt-7be5be79.pth, resnet50-0676ba61.pth. A .pth file is a pickle,
+                      which can run code, so minicnn does not read it: convert it once with
+                      `python scripts/convert_torchvision_weights.py vgg16-397923af.pth`
+                      (needs PyTorch), which checks the file against the SHA-256 prefix that
+                      torchvision puts in its names and writes vgg16-397923af.npz.
+  Keras (.h5)         https://github.com/fchollet/deep-learning-models/releases/download/v0.1/
+                      vgg16_weights_tf_dim_ordering_tf_kernels.h5 (or ..._notop.h5), read with
+                      h5py (`pip install minicnn[keras]`), checked against Keras' pinned MD5, and
+                      converted: kernels (R, S, C, K) -> (K, C, R, S); the first dense layer's rows
+                      reordered from Keras' (H, W, C) flatten order to minicnn's (C, H, W).
+  minicnn (.npz)      anything written by mc.save(model.state_dict(), path).
+"""
+import hashlib
+import os
+import re
+
+import numpy as np
+
+from .serialization import load
+
+KERAS_MD5 = {
+    "vgg16_weights_tf_dim_ordering_tf_kernels.h5": "64373286793e3c8b2b4e3219cbf3544b",
+    "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5": "6d6bbae143d832006294945121d1f1fc",
+}
+TORCHVISION_URL = "https://download.pytorch.org/models/"
+
+
+def sha256_prefix_ok(path):
+    """torchvision's convention: NAME-<first hex digits of the SHA-256>.pth. None when the name has no hash."""
+    m = re.search(r"-([0-9a-f]{8,64})\.(pth|pt)$", os.path.basename(path))
+    if not m:
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest().startswith(m.group(1))
+
+
+def load_weights(model, path, strict=True):
+    """Load .npz (minicnn or converted torchvision) or Keras .h5 weights into ``model``; returns the model."""
+    path = os.fspath(path)
+    if path.endswith((".pth", ".pt")):
+        raise ValueError(f"{path} is a PyTorch pickle; minicnn does not unpickle files. Convert it once with "
+                         f"`python scripts/convert_torchvision_weights.py {path}` (needs PyTorch)")
+    if path.endswith(".h5"):
+        return load_keras_vgg16(model, path, strict=strict)
+    state = load(path)
+    if "state_dict" in state and isinstance(state["state_dict"], dict):     # written by the converter
+        state = state["state_dict"]
+    model.load_state_dict(state, strict=strict)
+    return model
+
+
+def _md5(path):
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def keras_vgg16_state(path, verify=True):
+    """The weights of a Keras VGG-16 .h5 file as a minicnn/torchvision state_dict for vgg16()."""
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError("reading Keras .h5 files needs h5py: pip install minicnn[keras]") from None
+    name = os.path.basename(path)
+    if verify and name in KERAS_MD5 and _md5(path) != KERAS_MD5[name]:
+        raise ValueError(f"{path} does not match Keras' pinned MD5 {KERAS_MD5[name]}: truncated or corrupt")
+    convs = [f"block{b}_conv{i}" for b, n in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3)) for i in range(1, n + 1)]
+    feature_index = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28]
+    state = {}
+    with h5py.File(path, "r") as f:
+        root = f["model_weights"] if "model_weights" in f else f
+
+        def arrays(layer):
+            found = []
+            root[layer].visititems(lambda n, obj: found.append(np.asarray(obj)) if isinstance(obj, h5py.Dataset) else None)
+            kernel = next(a for a in found if a.ndim >= 2)
+            bias = next(a for a in found if a.ndim == 1)
+            return kernel, bias
+
+        for layer, idx in zip(convs, feature_index):
+            k, b = arrays(layer)                                        # (R, S, C, K)
+            state[f"features.{idx}.weight"] = np.ascontiguousarray(k.transpose(3, 2, 0, 1), np.float32)
+            state[f"features.{idx}.bias"] = b.astype(np.float32)
+        for layer, idx in (("fc1", 0), ("fc2", 3), ("predictions", 6)):
+            if layer not in root:
+                continue
+            k, b = arrays(layer)                                        # (in, out)
+            if layer == "fc1":                                          # rows in (h, w, c) order -> (c, h, w)
+                side = int(round((k.shape[0] // 512) ** 0.5))           # 7 for 224x224 inputs
+                k = k.reshape(side, side, 512, -1).transpose(2, 0, 1, 3).reshape(k.shape[0], -1)
+            state[f"classifier.{idx}.weight"] = np.ascontiguousarray(k.T, np.float32)
+            state[f"classifier.{idx}.bias"] = b.astype(np.float32)
+    return state
+
+
+def load_keras_vgg16(model, path, strict=True):
+    """Keras VGG-16 weights into minicnn's vgg16() (or its features alone, for the no-top file)."""
+    state = keras_vgg16_state(path)
+    has_top = any(k.startswith("classifier.") for k in state)
+    model.load_state_dict(state, strict=strict and has_top)
+    return model

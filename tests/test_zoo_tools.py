@@ -1,0 +1,133 @@
+"""Feature extraction, pretrained-weight conversion, diagnostics and the profiler."""
+import hashlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import minicnn as mc
+import minicnn.functional as F
+import minicnn.nn as nn
+from minicnn.models import FeatureExtractor, keras_vgg_names, lenet5, vgg
+from minicnn.pretrained import keras_vgg16_state, load_weights
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_feature_extractor_with_keras_names():
+    model = vgg("D")
+    names = keras_vgg_names(model.features)
+    assert names["block1_conv1"] == "features.1" and names["block5_pool"] == "features.30"
+    assert names["block3_conv3"] == "features.15"
+    maps = FeatureExtractor(model, ["block1_conv2", "features.16", "block5_pool"])(
+        mc.tensor(np.random.default_rng(0).random((1, 3, 64, 64), dtype=np.float32)))
+    assert maps["block1_conv2"].shape == (1, 64, 64, 64) and maps["block1_conv2"].numpy().min() >= 0
+    assert maps["features.16"].shape == (1, 256, 8, 8) and maps["block5_pool"].shape == (1, 512, 2, 2)
+    with pytest.raises(KeyError, match="no layer"):
+        FeatureExtractor(model, ["block9_pool"])
+
+
+def write_keras_h5(path, convs, dense):
+    import h5py
+    with h5py.File(path, "w") as f:
+        for name, (k, b) in list(convs.items()) + list(dense.items()):
+            g = f.create_group(name)
+            g.create_dataset(f"{name}_W_1:0", data=k)
+            g.create_dataset(f"{name}_b_1:0", data=b)
+
+
+def test_keras_h5_conversion_of_layouts(tmp_path):
+    pytest.importorskip("h5py")
+    rs = np.random.default_rng(0)
+    convs = {f"block{b}_conv{i}": (rs.standard_normal((3, 3, 2, 4)).astype(np.float32), rs.standard_normal(4))
+             for b, n in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3)) for i in range(1, n + 1)}
+    fc1 = rs.standard_normal((2 * 2 * 512, 6)).astype(np.float32)
+    write_keras_h5(tmp_path / "w.h5", convs, {"fc1": (fc1, np.zeros(6)), "fc2": (np.ones((6, 6)), np.zeros(6)),
+                                              "predictions": (np.ones((6, 3)), np.zeros(3))})
+    state = keras_vgg16_state(str(tmp_path / "w.h5"))
+    k, _ = convs["block3_conv2"]
+    np.testing.assert_array_equal(state["features.12.weight"], k.transpose(3, 2, 0, 1))
+    feats = rs.standard_normal((1, 512, 2, 2)).astype(np.float32)       # NCHW features
+    keras_out = feats.transpose(0, 2, 3, 1).reshape(1, -1) @ fc1         # Keras flattens NHWC
+    ours = feats.reshape(1, -1) @ state["classifier.0.weight"].T
+    np.testing.assert_allclose(ours, keras_out, rtol=1e-5)
+    bad = tmp_path / "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
+    os.rename(tmp_path / "w.h5", bad)
+    with pytest.raises(ValueError, match="MD5"):
+        keras_vgg16_state(str(bad))
+
+
+def test_torchvision_weights_go_through_the_converter(tmp_path):
+    torch.manual_seed(0)
+    T = torch.nn
+    tnet = T.Sequential(T.Conv2d(1, 6, 5, padding="same"), T.ReLU(), T.AvgPool2d(2),
+                        T.Conv2d(6, 16, 5, padding="same"), T.ReLU(), T.AvgPool2d(2), T.Flatten(),
+                        T.Linear(784, 120), T.ReLU(), T.Linear(120, 84), T.ReLU(), T.Linear(84, 10))
+    raw = tmp_path / "raw.pth"
+    torch.save(tnet.state_dict(), raw)
+    digest = hashlib.sha256(raw.read_bytes()).hexdigest()
+    good = tmp_path / f"lenet-{digest[:8]}.pth"
+    os.rename(raw, good)
+    with pytest.raises(ValueError, match="convert_torchvision_weights"):
+        load_weights(lenet5(), good)
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "convert_torchvision_weights.py"), str(good)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    model = load_weights(lenet5(), str(good)[:-4] + ".npz")
+    x = np.random.default_rng(1).random((2, 1, 28, 28), dtype=np.float32)
+    with torch.no_grad():
+        np.testing.assert_allclose(model(mc.tensor(x)).numpy(), tnet(torch.tensor(x)).numpy(), rtol=1e-4, atol=1e-5)
+    wrong = tmp_path / "lenet-00000000.pth"
+    os.rename(good, wrong)
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "convert_torchvision_weights.py"), str(wrong)],
+                         capture_output=True, text=True)
+    assert out.returncode != 0 and "corrupt" in out.stderr
+
+
+def test_diagnose_explains_a_network_that_outputs_a_constant(capsys):
+    mc.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+    nn.init.constant_(model[1].bias, -100.0)            # every ReLU dead: the output is a constant
+    x = np.random.default_rng(0).random((32, 1, 28, 28), dtype=np.float32)
+    y = np.arange(32) % 10
+    nn.init.zeros_(model[3].bias)
+    rep = mc.diagnose(model, x, y)
+    text = " ".join(rep["findings"])
+    assert "ln(10)" in text and "100% of the units after 2 are dead" in text and "same logits for every input" in text
+    assert "layer" in capsys.readouterr().out
+
+
+def test_diagnose_finds_vanishing_gradients_and_unscaled_inputs():
+    mc.manual_seed(1)
+    layers = [nn.Flatten(), nn.Linear(784, 64), nn.Tanh()]
+    for _ in range(8):
+        layers += [nn.Linear(64, 64), nn.Tanh()]
+    model = nn.Sequential(*layers, nn.Linear(64, 10))
+    for m in model:
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+    x = np.random.default_rng(0).random((16, 1, 28, 28), dtype=np.float32) * 255
+    rep = mc.diagnose(model, x, np.arange(16) % 10, print_fn=None)
+    text = " ".join(rep["findings"])
+    assert "vanishing gradients" in text and "unscaled" in text and "shrink" in text
+
+
+def test_diagnose_is_quiet_on_a_healthy_network():
+    mc.manual_seed(2)
+    x = np.random.default_rng(0).random((32, 1, 28, 28), dtype=np.float32)
+    rep = mc.diagnose(lenet5(), x, np.arange(32) % 10, print_fn=None)
+    assert not [f for f in rep["findings"] if "dead" in f or "vanishing" in f or "every input" in f]
+
+
+def test_profiler_times_forward_and_backward_of_each_op():
+    model = lenet5()
+    x = mc.tensor(np.random.default_rng(0).random((8, 1, 28, 28), dtype=np.float32))
+    with mc.profiler.profile() as prof:
+        F.cross_entropy(model(x), np.arange(8)).backward()
+    totals = prof.totals()
+    assert totals["Conv2d"][2] == 2 and totals["Conv2d"][0] > 0 and totals["Conv2d"][1] > 0
+    assert {"Linear", "ReLU", "AvgPool2d", "CrossEntropy"} <= set(totals)
+    assert "Conv2d" in prof.table() and mc.autograd.profiler is None
