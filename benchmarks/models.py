@@ -32,11 +32,13 @@ WORKLOADS = [
     ("vgg16 224x224 b2", "vgg16", "VGG", (3, 224, 224), 2, "train"),
     ("vgg16 224x224 b2 forward", "vgg16", "VGG", (3, 224, 224), 2, "forward"),
     ("resnet50 224x224 b2", "resnet50", "ResNet50", (3, 224, 224), 2, "train"),
+    ("vgg16 224x224 b8", "vgg16", "VGG", (3, 224, 224), 8, "train"),
 ]
 
 
-def build(name, device):
-    """Both models, the same initial weights, optimizers and a step function for each."""
+def build(name, device, which="both"):
+    """Both models, the same initial weights, optimizers and a step function for each.
+    which="minicnn" or "torch" builds only that one (for measuring its memory alone)."""
     import torch
     import minicnn as mc
     import minicnn.functional as F
@@ -45,21 +47,25 @@ def build(name, device):
     _, ours_name, torch_name, shape, batch, mode = next(w for w in WORKLOADS if w[0] == name)
     classes = 10 if ours_name in ("lenet5", "vgg16_cifar") else 1000
     torch.manual_seed(0)
-    theirs = getattr(torch_twins, torch_name)(**({} if classes == 10 else {"num_classes": classes}))
-    ours = get_model(ours_name, num_classes=classes)
-    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     tdev = "cuda" if device == "cuda" else "cpu"
-    theirs.to(tdev)
-    ours.to(device)
+    theirs = ours = None
+    if which in ("both", "torch"):
+        theirs = getattr(torch_twins, torch_name)(**({} if classes == 10 else {"num_classes": classes})).to(tdev)
+    if which in ("both", "minicnn"):
+        ours = get_model(ours_name, num_classes=classes)
+        if theirs is not None:
+            ours.load_state_dict({k: v.detach().cpu().numpy() for k, v in theirs.state_dict().items()})
+        ours.to(device)
     rs = np.random.default_rng(0)
     x = rs.random((batch,) + shape, dtype=np.float32)
     y = rs.integers(0, classes, batch)
     X, tx, ty = mc.tensor(x, device=device), torch.tensor(x, device=tdev), torch.tensor(y, device=tdev)
-    opt = mc.optim.SGD(ours.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    topt = torch.optim.SGD(theirs.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    opt = None if ours is None else mc.optim.SGD(ours.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    topt = None if theirs is None else torch.optim.SGD(theirs.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     if mode == "forward":
-        ours.eval()
-        theirs.eval()
+        for m in (ours, theirs):
+            if m is not None:
+                m.eval()
 
         def ours_step():
             with mc.no_grad():
@@ -84,17 +90,22 @@ def build(name, device):
 
 
 def peak_memory(name, framework, device, threads):
-    """Run a few steps of one framework in a fresh process; return the growth of its peak RSS in MB."""
+    """Run a few steps of one framework in a fresh process; return the growth of its peak RSS in MB.
+
+    The peak is read from /proc/self/status (VmHWM), which a new process starts afresh;
+    getrusage's ru_maxrss would carry over the parent's peak through fork and exec."""
     code = f"""
-import sys, resource; sys.path[:0] = {[os.path.dirname(HERE), HERE]!r}
+import sys; sys.path[:0] = {[os.path.dirname(HERE), HERE]!r}
 from timing import fix_threads; fix_threads({threads})
 import models
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-ours, theirs, _ = models.build({name!r}, {device!r})
+def hwm():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
+before = hwm()
+ours, theirs, _ = models.build({name!r}, {device!r}, which={framework!r})
 step = ours if {framework!r} == "minicnn" else theirs
 for _ in range(3):
     step()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+print(hwm() - before)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if out.returncode != 0:
@@ -129,7 +140,7 @@ def main():
         if args.only and args.only not in name:
             continue
         ours, theirs, batch = build(name, args.device)
-        t = compare({"minicnn": ours, "torch": theirs}, rounds=args.rounds, warmup=2, sync=sync)
+        t = compare({"minicnn": ours, "torch": theirs}, rounds=args.rounds, warmup=2, sync=sync, block_time=1.0)
         del ours, theirs
         mem = (float("nan"), float("nan")) if args.no_memory else \
             (peak_memory(name, "minicnn", args.device, args.threads), peak_memory(name, "torch", args.device, args.threads))

@@ -28,25 +28,35 @@ def machine():
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def compare(funcs, rounds=7, warmup=2, min_time=None, sync=None):
-    """Time each callable in ``funcs`` (a dict name -> fn), alternating; return name -> median seconds.
+def compare(funcs, rounds=7, warmup=2, min_time=None, sync=None, block_time=0.0):
+    """Time each callable in ``funcs`` (a dict name -> fn), alternating; return name -> median seconds per call.
 
     ``sync`` is called before reading the clock (e.g. a GPU synchronize).
     ``min_time``: keep adding rounds until the slowest candidate has run this many seconds.
+    ``block_time``: in each round, call each candidate back to back for about this long and
+    count the mean per call. Short calls need it: BLAS and OpenMP worker threads keep spinning
+    for a while after a call returns, and would steal a core from the other framework's very
+    next call if the two alternated call by call.
     """
     sync = sync or (lambda: None)
-    for fn in funcs.values():
+    reps = {}
+    for name, fn in funcs.items():
         for _ in range(warmup):
             fn()
-    sync()
+        sync()
+        t0 = time.perf_counter()
+        fn()
+        sync()
+        reps[name] = max(1, int(block_time / max(time.perf_counter() - t0, 1e-9))) if block_time else 1
     times = {name: [] for name in funcs}
     r = 0
     while r < rounds or (min_time and sum(max(times.values(), key=sum)) < min_time and r < 50):
         for name, fn in funcs.items():
             sync()
             t0 = time.perf_counter()
-            fn()
+            for _ in range(reps[name]):
+                fn()
             sync()
-            times[name].append(time.perf_counter() - t0)
+            times[name].append((time.perf_counter() - t0) / reps[name])
         r += 1
     return {name: statistics.median(ts) for name, ts in times.items()}

@@ -70,13 +70,20 @@ COL_BUDGET = 32 << 20
 _workspace = {}
 
 
-def _workspace_for(xp, size, dtype):
-    """One reusable flat buffer per (array module, dtype), grown as needed."""
-    key = (xp.__name__, dtype.str)
+def _workspace_for(xp, size, dtype, slot="col"):
+    """A reusable flat buffer per (array module, dtype, slot), grown as needed. Reusing it
+    matters: a fresh 100 MB array costs 25,000 page faults every time it is first written."""
+    key = (xp.__name__, dtype.str, slot)
     buf = _workspace.get(key)
     if buf is None or buf.size < size:
         buf = _workspace[key] = xp.empty(size, dtype=dtype)
     return buf
+
+
+def _matmul_into(xp, a, b, slot):
+    """a @ b written into a reused workspace buffer (valid until the next call for the same slot)."""
+    out = _workspace_for(xp, a.shape[0] * b.shape[1], a.dtype, slot)[:a.shape[0] * b.shape[1]]
+    return xp.matmul(a, b, out=out.reshape(a.shape[0], b.shape[1]))
 
 
 class Conv2d(Function):
@@ -105,7 +112,7 @@ class Conv2d(Function):
         for i in range(0, N, chunk):
             xc = x[i:i + chunk]
             gc = ConvGeometry(xc.shape, w.shape[2:], stride, padding)
-            yc = w.reshape(K, -1) @ im2col_grid(xc, gc, out=buf)
+            yc = _matmul_into(xp, w.reshape(K, -1), im2col_grid(xc, gc, out=buf), "y")
             if b is not None:
                 yc += b[:, None]
             y[i:i + chunk] = yc.reshape(K, -1, g.OH, g.GW)[..., :g.OW].transpose(1, 0, 2, 3)
@@ -146,7 +153,7 @@ class Conv2d(Function):
                 if need_w:
                     gw += gy2 @ im2col_grid(x[i:i + chunk], gc, out=buf).T   # rebuilt, not kept
                 if need_x:
-                    gx[i:i + chunk] = col2im_grid(w2.T @ gy2, gc)
+                    gx[i:i + chunk] = col2im_grid(_matmul_into(xp, w2.T, gy2, "gcol"), gc)
             gw = gw.reshape(w.shape) if need_w else None
         if not self.has_bias:
             return gx, gw

@@ -17,8 +17,12 @@ class Adam(Optimizer):
     def update(self, w, g, state, group):
         xp = get_array_module(w)
         b1, b2 = group["betas"]
+        tmp = self.scratch(w)
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * w
+            tmp[...] = w
+            tmp *= group["weight_decay"]
+            tmp += g
+            g = tmp
         if not state:
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(w)
@@ -29,8 +33,12 @@ class Adam(Optimizer):
         m *= b1
         m += (1 - b1) * g
         v *= b2
-        v += (1 - b2) * (g * g)
-        denom = xp.sqrt(v)
+        gg = xp.multiply(g, g, out=tmp if g is not tmp else None)
+        gg *= 1 - b2
+        v += gg
+        denom = xp.sqrt(v, out=tmp)                # tmp is free again from here on
         denom /= math.sqrt(1 - b2 ** t)
         denom += group["eps"]
-        w -= (group["lr"] / (1 - b1 ** t)) * (m / denom)
+        xp.divide(m, denom, out=denom)
+        denom *= group["lr"] / (1 - b1 ** t)
+        w -= denom

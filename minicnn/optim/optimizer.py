@@ -27,6 +27,17 @@ class Optimizer:
                     raise ValueError(f"{type(self).__name__}: {k} must be non-negative, got {v}")
             self.param_groups.append(group)
         self.state = {}                 # position -> dict of arrays
+        self._scratch = {}
+
+    def scratch(self, like):
+        """A temporary array shaped like ``like``, reused across steps and parameters (no allocation,
+        no page faults: VGG-16's 102M-weight layer would otherwise get a fresh 400 MB array per step)."""
+        xp = backend.get_array_module(like)
+        key = (xp.__name__, like.dtype.str)
+        buf = self._scratch.get(key)
+        if buf is None or buf.size < like.size:
+            buf = self._scratch[key] = xp.empty(like.size, dtype=like.dtype)
+        return buf[:like.size].reshape(like.shape)
 
     def _indexed(self):
         i = 0

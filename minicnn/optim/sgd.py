@@ -6,6 +6,7 @@
     d = g + momentum * b        with nesterov, else d = b  (d = g without momentum)
     w = w - lr * d
 """
+from ..backend import get_array_module
 from .optimizer import Optimizer
 
 
@@ -17,15 +18,29 @@ class SGD(Optimizer):
                                       nesterov=nesterov, dampening=dampening))
 
     def update(self, w, g, state, group):
-        wd, mom = group["weight_decay"], group["momentum"]
+        xp = get_array_module(w)
+        wd, mom, damp = group["weight_decay"], group["momentum"], group["dampening"]
+        tmp = self.scratch(w)                      # one reused temporary: no allocation per step
         if wd:
-            g = g + wd * w
+            xp.multiply(w, wd, out=tmp)
+            tmp += g
+            g = tmp                                # g + wd * w, without touching p.grad
         if mom:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = g.copy()
             else:
                 buf *= mom
-                buf += (1 - group["dampening"]) * g
-            g = g + mom * buf if group["nesterov"] else buf
-        w -= group["lr"] * g
+                if damp:
+                    buf += (1 - damp) * g
+                else:
+                    buf += g
+            if group["nesterov"]:
+                if g is not tmp:
+                    tmp[...] = g
+                tmp += mom * buf                   # g + momentum * buf
+                g = tmp
+            else:
+                g = buf
+        xp.multiply(g, group["lr"], out=tmp)       # the step, lr * d, then w -= it
+        w -= tmp
