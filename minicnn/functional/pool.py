@@ -87,12 +87,14 @@ class MaxPool2d(Function):
             return y
         argmax = xp.zeros(y.shape, dtype=xp.uint8)         # winning offset, 0..R*S-1
         better = xp.empty(y.shape, dtype=bool)
+        tagged = xp.empty(y.shape, dtype=xp.uint8)
         for o, sl in enumerate(slices, start=1):
             xp.greater(sl, y, out=better)                   # strict: the first maximum wins ties
             xp.maximum(y, sl, out=y)
             # offsets come in increasing order, so "argmax = o where better" is a maximum;
             # arithmetic instead of a masked write, which mispredicts branches on random data
-            xp.maximum(argmax, better.view(xp.uint8) * xp.uint8(o), out=argmax)
+            xp.multiply(better.view(xp.uint8), xp.uint8(o), out=tagged)
+            xp.maximum(argmax, tagged, out=argmax)
         self.sweep, self.argmax = sweep, argmax
         return y
 
@@ -101,12 +103,14 @@ class MaxPool2d(Function):
         sweep, argmax = self.sweep, self.argmax
         gpad = sweep.padded_zeros(xp, gy.dtype)
         hit = xp.empty(gy.shape, dtype=bool)
+        routed = None if sweep.tiles else xp.empty_like(gy)
         for o, gsl in enumerate(sweep.slices(gpad)):
             xp.equal(argmax, o, out=hit)
             if sweep.tiles:
                 xp.multiply(gy, hit, out=gsl)
             else:
-                gsl += gy * hit
+                xp.multiply(gy, hit, out=routed)
+                gsl += routed
         return sweep.crop(xp, gpad)
 
 
