@@ -122,7 +122,15 @@ def main():
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--json", default=None, help="also write the rows to this file")
+    ap.add_argument("--from-json", default=None, help="render the table and chart from an earlier --json, no run")
+    ap.add_argument("--results", default=None, help="replace the models table in this RESULTS.md")
+    ap.add_argument("--chart", default=None, help="write a bar chart of the step-time ratios (PNG)")
     args = ap.parse_args()
+    if args.from_json:
+        with open(args.from_json) as f:
+            saved = json.load(f)
+        render(saved["rows"], saved["header"], args)
+        return
     import torch
     from timing import compare, fix_threads, machine
     blas = fix_threads(args.threads)
@@ -133,8 +141,9 @@ def main():
         def sync():
             cupy.cuda.Device().synchronize()
             torch.cuda.synchronize()
-    print(f"# minicnn vs PyTorch {torch.__version__}, {time.strftime('%Y-%m-%d')}, {machine()}, "
-          f"{args.device}, {args.threads} threads, BLAS {blas}")
+    header = (f"minicnn vs PyTorch {torch.__version__}, {time.strftime('%Y-%m-%d')}, {machine()}, "
+              f"{args.device}, {args.threads} threads, BLAS {blas}")
+    print("# " + header)
     rows = []
     for name, *_ in WORKLOADS:
         if args.only and args.only not in name:
@@ -150,16 +159,51 @@ def main():
         rows.append(row)
         print(f"{name:28s} minicnn {row['minicnn_img_s']:8.1f} img/s  torch {row['torch_img_s']:8.1f} img/s  "
               f"step ratio {row['ratio']:.2f}x  peak memory {mem[0]:.0f} MB vs {mem[1]:.0f} MB", flush=True)
-    if args.markdown:
-        print("\n| workload | minicnn img/s | PyTorch img/s | step-time ratio | minicnn peak MB | PyTorch peak MB |")
-        print("|---|---:|---:|---:|---:|---:|")
-        for r in rows:
-            print(f"| {r['workload']} | {r['minicnn_img_s']:.1f} | {r['torch_img_s']:.1f} | {r['ratio']:.2f}x | "
-                  f"{r['minicnn_mb']:.0f} | {r['torch_mb']:.0f} |")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(rows, f, indent=2)
+            json.dump({"header": header, "rows": rows}, f, indent=2)
+    render(rows, header, args)
 
+
+def table(rows):
+    lines = ["| workload | minicnn img/s | PyTorch img/s | step-time ratio | minicnn peak MB | PyTorch peak MB |",
+             "|---|---:|---:|---:|---:|---:|"]
+    def rate(v):
+        return f"{v:.2f}" if v < 10 else f"{v:.1f}"
+    for r in rows:
+        lines.append(f"| {r['workload']} | {rate(r['minicnn_img_s'])} | {rate(r['torch_img_s'])} | {r['ratio']:.2f}x | "
+                     f"{r['minicnn_mb']:.0f} | {r['torch_mb']:.0f} |")
+    return "\n".join(lines)
+
+
+def render(rows, header, args):
+    if args.markdown:
+        print("\n" + table(rows))
+    if args.results:
+        with open(args.results) as f:
+            text = f.read()
+        begin, end = "<!-- models:begin -->", "<!-- models:end -->"
+        if begin not in text or end not in text:
+            raise SystemExit(f"{args.results} has no {begin} ... {end} block to replace")
+        block = f"{begin}\n{header}\n\n{table(rows)}\n{end}"
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+        with open(args.results, "w") as f:
+            f.write(text)
+    if args.chart:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.5))
+        names = [r["workload"] for r in rows][::-1]
+        ratios = [r["ratio"] for r in rows][::-1]
+        ax.barh(names, ratios, color=["tab:green" if v <= 1.5 else "tab:red" for v in ratios])
+        ax.axvline(1.0, color="black", lw=1)
+        ax.axvline(1.5, color="grey", ls="--", lw=1)
+        ax.set_xlabel("minicnn step time / PyTorch step time (lower is better)")
+        ax.set_title(header.split(",")[0] + ", " + header.split(",")[1].strip(), fontsize=9)
+        fig.tight_layout()
+        fig.savefig(args.chart, dpi=100)
+        plt.close(fig)
 
 if __name__ == "__main__":
     main()

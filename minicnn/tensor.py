@@ -75,6 +75,12 @@ class Tensor:
     def __len__(self):
         return len(self.data)
 
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                             "use .any() on .numpy(), or compare .item()")
+        return bool(self.data.reshape(()).item())
+
     def __repr__(self):
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
         extra = "" if self._device == "cpu" else f", device='{self._device}'"

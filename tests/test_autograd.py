@@ -188,3 +188,9 @@ def test_repr_and_helpers():
     assert x.detach()._ctx is None and not x.detach().requires_grad
     assert (x > 1.5).numpy().tolist() == [[False, True]]
     assert x.argmax(axis=1).item() == 1
+
+
+def test_truth_value_only_for_one_element():
+    assert mc.tensor([2.0]) > 1.0
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(mc.tensor([1.0, 2.0]) > 0)

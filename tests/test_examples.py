@@ -28,3 +28,14 @@ def test_cifar_examples_say_how_to_get_the_data(tmp_path, script):
                          env=env | {"MINICNN_OFFLINE": "1"})
     assert out.returncode != 0
     assert "cifar-10-binary.tar.gz" in out.stderr and str(tmp_path / "none") in out.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/usr/share/datasets/fashion-mnist"), reason="needs dataset-fashion-mnist")
+def test_transfer_example_compares_three_strategies(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "transfer_fashion_mnist.py"), "--epochs", "3",
+                          "--per-class", "50", "--out", str(tmp_path / "t.png")],
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr
+    assert "| frozen |" in out.stdout and "| fine-tune |" in out.stdout and "| scratch |" in out.stdout
+    assert (tmp_path / "t.png").exists()

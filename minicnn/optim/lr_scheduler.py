@@ -9,7 +9,20 @@ import bisect
 import math
 
 
-class _Scheduler:
+class _StateMixin:
+    """What every schedule shares: the current learning rates and a state_dict without the optimizer."""
+
+    def get_last_lr(self):
+        return [g["lr"] for g in self.optimizer.param_groups]
+
+    def state_dict(self):
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, sd):
+        self.__dict__.update(sd)
+
+
+class _Scheduler(_StateMixin):
     def __init__(self, optimizer):
         self.optimizer = optimizer
         self.base_lrs = [g.setdefault("initial_lr", g["lr"]) for g in optimizer.param_groups]
@@ -22,15 +35,6 @@ class _Scheduler:
         self.last_epoch += 1
         for g, base in zip(self.optimizer.param_groups, self.base_lrs):
             g["lr"] = self.lr_at(base, self.last_epoch)
-
-    def get_last_lr(self):
-        return [g["lr"] for g in self.optimizer.param_groups]
-
-    def state_dict(self):
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, sd):
-        self.__dict__.update(sd)
 
 
 class StepLR(_Scheduler):
@@ -60,7 +64,7 @@ class CosineAnnealingLR(_Scheduler):
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(_StateMixin):
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0.0, eps=1e-8):
         if factor >= 1.0:
@@ -95,12 +99,3 @@ class ReduceLROnPlateau:
                 if g["lr"] - new > self.eps:
                     g["lr"] = new
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
-
-    def get_last_lr(self):
-        return [g["lr"] for g in self.optimizer.param_groups]
-
-    def state_dict(self):
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, sd):
-        self.__dict__.update(sd)
