@@ -40,6 +40,17 @@ def build_parser():
     t.add_argument("--out", default=None, help="output folder (default: runs/MODEL-DATASET-TIME)")
     t.add_argument("--resume", default=None, help="a checkpoint.npz written by an earlier run")
     t.add_argument("--quiet", action="store_true", help="no progress bars (one line per epoch)")
+    d = sub.add_parser("diagnose", help="why does a network not learn? per-layer statistics of one training step",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    d.add_argument("--model", default="lenet5")
+    d.add_argument("--dataset", default="fashion-mnist")
+    d.add_argument("--data-root", default=None)
+    d.add_argument("--no-download", action="store_true")
+    d.add_argument("--image-size", type=int, default=None)
+    d.add_argument("--weights", default=None, help="a .npz of weights to load first (e.g. best.npz of a run)")
+    d.add_argument("--batch-size", type=int, default=64)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--out", default=".", help="folder for diagnostics.png")
     s = sub.add_parser("summary", help="print a model's layer table")
     s.add_argument("model")
     s.add_argument("--input", default=None, help="input shape C,H,W (default: the model's usual input)")
@@ -186,6 +197,27 @@ def train(args):
     return 0
 
 
+def diagnose_cmd(args):
+    import minicnn as mc
+    from . import plot
+    from .pretrained import load_weights
+    mc.manual_seed(args.seed)
+    args.normalize = args.augment = False
+    train_set, _, input_shape, classes = load_data(args)
+    model = make_model(args.model, len(classes), input_shape)
+    if args.weights:
+        load_weights(model, args.weights)
+    idx = np.random.default_rng(args.seed).choice(len(train_set), size=min(args.batch_size, len(train_set)),
+                                                  replace=False)
+    x, y = train_set.get_batch(np.sort(idx))
+    report = mc.diagnose(model, x, y)
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, "diagnostics.png")
+    plot.plot_diagnostics(report, path)
+    print(f"wrote {path}")
+    return 0
+
+
 def summary_cmd(args):
     from .models import default_input_shape
     shape = tuple(int(v) for v in args.input.split(",")) if args.input else default_input_shape(args.model)
@@ -202,4 +234,6 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.command == "train":
         return train(args)
+    if args.command == "diagnose":
+        return diagnose_cmd(args)
     return summary_cmd(args)

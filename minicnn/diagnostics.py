@@ -130,8 +130,11 @@ def _findings(rows, by_layer, out, y, loss, x):
     if len(weighted) >= 2:
         first_g, last_g = weighted[0][1], weighted[-1][1]
         if last_g > 0 and first_g / last_g < 1e-3:
-            found.append(f"vanishing gradients: {weighted[0][0]} gets {first_g / last_g:.1e} of the gradient of "
-                         f"{weighted[-1][0]}; deep plain networks need batch norm, He initialisation or shortcuts")
+            # the layer nearest the output from which on, towards the input, gradients are < 1/1000 of the last
+            below = next(n for n, g in reversed(weighted) if g / last_g < 1e-3)
+            found.append(f"gradients vanish from layer {below} down to the input: {weighted[0][0]} gets "
+                         f"{first_g / last_g:.1e} of the gradient of {weighted[-1][0]}; deep plain networks need "
+                         "batch norm, He initialisation or shortcuts")
         if first_g == 0 and last_g == 0:
             found.append("every gradient is exactly zero: nothing will change")
     stds = [r["std"] for r in rows if r["type"] in ("Conv2d", "Linear") and math.isfinite(r["std"])]

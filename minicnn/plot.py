@@ -90,3 +90,91 @@ def plot_confusion(labels, predictions, class_names, path):
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return m
+
+
+def plot_filters(weight, path, max_filters=64):
+    """The first layer's filters as small images: weight (K, C, R, S); RGB when C == 3, grey otherwise."""
+    plt = _plt()
+    w = np.asarray(weight.numpy() if hasattr(weight, "numpy") else weight)[:max_filters]
+    k = len(w)
+    cols = int(np.ceil(np.sqrt(k)))
+    rows = int(np.ceil(k / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.1), squeeze=False)
+    for i, ax in enumerate(axes.ravel()):
+        if i < k:
+            _show(ax, w[i] if w.shape[1] == 3 else w[i, :1])
+        ax.axis("off")
+    fig.suptitle(f"{k} filters of {w.shape[1]}x{w.shape[2]}x{w.shape[3]}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_feature_maps(maps, path, per_layer=8):
+    """Feature maps of one image at several depths: ``maps`` is {layer name: (N, C, H, W) tensor or array}."""
+    plt = _plt()
+    names = list(maps)
+    fig, axes = plt.subplots(len(names), per_layer, figsize=(per_layer * 1.3, len(names) * 1.5), squeeze=False)
+    for row, name in zip(axes, names):
+        m = maps[name]
+        m = np.asarray(m.numpy() if hasattr(m, "numpy") else m)[0]
+        for j, ax in enumerate(row):
+            if j < len(m):
+                _show(ax, m[j])
+            ax.axis("off")
+        row[0].set_title(f"{name} {tuple(m.shape)}", fontsize=8, loc="left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_model(model, input_shape, path):
+    """The model's layers as a column of boxes with their output shapes and parameter counts, in the
+    order they run (what Keras' plot_model shows; branches such as Inception's appear one after another)."""
+    plt = _plt()
+    info = model.summary(input_shape, print_fn=None)
+    layers = info["layers"]
+    params = {n: sum(p.size for p in model.get_submodule(n).parameters()) for n, _, _ in layers}
+    h = 0.5 * len(layers) + 1
+    fig, ax = plt.subplots(figsize=(6, h))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-len(layers), 1)
+    ax.axis("off")
+    ax.text(0.5, 0.5, f"input (None, {', '.join(map(str, input_shape))})", ha="center", va="center",
+            bbox=dict(boxstyle="round", fc="#eeeeee"))
+    for i, (name, kind, shape) in enumerate(layers):
+        y = -i - 0.5
+        ax.annotate("", xy=(0.5, y + 0.25), xytext=(0.5, y + 0.75), arrowprops=dict(arrowstyle="->"))
+        label = f"{name}: {kind}  ->  (None, {', '.join(map(str, shape[1:]))})"
+        if params[name]:
+            label += f"  [{params[name]:,} params]"
+        ax.text(0.5, y, label, ha="center", va="center", fontsize=8,
+                bbox=dict(boxstyle="round", fc="#dde8f5" if params[name] else "#f5f5f5"))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_diagnostics(report, path):
+    """diagnostics.png: per layer, the activation std, the share of dead ReLU units and the gradient norm."""
+    plt = _plt()
+    rows = report["layers"]
+    names = [f"{r['layer']} {r['type']}" for r in rows]
+    y = np.arange(len(rows))[::-1]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 0.3 * len(rows) + 1.8), sharey=True)
+    axes[0].barh(y, [r["std"] for r in rows], color="tab:blue")
+    axes[0].set_xscale("log")
+    axes[0].set_title("activation std")
+    axes[1].barh(y, [r["dead"] or 0 for r in rows], color="tab:red")
+    axes[1].set_xlim(0, 1)
+    axes[1].set_title("dead ReLU units")
+    axes[2].barh(y, [r["grad_norm"] or np.nan for r in rows], color="tab:green")
+    axes[2].set_xscale("log")
+    axes[2].set_title("gradient norm of the layer's weights")
+    axes[0].set_yticks(y)
+    axes[0].set_yticklabels(names, fontsize=7)
+    fig.suptitle(f"loss {report['loss']:.4f}: " + ("; ".join(f.split(":")[0] for f in report["findings"])[:150]
+                                                  or "nothing alarming"), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

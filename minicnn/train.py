@@ -162,6 +162,24 @@ class TrainingCheckpoint(Callback):
                         self.history, self.extra)
 
 
+class DiagnosticsCallback(Callback):
+    """Run mc.diagnose on a fixed batch after every ``every`` epochs; print what it finds and keep the reports."""
+
+    def __init__(self, x, y, every=1, loss=F.cross_entropy, verbose=1):
+        self.x, self.y, self.every, self.loss, self.verbose = x, y, every, loss, verbose
+        self.reports = []
+
+    def on_epoch_end(self, epoch, logs):
+        if (epoch + 1) % self.every:
+            return
+        from .diagnostics import diagnose
+        report = diagnose(self.model, self.x, self.y, loss_fn=self.loss, print_fn=None)
+        report["epoch"] = epoch + 1
+        self.reports.append(report)
+        if self.verbose and report["findings"]:
+            print(f"diagnostics after epoch {epoch + 1}:\n" + "\n".join(f"  - {f}" for f in report["findings"]))
+
+
 # ---------------------------------------------------------------- helpers
 def _outputs(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]

@@ -112,14 +112,14 @@ def test_diagnose_finds_vanishing_gradients_and_unscaled_inputs():
     x = np.random.default_rng(0).random((16, 1, 28, 28), dtype=np.float32) * 255
     rep = mc.diagnose(model, x, np.arange(16) % 10, print_fn=None)
     text = " ".join(rep["findings"])
-    assert "vanishing gradients" in text and "unscaled" in text and "shrink" in text
+    assert "gradients vanish from layer" in text and "unscaled" in text and "shrink" in text
 
 
 def test_diagnose_is_quiet_on_a_healthy_network():
     mc.manual_seed(2)
     x = np.random.default_rng(0).random((32, 1, 28, 28), dtype=np.float32)
     rep = mc.diagnose(lenet5(), x, np.arange(32) % 10, print_fn=None)
-    assert not [f for f in rep["findings"] if "dead" in f or "vanishing" in f or "every input" in f]
+    assert not [f for f in rep["findings"] if "dead" in f or "vanish" in f or "every input" in f]
 
 
 def test_profiler_times_forward_and_backward_of_each_op():
@@ -131,3 +131,36 @@ def test_profiler_times_forward_and_backward_of_each_op():
     assert totals["Conv2d"][2] == 2 and totals["Conv2d"][0] > 0 and totals["Conv2d"][1] > 0
     assert {"Linear", "ReLU", "AvgPool2d", "CrossEntropy"} <= set(totals)
     assert "Conv2d" in prof.table() and mc.autograd.profiler is None
+
+
+def test_pictures(tmp_path):
+    from PIL import Image
+    from minicnn import plot
+    model = lenet5()
+    plot.plot_model(model, (1, 28, 28), tmp_path / "model.png")
+    plot.plot_filters(model[0].weight, tmp_path / "filters.png")
+    x = mc.tensor(np.random.default_rng(0).random((1, 1, 28, 28), dtype=np.float32))
+    plot.plot_feature_maps(FeatureExtractor(model, ["1", "4"])(x), tmp_path / "maps.png")
+    for name in ("model.png", "filters.png", "maps.png"):
+        with Image.open(tmp_path / name) as im:
+            assert len(np.unique(np.asarray(im.convert("L")))) > 10, name
+
+
+def test_diagnose_command_and_callback(tmp_path, capsys):
+    from minicnn.cli import main
+    from minicnn.train import DiagnosticsCallback
+    from test_data import fake_mnist
+    data = fake_mnist(tmp_path / "data", n_train=64, n_test=16)
+    assert main(["diagnose", "--dataset", "mnist", "--data-root", str(data), "--no-download",
+                 "--batch-size", "32", "--out", str(tmp_path)]) == 0
+    assert "|grad|" in capsys.readouterr().out and (tmp_path / "diagnostics.png").exists()
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10))
+    nn.init.constant_(model[1].bias, -50.0)
+    x = np.random.default_rng(0).random((32, 1, 28, 28), dtype=np.float32)
+    y = np.arange(32) % 10
+    cb = DiagnosticsCallback(x, y)
+    from minicnn.data import ArrayDataset, DataLoader
+    mc.fit(model, DataLoader(ArrayDataset(x, y), batch_size=16), epochs=2,
+           optimizer=mc.optim.SGD(model.parameters(), lr=0.01), callbacks=[cb], verbose=0)
+    assert len(cb.reports) == 2 and any("dead" in f for f in cb.reports[-1]["findings"])
+    assert "diagnostics after epoch 2" in capsys.readouterr().out
