@@ -39,3 +39,15 @@ def test_transfer_example_compares_three_strategies(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "| frozen |" in out.stdout and "| fine-tune |" in out.stdout and "| scratch |" in out.stdout
     assert (tmp_path / "t.png").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/usr/share/datasets/fashion-mnist"), reason="needs dataset-fashion-mnist")
+def test_plain_deep_network_fails_and_the_fixes_learn():
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "why_not_learning.py"), "--epochs", "2",
+                          "--train-size", "2000"], capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr
+    rows = {line.split("|")[1].strip(): float(line.split("|")[3].strip().rstrip("%"))
+            for line in out.stdout.splitlines() if line.startswith("| ") and "%" in line}
+    assert rows["paper-init"] < 15 and rows["he-init"] > 60 and rows["batch-norm"] > 60
+    assert "activations shrink through depth" in out.stdout and "gradients vanish" in out.stdout

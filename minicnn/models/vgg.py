@@ -45,10 +45,12 @@ def vgg_features(config, batch_norm=False, in_channels=3):
     return nn.Sequential(*layers)
 
 
-def vgg(config="D", num_classes=1000, batch_norm=False, hidden=(4096, 4096), dropout=0.5, init="torch"):
+def vgg(config="D", num_classes=1000, batch_norm=False, hidden=(4096, 4096), dropout=0.5, init="torchvision"):
     """A VGG network. ``hidden`` sets the classifier's hidden widths (the source's cats-vs-dogs head is
     hidden=(4096, 4096, 2048, 1024, 512), num_classes=2); dropout follows the first two hidden layers.
-    init="paper" draws weights from N(0, 0.01) with zero biases, as the paper did for config A."""
+    init="torchvision" (default): He-normal convolutions (fan_out), N(0, 0.01) linear layers, zero biases.
+    init="paper": every weight from N(0, 0.01), as the paper did for config A -- deeper plain
+    configurations then do not train from scratch (see examples/why_not_learning.py)."""
     key = config.upper() if isinstance(config, str) else config
     if isinstance(key, str) and key not in CONFIGS:
         raise ValueError(f"vgg: unknown configuration {config!r}; choose from {', '.join(CONFIGS)}")
@@ -59,11 +61,15 @@ def vgg(config="D", num_classes=1000, batch_norm=False, hidden=(4096, 4096), dro
         c = h
     layers.append(nn.Linear(c, num_classes))
     model = FeaturesHead(features, nn.AdaptiveAvgPool2d((7, 7)), nn.Sequential(*layers))
-    if init == "paper":
-        for m in model.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.normal_(m.weight, 0.0, 0.01)
-                nn.init.zeros_(m.bias)
+    if init not in ("torchvision", "paper"):
+        raise ValueError(f"vgg: init must be 'torchvision' or 'paper', got {init!r}")
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d) and init == "torchvision":
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.01)
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.zeros_(m.bias)
     return model
 
 
