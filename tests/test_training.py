@@ -140,6 +140,7 @@ def test_frozen_weights_stay_bit_identical():
     model = lenet5()
     model[0].requires_grad_(False)
     before = model[0].weight.numpy().copy()
+    trained_before = model[3].weight.numpy().copy()
     opt = mc.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=0.1)
     for x, y in batches(3):
         opt.zero_grad()
@@ -147,7 +148,7 @@ def test_frozen_weights_stay_bit_identical():
         opt.step()
     assert np.array_equal(model[0].weight.numpy(), before)
     assert model[0].weight.grad is None
-    assert not np.array_equal(model[3].weight.numpy(), model[3].weight.numpy() * 0)  # others trained
+    assert not np.array_equal(model[3].weight.numpy(), trained_before)       # the unfrozen layers did train
 
 
 def test_parameter_groups_with_their_own_learning_rate():
@@ -302,7 +303,7 @@ def test_module_names_modes_and_init():
     np.testing.assert_array_equal(vgg16_cifar()[0].weight.numpy(), w)   # seeded
     t = nn.Parameter(np.zeros((256, 128, 3, 3)))
     nn.init.kaiming_normal_(t, nonlinearity="relu")
-    assert abs(t.numpy().std() - np.sqrt(2 / (128 * 9))) < 0.01 * np.sqrt(2 / (128 * 9)) * 10
+    assert abs(t.numpy().std() - np.sqrt(2 / (128 * 9))) < 0.02 * np.sqrt(2 / (128 * 9))
     nn.init.xavier_uniform_(t)
     assert np.abs(t.numpy()).max() <= np.sqrt(6 / (128 * 9 + 256 * 9))
 

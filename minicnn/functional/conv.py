@@ -42,19 +42,22 @@ def conv_padding(padding, kernel_size, stride):
     return (ph, ph, pw, pw)
 
 
-def check_conv_args(op, x_shape, w_shape, stride, padding):
-    """Validate shapes for conv2d; raise with the expected and the actual shape."""
+def _check_conv_dims(op, x_shape, w_shape):
+    """Input (N, C, H, W) and weight (K, C, R, S) with matching C, before padding can be worked out."""
     if len(x_shape) != 4:
         raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {tuple(x_shape)}")
     if len(w_shape) != 4:
         raise ValueError(f"{op}: expected a 4-D weight (K, C, R, S), got shape {tuple(w_shape)}")
-    N, C, H, W = x_shape
-    K, Cw, R, S = w_shape
-    if C != Cw:
-        raise ValueError(f"{op}: weight {tuple(w_shape)} expects input with {Cw} channels "
-                         f"(N, {Cw}, H, W), got input of shape {tuple(x_shape)} with {C} channels")
-    if padding is None:                  # dimensions checked; padding not known yet
-        return
+    if x_shape[1] != w_shape[1]:
+        raise ValueError(f"{op}: weight {tuple(w_shape)} expects input with {w_shape[1]} channels "
+                         f"(N, {w_shape[1]}, H, W), got input of shape {tuple(x_shape)} with {x_shape[1]} channels")
+
+
+def check_conv_args(op, x_shape, w_shape, stride, padding):
+    """The checks that need the padding: kernel within the padded input, positive stride
+    (call _check_conv_dims first)."""
+    H, W = x_shape[2:]
+    R, S = w_shape[2:]
     pt, pb, pl, pr = padding
     if H + pt + pb < R or W + pl + pr < S:
         raise ValueError(f"{op}: kernel {R}x{S} is larger than the padded input "
@@ -197,7 +200,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, reference=False):
     ``reference=True`` runs the textbook im2col instead of the fast one.
     """
     stride = _pair(stride, "stride")
-    check_conv_args("conv2d", x.shape, weight.shape, stride, None)
+    _check_conv_dims("conv2d", x.shape, weight.shape)     # weight.shape[2:] is read below
     pads = conv_padding(padding, weight.shape[2:], stride)
     check_conv_args("conv2d", x.shape, weight.shape, stride, pads)
     fn = Conv2dReference if reference else Conv2d
