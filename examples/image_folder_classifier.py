@@ -10,12 +10,9 @@ import argparse
 import os
 import sys
 
-import numpy as np
-
 import minicnn as mc
 import minicnn.nn as nn
 from minicnn.data import DataLoader, datasets, transforms as T
-from minicnn.data.dataset import Subset
 
 
 def student_cnn(num_classes):
@@ -38,17 +35,8 @@ def main():
         sys.exit(f"{args.folder} is not a folder: give an image folder with one subfolder per class "
                  "(e.g. the Intel image classification set, or Kaggle's cats vs dogs)")
     mc.manual_seed(0)
-    subs = {d.lower(): d for d in os.listdir(args.folder)}
-    if "train" in subs and ("val" in subs or "validation" in subs):
-        train = datasets.ImageFolder(os.path.join(args.folder, subs["train"]), target_size=args.size)
-        val = datasets.ImageFolder(os.path.join(args.folder, subs.get("val") or subs["validation"]),
-                                   target_size=args.size)
-    else:
-        full = datasets.ImageFolder(args.folder, target_size=args.size)
-        order = np.random.default_rng(0).permutation(len(full))
-        cut = int(0.8 * len(full))
-        train, val = Subset(full, order[:cut]), Subset(full, order[cut:], transform=T.ToTensor())
-    train.transform = T.Compose([T.ToTensor(), T.RandomHorizontalFlip()])
+    train, val = datasets.image_folder_splits(args.folder, target_size=args.size,
+                                              transform=T.Compose([T.ToTensor(), T.RandomHorizontalFlip()]))
     print(f"classes: {train.classes}")
     model = student_cnn(len(train.classes))
     model.summary((3, args.size, args.size), batch_size=32)

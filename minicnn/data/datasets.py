@@ -295,3 +295,30 @@ class ImageFolder(Dataset):
     def __getitem__(self, index):
         x, y = self.get_batch([index])
         return x[0], y[0]
+
+
+def image_folder_splits(root, target_size=None, val_fraction=0.2, seed=0, transform=None, val_transform=None):
+    """(train, val) from an image folder: root/train and root/val (or root/validation, root/test) when
+    they exist, otherwise one folder of class subfolders split at random (seeded, ``val_fraction`` held
+    out). Both have ``classes``. ``transform`` is the training split's (augmentation goes here),
+    ``val_transform`` the validation split's; both default to ToTensor."""
+    from .dataset import Subset
+    root = os.fspath(root)
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"image_folder_splits: {root} is not a folder")
+    subs = {d.lower(): d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d))}
+    val_name = next((subs[n] for n in ("val", "validation", "test") if n in subs), None)
+    if "train" in subs and val_name is not None:
+        train = ImageFolder(os.path.join(root, subs["train"]), transform=transform, target_size=target_size)
+        val = ImageFolder(os.path.join(root, val_name), transform=val_transform, target_size=target_size)
+        if val.classes != train.classes:
+            raise ValueError(f"image_folder_splits: {subs['train']}/ has classes {train.classes} but "
+                             f"{val_name}/ has {val.classes}")
+        return train, val
+    full = ImageFolder(root, target_size=target_size)
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"image_folder_splits: val_fraction must be in (0, 1), got {val_fraction}")
+    order = np.random.default_rng(seed).permutation(len(full))
+    cut = len(full) - max(1, int(round(val_fraction * len(full))))
+    return (Subset(full, np.sort(order[:cut]), transform=transform),
+            Subset(full, np.sort(order[cut:]), transform=val_transform))

@@ -5,6 +5,7 @@ from .vgg import vgg, vgg11, vgg13, vgg16, vgg19, vgg16_cifar
 from .googlenet import googlenet
 from .resnet import resnet18, resnet34, resnet50
 from .features import FeatureExtractor, keras_vgg_names
+from .imagenet import imagenet_classes, decode_predictions, preprocess_input, load_image
 
 _MODELS = {"lenet5": lenet5, "alexnet": alexnet, "alexnet_cifar": alexnet_cifar, "vgg11": vgg11, "vgg13": vgg13,
            "vgg16": vgg16, "vgg19": vgg19, "vgg16_cifar": vgg16_cifar, "googlenet": googlenet,
@@ -30,4 +31,5 @@ def default_input_shape(name):
 
 __all__ = ["lenet5", "alexnet", "alexnet_cifar", "vgg", "vgg11", "vgg13", "vgg16", "vgg19", "vgg16_cifar",
            "googlenet", "resnet18", "resnet34", "resnet50", "get_model", "default_input_shape",
-           "FeatureExtractor", "keras_vgg_names"]
+           "FeatureExtractor", "keras_vgg_names", "imagenet_classes", "decode_predictions", "preprocess_input",
+           "load_image"]
