@@ -12,7 +12,7 @@ from .tensor import Tensor, tensor, zeros, ones, randn
 from .autograd import Function, no_grad, enable_grad, is_grad_enabled
 from .gradcheck import gradcheck
 from .serialization import save, load
-from . import functional, nn, optim, data, profiler
+from . import functional, nn, optim, data, profiler, distributed
 from .diagnostics import diagnose
 from .train import fit, evaluate, predict, History, save_checkpoint, load_checkpoint
 
@@ -20,4 +20,4 @@ __version__ = "0.1.0"
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "Function", "no_grad", "enable_grad",
            "is_grad_enabled", "manual_seed", "cuda_available", "gradcheck", "save", "load", "functional",
-           "nn", "optim", "data", "profiler", "diagnose", "fit", "evaluate", "predict", "History", "save_checkpoint", "load_checkpoint"]
+           "nn", "optim", "data", "profiler", "distributed", "diagnose", "fit", "evaluate", "predict", "History", "save_checkpoint", "load_checkpoint"]

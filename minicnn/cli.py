@@ -1,5 +1,10 @@
-"""The command line: `python -m minicnn train` (the main job) and `python -m minicnn summary MODEL`."""
+"""The command line: `python -m minicnn train` (the main job) and `python -m minicnn summary MODEL`.
+
+`mpiexec -n N python -m minicnn train ...` trains data-parallel over N processes (minicnn.distributed):
+--batch-size is per process; rank 0 prints and writes every file; an error on any rank ends them all.
+"""
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -40,6 +45,8 @@ def build_parser():
     t.add_argument("--out", default=None, help="output folder (default: runs/MODEL-DATASET-TIME)")
     t.add_argument("--resume", default=None, help="a checkpoint.npz written by an earlier run")
     t.add_argument("--quiet", action="store_true", help="no progress bars (one line per epoch)")
+    t.add_argument("--dist-backend", default="auto", choices=["auto", "mpi", "nccl"],
+                   help="under mpiexec: how ranks exchange gradients (auto: NCCL with one GPU per rank, else MPI)")
     d = sub.add_parser("diagnose", help="why does a network not learn? per-layer statistics of one training step",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     d.add_argument("--model", default="lenet5")
@@ -70,17 +77,7 @@ def load_data(args):
         train, test = cls(train=True, **kw), cls(train=False, **kw)
     elif os.path.isdir(args.dataset):
         size = args.image_size or 150
-        subs = {d.lower(): d for d in os.listdir(args.dataset)}
-        val_name = next((subs[k] for k in ("val", "validation", "test") if k in subs), None)
-        if "train" in subs and val_name:
-            train = datasets.ImageFolder(os.path.join(args.dataset, subs["train"]), target_size=size)
-            test = datasets.ImageFolder(os.path.join(args.dataset, val_name), target_size=size)
-        else:
-            from .data.dataset import Subset
-            full = datasets.ImageFolder(args.dataset, target_size=size)
-            order = np.random.default_rng(args.seed).permutation(len(full))
-            cut = int(0.8 * len(full))
-            train, test = Subset(full, order[:cut]), Subset(full, order[cut:])
+        train, test = datasets.image_folder_splits(args.dataset, target_size=size, seed=args.seed)
     else:
         raise SystemExit(f"--dataset {args.dataset!r}: not one of {', '.join(DATASETS)} and not a folder")
     steps = [T.ToTensor()]
@@ -134,22 +131,28 @@ def train(args):
     from .data import DataLoader
     from .train import ModelCheckpoint, NonFiniteError, TrainingCheckpoint, evaluate, load_checkpoint, predict
 
+    comm = mc.distributed.init(args.dist_backend, device=args.device)
+    main_rank = comm.rank == 0
     if args.resume and not args.out:
         args.out = os.path.dirname(os.path.abspath(args.resume))
     out = args.out or os.path.join("runs", f"{args.model}-{os.path.basename(os.path.normpath(args.dataset))}-"
                                            f"{time.strftime('%Y%m%d-%H%M%S')}")
-    os.makedirs(out, exist_ok=True)
+    out = comm.bcast_object(out)                        # rank 0's clock names the folder
+    if main_rank:
+        os.makedirs(out, exist_ok=True)
     mc.manual_seed(args.seed)
     train_set, test_set, input_shape, classes = load_data(args)
     model = make_model(args.model, len(classes), input_shape).to(args.device)
     opt = make_optimizer(args, model.parameters())
     sched = make_scheduler(args, opt)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, seed=args.seed, device=args.device)
-    test_loader = DataLoader(test_set, batch_size=256, device=args.device)
+    test_loader = DataLoader(test_set, batch_size=256, device=args.device)       # sharded under MPI
     config = {k: v for k, v in vars(args).items() if k != "command"} | {
-        "input_shape": input_shape, "classes": classes, "train_size": len(train_set), "test_size": len(test_set)}
-    with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
+        "input_shape": input_shape, "classes": classes, "train_size": len(train_set), "test_size": len(test_set),
+        "processes": comm.size}
+    if main_rank:
+        with open(os.path.join(out, "config.json"), "w") as f:
+            json.dump(config, f, indent=2)
     history, start = None, 0
     if args.resume:
         info = load_checkpoint(args.resume, model, opt, sched, loader)
@@ -157,8 +160,9 @@ def train(args):
         print(f"resumed from {args.resume} after epoch {start}")
     n_params = sum(p.size for p in model.parameters())
     print(f"{args.model} ({n_params:,} parameters) on {args.dataset}: {len(train_set):,} training and "
-          f"{len(test_set):,} test images, {args.optimizer} lr {opt.param_groups[0]['lr']}, batch {args.batch_size}, "
-          f"{args.epochs} epochs, device {args.device}; writing to {out}")
+          f"{len(test_set):,} test images, {args.optimizer} lr {opt.param_groups[0]['lr']}, batch {args.batch_size}"
+          + (f" per process x {comm.size} processes ({comm.name})" if comm.size > 1 else "")
+          + f", {args.epochs} epochs, device {args.device}; writing to {out}")
     callbacks = [ModelCheckpoint(os.path.join(out, "best.npz"), monitor="val_accuracy"),
                  TrainingCheckpoint(os.path.join(out, "checkpoint.npz"), opt, sched, loader)]
     t0 = time.perf_counter()
@@ -172,9 +176,12 @@ def train(args):
         if not history or not history.epoch:
             return 1
     wall = time.perf_counter() - t0
+    final = evaluate(model, test_loader)                # every rank takes part; rank 0 writes the rest
+    if not main_rank:
+        return 0
     with open(os.path.join(out, "history.json"), "w") as f:
         json.dump(dict(history.history), f, indent=2)
-    final = evaluate(model, test_loader)
+    test_loader = DataLoader(test_set, batch_size=256, device=args.device, shard=False)
     idx = np.arange(min(50, len(test_set)))
     images, labels = test_set.get_batch(idx)
     logits = predict(model, test_loader)
@@ -233,7 +240,13 @@ def summary_cmd(args):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.command == "train":
-        return train(args)
+        from . import distributed
+        comm = distributed.init(args.dist_backend, device=args.device)
+        if comm.size == 1:
+            return train(args)
+        silent = contextlib.redirect_stdout(open(os.devnull, "w")) if comm.rank else contextlib.nullcontext()
+        with distributed.abort_on_error(), silent:      # one rank's error ends every rank, with its message
+            return train(args)
     if args.command == "diagnose":
         return diagnose_cmd(args)
     return summary_cmd(args)

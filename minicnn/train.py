@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from . import backend
+from . import backend, distributed
 from . import functional as F
 from .autograd import no_grad
 from .serialization import load, save
@@ -124,6 +124,8 @@ class ModelCheckpoint(Callback):
             if self.save_best_only:
                 self.best = value
             path = self.filepath.format(epoch=epoch + 1, **logs)
+            if not distributed.is_main_process():
+                return                              # every rank holds the same weights; rank 0 writes
             save(self.model.state_dict(), path)
             if self.verbose:
                 print(f"Epoch {epoch + 1}: {self.monitor} = {value:.4f}, saved {path}")
@@ -158,8 +160,9 @@ class TrainingCheckpoint(Callback):
         self.path, self.optimizer, self.scheduler, self.loader, self.extra = path, optimizer, scheduler, loader, extra
 
     def on_epoch_end(self, epoch, logs):
-        save_checkpoint(self.path, self.model, self.optimizer, epoch + 1, self.scheduler, self.loader,
-                        self.history, self.extra)
+        if distributed.is_main_process():
+            save_checkpoint(self.path, self.model, self.optimizer, epoch + 1, self.scheduler, self.loader,
+                            self.history, self.extra)
 
 
 class DiagnosticsCallback(Callback):
@@ -232,10 +235,20 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
     guard: stop with NonFiniteError before a NaN/Inf loss or gradient reaches the weights.
     verbose: 1 = a progress bar per epoch and a line after it, 2 = the line only, 0 = silent.
     Returns a History; ``history`` continues an earlier one (resuming).
+
+    Under MPI with several ranks (minicnn.distributed): rank 0's weights and buffers are broadcast
+    first, gradients are averaged over the ranks after every backward (weighted by shard size),
+    the logged loss and accuracy are those of all ranks together, and only rank 0 prints.
     """
     from tqdm.auto import tqdm
     if optimizer is None:
         raise ValueError("fit: an optimizer is required, e.g. mc.optim.Adam(model.parameters())")
+    comm = distributed.world()
+    parallel = comm.size > 1
+    if parallel:
+        distributed.broadcast_parameters(model)
+        params = list(model.parameters())
+        verbose = verbose if comm.rank == 0 else 0
     history = history or History()
     callbacks = list(callbacks) + ([NonFiniteGuard()] if guard else [])
     for cb in callbacks:
@@ -259,6 +272,8 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
                 batch_loss = _total_loss(outs, y, loss, loss_weights)
                 optimizer.zero_grad()
                 batch_loss.backward()
+                if parallel:
+                    distributed.average_gradients(params, count=len(x))
                 for cb in callbacks:
                     cb.after_backward(step, batch_loss)
                 optimizer.step()
@@ -276,6 +291,8 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
             raise
         finally:
             bar.close()
+        if parallel:
+            loss_sum, correct, seen = distributed.all_reduce_sum(loss_sum, correct, seen)
         logs = {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1)}
         if validation_data is not None:
             val = evaluate(model, validation_data, loss=loss, loss_weights=loss_weights)
@@ -301,13 +318,15 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
 
 
 def evaluate(model, data, loss=F.cross_entropy, loss_weights=None, batch_size=256):
-    """Mean loss and accuracy over ``data`` in eval() mode under no_grad(); the model's mode is restored."""
+    """Mean loss and accuracy over ``data`` in eval() mode under no_grad(); the model's mode is restored.
+    A DataLoader sharded over MPI ranks gives the figures of the whole data set on every rank."""
     was_training = model.training
     model.eval()
     loss_sum, correct, seen = 0.0, 0, 0
+    data = _as_batches(data, batch_size)
     try:
         with no_grad():
-            for x, y in _as_batches(data, batch_size):
+            for x, y in data:
                 outs = _outputs(model(x))
                 n = len(x)
                 loss_sum += _total_loss(outs[:1], y, loss, None).item() * n
@@ -315,6 +334,8 @@ def evaluate(model, data, loss=F.cross_entropy, loss_weights=None, batch_size=25
                 seen += n
     finally:
         model.train(was_training)
+    if getattr(data, "num_replicas", 1) > 1:
+        loss_sum, correct, seen = distributed.all_reduce_sum(loss_sum, correct, seen)
     return {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1)}
 
 

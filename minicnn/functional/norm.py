@@ -17,6 +17,12 @@ batch_norm, x (N, C) or (N, C, H, W); statistics per channel c over the other ax
       gx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps)
       gweight = sum(gy * xhat),   gbias = sum(gy)
 
+  synchronized (``comm``, a minicnn.distributed communicator): the sums behind mean_c and var_c
+  are added over the ranks first (m becomes M, the count over all ranks), and in backward so are
+  the two sums of gy; rank r's sums are weighted by its count m_r and divided by m_r * M, which
+  is exact when gradients are then averaged with weights m_r (fit does) and is PyTorch's
+  SyncBatchNorm when every rank has the same count.
+
 local_response_norm (AlexNet), over channels, window of ``size`` channels centred on c:
 
     d_c = k + alpha / size * sum_{j in win(c)} x_j^2,        y_c = x_c * d_c^(-beta)
@@ -45,16 +51,36 @@ def _channel_mean(a):
     return a.reshape(N, C, -1).mean(axis=2).mean(axis=0)
 
 
+def _global_channel_sums(comm, *arrays, weight=1.0, count=0):
+    """Per-channel float64 sums of each array times ``weight``, and ``count``, added over the ranks
+    in one allreduce; returns the summed arrays and the summed count."""
+    xp = get_array_module(arrays[0])
+    N, C = arrays[0].shape[:2]
+    parts = [a.reshape(N, C, -1).sum(axis=(0, 2), dtype=xp.float64) * weight for a in arrays]
+    buf = xp.concatenate(parts + [xp.full(1, count, dtype=xp.float64)])
+    comm.allreduce(buf)
+    return [buf[i * C:(i + 1) * C] for i in range(len(arrays))], int(round(float(buf[-1])))
+
+
 class BatchNorm(Function):
     def forward(self, x, weight, bias, running_mean=None, running_var=None, training=True,
-                momentum=0.1, eps=1e-5):
+                momentum=0.1, eps=1e-5, comm=None):
         xp = get_array_module(x)
         nd = x.ndim
+        self.comm = comm if training else None
         if training:
-            m = x.size // x.shape[1]
-            mean = _channel_mean(x)
-            xc = x - _per_channel(mean, nd)
-            var = _channel_mean(xc * xc)
+            m = self.m = x.size // x.shape[1]
+            if self.comm is None:
+                mean = _channel_mean(x)
+                xc = x - _per_channel(mean, nd)
+                var = _channel_mean(xc * xc)
+            else:
+                (sum_x,), m = _global_channel_sums(comm, x, count=m)         # m: the count over all ranks
+                self.M = m
+                mean = (sum_x / m).astype(x.dtype)
+                xc = x - _per_channel(mean, nd)
+                (sum_sq,), _ = _global_channel_sums(comm, xc * xc)
+                var = (sum_sq / m).astype(x.dtype)
             if running_mean is not None:
                 mom = x.dtype.type(momentum)
                 running_mean *= 1 - mom
@@ -80,9 +106,13 @@ class BatchNorm(Function):
         gweight = (gy * xhat).sum(axis=axes)
         scale = _per_channel(self.weight * self.inv_std, nd)
         if self.training:
-            m = gy.size // gy.shape[1]
-            gx = gy - _per_channel(gbias / m, nd)
-            gx -= xhat * _per_channel(gweight / m, nd)
+            if self.comm is None:
+                mean_g, mean_gx = gbias / self.m, gweight / self.m
+            else:
+                (s_g, s_gx), _ = _global_channel_sums(self.comm, gy, gy * xhat, weight=float(self.m))
+                mean_g, mean_gx = [(v / (self.m * self.M)).astype(gy.dtype) for v in (s_g, s_gx)]
+            gx = gy - _per_channel(mean_g, nd)
+            gx -= xhat * _per_channel(mean_gx, nd)
             gx *= scale
         else:
             gx = gy * scale
@@ -90,11 +120,12 @@ class BatchNorm(Function):
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
+               momentum=0.1, eps=1e-5, comm=None):
     """Batch normalization over (N, C) or (N, C, H, W); see the module docstring.
 
     running_mean / running_var: (C,) arrays or Tensors updated in place when
     training (may be None when training). weight / bias: (C,) Tensors or None.
+    comm: a minicnn.distributed communicator to synchronize the batch statistics over.
     """
     if x.ndim not in (2, 4):
         raise ValueError(f"batch_norm: expected input (N, C) or (N, C, H, W), got shape {x.shape}")
@@ -112,7 +143,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     weight = as_tensor(xp.ones(C, dtype=x.dtype), x) if weight is None else weight
     bias = as_tensor(xp.zeros(C, dtype=x.dtype), x) if bias is None else bias
     return BatchNorm.apply(x, weight, bias, running_mean=rm, running_var=rv, training=training,
-                           momentum=momentum, eps=eps)
+                           momentum=momentum, eps=eps, comm=comm)
 
 
 def _channel_window_sum(a, before, after):

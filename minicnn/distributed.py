@@ -1,0 +1,367 @@
+"""Data-parallel training over MPI (mpi4py), and over NCCL between GPUs through CuPy.
+
+Launch N copies of the same script; each is a *rank* with its own shard of every batch:
+
+    mpiexec -n 2 python -m minicnn train            # or any script that calls mc.fit
+
+One step of data-parallel SGD, on every rank r of N, with n_r samples in its shard:
+
+    loss_r = mean of the loss over the rank's n_r samples
+    g_r    = d loss_r / d w                          (backward, as usual)
+    g      = sum_r n_r g_r / sum_r n_r               (average_gradients: one allreduce per bucket)
+    w     <- optimizer step with g                   (identical on every rank: the weights stay equal)
+
+g is exactly the gradient of the mean loss over all sum_r n_r samples, so N processes at batch B
+take the steps one process takes at batch N*B (tests/test_distributed.py checks it to 1e-5).
+
+Collectives used, with their cost on a ring of N ranks moving ``bytes`` each:
+  allreduce (sum, in place)   2 (N-1)/N * bytes over the slowest link
+  broadcast (from rank 0)     the initial weights and buffers, once
+Gradients go in a few flat buckets of ``bucket_mb`` (25 MB, as PyTorch's DDP) instead of one call per
+tensor: a call costs a latency of tens of microseconds however small it is.
+
+Without a launcher (plain ``python``), or with mpiexec -n 1, the world is one process and every
+function here does nothing; mpi4py is imported only when the process was started by an MPI launcher.
+
+Failure: in a world of more than one, an exception that escapes on any rank prints that rank's
+traceback and calls MPI_Abort, which makes mpiexec end every rank at once (an MPI job would otherwise
+hang in its next collective). A rank that dies outright is reported by mpiexec, which ends the others.
+"""
+import os
+import sys
+import traceback
+
+import numpy as np
+
+from . import backend
+
+# Environment variables that MPI launchers set in the processes they start (MPICH's hydra and Slurm's
+# PMI, Open MPI, PMIx, MVAPICH).
+LAUNCHER_VARIABLES = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MV2_COMM_WORLD_SIZE")
+BUCKET_MB = 25
+
+_world = None
+
+
+class Communicator:
+    """A world of one process: every collective is the identity. The base of the real ones."""
+
+    name = "self"
+    rank, size, local_rank = 0, 1, 0
+
+    def allreduce(self, buf):
+        """Sum ``buf`` (a NumPy or CuPy array) over all ranks, in place; returns it."""
+        return buf
+
+    def broadcast(self, buf, root=0):
+        """Overwrite ``buf`` on every rank with rank ``root``'s, in place; returns it."""
+        return buf
+
+    def bcast_object(self, obj, root=0):
+        """A small Python object (a seed, a path, a flag) from rank ``root`` to every rank."""
+        return obj
+
+    def barrier(self):
+        pass
+
+    def abort(self, code=1):
+        os._exit(code)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(rank={self.rank}, size={self.size})"
+
+
+class MPICommunicator(Communicator):
+    """Collectives over mpi4py; CuPy arrays go through host copies (works with any MPI build)."""
+
+    name = "mpi"
+
+    def __init__(self, comm):
+        from mpi4py import MPI
+        self.MPI, self.comm = MPI, comm
+        self.rank, self.size = comm.Get_rank(), comm.Get_size()
+        self.local_rank = comm.Split_type(MPI.COMM_TYPE_SHARED).Get_rank()     # rank within this machine
+
+    def allreduce(self, buf):
+        if backend.device_of(buf) == "cuda":
+            host = buf.get()
+            self.comm.Allreduce(self.MPI.IN_PLACE, host, op=self.MPI.SUM)
+            buf.set(host)
+        else:
+            self.comm.Allreduce(self.MPI.IN_PLACE, buf, op=self.MPI.SUM)
+        return buf
+
+    def broadcast(self, buf, root=0):
+        if backend.device_of(buf) == "cuda":
+            host = buf.get()
+            self.comm.Bcast(host, root=root)
+            buf.set(host)
+        else:
+            self.comm.Bcast(buf, root=root)
+        return buf
+
+    def bcast_object(self, obj, root=0):
+        return self.comm.bcast(obj, root=root)
+
+    def barrier(self):
+        self.comm.Barrier()
+
+    def abort(self, code=1):
+        self.comm.Abort(code)
+
+
+class NCCLCommunicator(MPICommunicator):
+    """GPU arrays over NCCL (cupy.cuda.nccl), one GPU per rank; MPI starts it and carries host arrays.
+
+    init(device="cuda") has each rank use the GPU numbered by its rank within the machine; NCCL
+    needs a GPU of its own per rank: ranks sharing a GPU must use MPICommunicator.
+    """
+
+    name = "nccl"
+
+    def __init__(self, comm):
+        super().__init__(comm)
+        cp = backend.cupy_module()
+        from cupy.cuda import nccl
+        self.cp, self.nccl = cp, nccl
+        uid = comm.bcast(nccl.get_unique_id() if self.rank == 0 else None, root=0)
+        self.nccl_comm = nccl.NcclCommunicator(self.size, uid, self.rank)
+        self.types = {np.dtype(np.float32): nccl.NCCL_FLOAT32, np.dtype(np.float64): nccl.NCCL_FLOAT64,
+                      np.dtype(np.int64): nccl.NCCL_INT64, np.dtype(np.int32): nccl.NCCL_INT32}
+
+    def _nccl_type(self, buf):
+        if buf.dtype not in self.types:
+            raise TypeError(f"NCCLCommunicator: no NCCL type for {buf.dtype}")
+        if not buf.flags.c_contiguous:
+            raise ValueError("NCCLCommunicator: buffers must be C-contiguous")
+        return self.types[buf.dtype]
+
+    def allreduce(self, buf):
+        if backend.device_of(buf) != "cuda":
+            return super().allreduce(buf)
+        stream = self.cp.cuda.get_current_stream()
+        self.nccl_comm.allReduce(buf.data.ptr, buf.data.ptr, buf.size, self._nccl_type(buf), self.nccl.NCCL_SUM,
+                                 stream.ptr)
+        stream.synchronize()
+        return buf
+
+    def broadcast(self, buf, root=0):
+        if backend.device_of(buf) != "cuda":
+            return super().broadcast(buf, root)
+        stream = self.cp.cuda.get_current_stream()
+        self.nccl_comm.bcast(buf.data.ptr, buf.size, self._nccl_type(buf), root, stream.ptr)
+        stream.synchronize()
+        return buf
+
+
+def launched_by_mpi():
+    """True when an MPI launcher (mpiexec, mpirun, srun) started this process."""
+    return any(v in os.environ for v in LAUNCHER_VARIABLES)
+
+
+def init(backend_name="auto", device="cpu"):
+    """Join the MPI world (once; later calls return the same communicator).
+
+    backend_name: "auto" (a world of one without a launcher or with one process; NCCL when ``device``
+      is "cuda", CuPy has NCCL and this machine has a GPU per rank; MPI otherwise), "mpi", "nccl"
+      (also in a world of one: it still runs its collectives), or "self".
+    device: "cuda" also makes each rank use the GPU numbered by its rank on this machine.
+    """
+    global _world
+    if _world is not None:
+        return _world
+    if backend_name not in ("auto", "mpi", "nccl", "self"):
+        raise ValueError(f"distributed.init: backend must be 'auto', 'mpi', 'nccl' or 'self', got {backend_name!r}")
+    if backend_name == "self" or (backend_name == "auto" and not launched_by_mpi()):
+        _world = Communicator()
+        return _world
+    try:
+        from mpi4py import MPI
+    except ImportError as err:
+        raise ImportError(f"this process was started by an MPI launcher but mpi4py cannot be imported ({err}); "
+                          "install it with: pip install minicnn[dist]  (mpi4py, and MPICH from the mpich "
+                          "package when the system has no MPI)") from None
+    comm = MPI.COMM_WORLD
+    if backend_name == "auto" and comm.Get_size() == 1:
+        _world = Communicator()
+        return _world
+    if device == "cuda":                                # one GPU per rank of this machine, shared when fewer
+        cp = backend.cupy_module()
+        local = comm.Split_type(MPI.COMM_TYPE_SHARED)
+        gpus = cp.cuda.runtime.getDeviceCount()
+        cp.cuda.Device(local.Get_rank() % gpus).use()
+        if backend_name == "auto":
+            backend_name = "nccl" if _nccl_available() and local.Get_size() <= gpus else "mpi"
+    if backend_name == "auto":
+        backend_name = "mpi"
+    _world = NCCLCommunicator(comm) if backend_name == "nccl" else MPICommunicator(comm)
+    if _world.size > 1:
+        sys.excepthook = _abort_on_exception
+    return _world
+
+
+def _nccl_available():
+    try:
+        backend.cupy_module()
+        from cupy.cuda import nccl  # noqa: F401
+        return nccl.available if hasattr(nccl, "available") else True
+    except Exception:
+        return False
+
+
+def world():
+    """The current communicator (joining the world on first use)."""
+    return _world if _world is not None else init()
+
+
+def get_rank():
+    return world().rank
+
+
+def get_world_size():
+    return world().size
+
+
+def is_main_process():
+    """Rank 0: the one that prints progress and writes files."""
+    return world().rank == 0
+
+
+def _abort_on_exception(exc_type, exc, tb):
+    comm = _world
+    text = "".join(traceback.format_exception(exc_type, exc, tb))
+    sys.stderr.write(f"[minicnn rank {comm.rank} of {comm.size}] {exc_type.__name__}: {exc}\n{text}"
+                     f"[minicnn rank {comm.rank}] aborting every rank\n")
+    sys.stderr.flush()
+    comm.abort(1)
+
+
+class abort_on_error:
+    """Context manager: an exception, or sys.exit with an error, inside the block ends every rank at once
+    (MPI_Abort) with this rank's message, instead of leaving the others waiting in a collective."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        comm = world()
+        if exc_type is None or comm.size == 1:
+            return False
+        if exc_type is SystemExit and exc.code in (None, 0):
+            return False
+        _abort_on_exception(exc_type, exc, tb)
+        return False
+
+
+# ---------------------------------------------------------------- flat buckets
+def _buckets(arrays, bucket_bytes):
+    """Group arrays of one dtype and device, in order, into runs of at most bucket_bytes (one array can exceed it)."""
+    groups, current, size, key = [], [], 0, None
+    for a in arrays:
+        k = (a.dtype, backend.device_of(a))
+        if current and (k != key or size + a.nbytes > bucket_bytes):
+            groups.append(current)
+            current, size = [], 0
+        current.append(a)
+        size, key = size + a.nbytes, k
+    if current:
+        groups.append(current)
+    return groups
+
+
+class _FlatBuffers:
+    """Reused flat buffers for a fixed list of array shapes (gradients of the same parameters every step)."""
+
+    def __init__(self):
+        self.cache = {}
+
+    def get(self, group, extra=0):
+        key = tuple((a.shape, a.dtype.str) for a in group) + (extra, backend.device_of(group[0]))
+        buf = self.cache.get(key)
+        if buf is None:
+            xp = backend.get_array_module(group[0])
+            buf = self.cache[key] = xp.empty(sum(a.size for a in group) + extra, dtype=group[0].dtype)
+        return buf
+
+
+_flat = _FlatBuffers()
+
+
+def _pack(group, buf, scale=None):
+    offset = 0
+    for a in group:
+        view = buf[offset:offset + a.size].reshape(a.shape)
+        if scale is None:
+            view[...] = a
+        else:
+            backend.get_array_module(a).multiply(a, scale, out=view)
+        offset += a.size
+    return offset
+
+
+def _unpack(buf, group):
+    offset = 0
+    for a in group:
+        a[...] = buf[offset:offset + a.size].reshape(a.shape)
+        offset += a.size
+
+
+def broadcast_parameters(model, root=0, bucket_mb=BUCKET_MB):
+    """Make every rank's parameters and buffers equal to rank ``root``'s (call once, before training)."""
+    comm = world()
+    if comm.size == 1:
+        return model
+    arrays = [p.data for p in model.parameters()] + [b for _, b in model.named_buffers() if b is not None]
+    for group in _buckets(arrays, bucket_mb << 20):
+        buf = _flat.get(group)
+        _pack(group, buf)
+        comm.broadcast(buf, root)
+        _unpack(buf, group)
+    return model
+
+
+def average_gradients(parameters, count=None, bucket_mb=BUCKET_MB):
+    """Replace each parameter's gradient by its average over the ranks, weighted by ``count``.
+
+    count: the number of samples behind this rank's gradient (its shard of the batch). With counts,
+      the result is sum_r count_r g_r / sum_r count_r: the gradient of the mean loss over every rank's
+      samples even when shards differ in size. Without, the plain mean over ranks.
+    Parameters that are frozen (requires_grad False) are skipped; a trainable parameter without a
+    gradient on this rank contributes zeros, and every rank ends with the same gradient for it.
+    Returns the total count over the ranks (or the world size without counts).
+    """
+    comm = world()
+    params = [p for p in parameters if p.requires_grad]
+    if comm.size == 1:
+        return count if count is not None else 1
+    for p in params:
+        if p.grad is None:
+            p.grad = backend.get_array_module(p.data).zeros_like(p.data)
+    weight = 1.0 if count is None else float(count)
+    total = None
+    offset_params = 0
+    for i, group in enumerate(_buckets([p.grad for p in params], bucket_mb << 20)):
+        buf = _flat.get(group, extra=1 if i == 0 else 0)
+        end = _pack(group, buf, None if count is None else group[0].dtype.type(weight))
+        if i == 0:
+            buf[end] = weight                               # the counts ride along with the first bucket
+        comm.allreduce(buf)
+        if i == 0:
+            total = float(buf[end])
+        scale, offset = group[0].dtype.type(1.0 / total), 0
+        for a, p in zip(group, params[offset_params:offset_params + len(group)]):
+            p.grad = buf[offset:offset + a.size].reshape(a.shape) * scale   # a new array: grads may share memory
+            offset += a.size
+        offset_params += len(group)
+    return total if total is not None else comm.size
+
+
+def all_reduce_sum(*values):
+    """Sum Python numbers over the ranks (float64): e.g. loss_sum, correct, seen for an epoch's metrics."""
+    comm = world()
+    if comm.size == 1:
+        return values if len(values) != 1 else values[0]
+    buf = np.asarray(values, dtype=np.float64)
+    comm.allreduce(buf)
+    out = tuple(float(v) for v in buf)
+    return out if len(out) != 1 else out[0]
