@@ -4,6 +4,8 @@ Measures, alternating the configurations round by round (medians over rounds):
   1. allreduce time and bandwidth between 2 ranks (mpiexec -n 2), message sizes 4 KB to 64 MB;
   2. training throughput at the same global batch: 1 process with 2 BLAS threads vs 2 processes
      (mpiexec -n 2) with 1 thread each, and the share of each step spent averaging gradients;
+     the same for PyTorch (DistributedDataParallel over gloo on the loopback, the same twins and
+     batches), so that minicnn's scaling is set beside PyTorch's;
   3. one process's step time at per-machine batches G, G/2, G/4, ... (the compute of one machine).
 Then models N machines joined by a ring allreduce:
 
@@ -33,11 +35,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-# name, model, input shape, global batch G of the model (the source's), global batch of the 1-vs-2 measurement
+# name, minicnn model, PyTorch twin (benchmarks/torch_twins.py), classes, input shape,
+# global batch G of the model (the source's), global batch of the 1-vs-2 measurement
 MODELS = [
-    ("lenet5", "lenet5", (1, 28, 28), 32, 32),
-    ("cifar10_vgg16", "vgg16_cifar", (3, 32, 32), 128, 128),
-    ("vgg16 224x224", "vgg16", (3, 224, 224), 16, 4),
+    ("lenet5", "lenet5", "lenet5", 10, (1, 28, 28), 32, 32),
+    ("cifar10_vgg16", "vgg16_cifar", "vgg16_cifar", 10, (3, 32, 32), 128, 128),
+    ("vgg16 224x224", "vgg16", "VGG", 1000, (3, 224, 224), 16, 4),
 ]
 SIZES = [1 << 12, 1 << 16, 1 << 20, 1 << 22, 1 << 24, 1 << 26]
 # Assumed links for the model (not measured here): (name, latency s, bandwidth bytes/s)
@@ -91,7 +94,8 @@ def build(model_name, shape, batch, seed=0):
     import minicnn.functional as F
     from minicnn.models import get_model
     mc.manual_seed(seed)
-    model = get_model(model_name, num_classes=10) if model_name != "lenet5" else get_model("lenet5")
+    classes = next(m[3] for m in MODELS if m[1] == model_name)
+    model = get_model(model_name, num_classes=classes)
     rs = np.random.default_rng(seed)
     x = mc.tensor(rs.random((batch,) + tuple(shape), dtype=np.float32))
     y = rs.integers(0, 10, batch)
@@ -142,6 +146,46 @@ def compute_times(model_name, shape, batches, rounds, threads, block_time):
     return compare({b: (lambda b=b: step(b)) for b in batches}, rounds=rounds, warmup=2, block_time=block_time)
 
 
+def worker_train_torch(twin, classes, shape, batch, steps, port):
+    """PyTorch's data parallelism for comparison: DistributedDataParallel over gloo (rank and size from
+    the MPI launcher's environment, rendezvous on the loopback), median step time on rank 0."""
+    import torch
+    import torch.distributed as dist
+    import torch_twins
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    rank, size = int(os.environ.get("PMI_RANK", 0)), int(os.environ.get("PMI_SIZE", 1))
+    torch.manual_seed(0)
+    model = getattr(torch_twins, twin)(**({"num_classes": classes} if twin == "VGG" else {}))
+    if size > 1:
+        dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=size)
+        model = torch.nn.parallel.DistributedDataParallel(model)
+    rs = np.random.default_rng(0)
+    x = torch.tensor(rs.random((batch,) + tuple(shape), dtype=np.float32))
+    y = torch.tensor(rs.integers(0, classes, batch))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    times = []
+    for i in range(steps + 3):
+        if size > 1:
+            dist.barrier()
+        t0 = time.perf_counter()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()                                 # DDP overlaps its bucketed allreduce with this
+        opt.step()
+        if i >= 3:
+            times.append(time.perf_counter() - t0)
+    if size > 1:
+        dist.destroy_process_group()
+    return {"step": statistics.median(times), "rank": rank}
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 # ---------------------------------------------------------------- the model
 def ring_allreduce_time(nbytes, n, latency, bandwidth, buckets):
     if n == 1:
@@ -184,15 +228,24 @@ def render(data):
         lines.append(f"| {label} | {t * 1e6:,.0f} us | {size / t / 1e9:.2f} GB/s |")
     lat, bw = data["link"]
     lines += ["", f"Fitted link: latency {lat * 1e6:.1f} us per message, bandwidth {bw / 1e9:.2f} GB/s.", "",
-              "**Throughput at the same global batch: 1 process x 2 threads vs 2 processes x 1 thread** "
-              "(median step; `allreduce` = the share of the 2-process step spent in average_gradients):", "",
-              "| model | global batch | gradient MB | 1 x 2 threads | 2 x 1 thread | speed-up | allreduce share |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
+              "**Throughput at the same global batch: 1 process x 2 threads vs 2 processes x 1 thread**, "
+              "minicnn and PyTorch (DDP over gloo), the four alternating round by round (median step; "
+              "`allreduce` = the share of minicnn's 2-process step spent in average_gradients; "
+              "last column: minicnn's 2-process step time over PyTorch's):", "",
+              "| model | global batch | gradient MB | minicnn 1 x 2 | minicnn 2 x 1 | speed-up | allreduce share "
+              "| PyTorch 1 x 2 | PyTorch DDP 2 x 1 | speed-up | minicnn / PyTorch (2 x 1) |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    def rate(images, seconds):
+        v = images / seconds
+        return f"{v:,.0f} img/s" if v >= 100 else f"{v:.3g} img/s"
+
     for row in data["throughput"]:
         one, two = row["one"]["step"], row["two"]["step"]
-        lines.append(f"| {row['name']} | {row['batch']} | {4 * row['two']['params'] / 1e6:.1f} | "
-                     f"{row['batch'] / one:,.0f} img/s | {row['batch'] / two:,.0f} img/s | {one / two:.2f}x | "
-                     f"{row['two']['allreduce'] / two:.0%} |")
+        tone, ttwo = row["torch_one"]["step"], row["torch_two"]["step"]
+        b = row["batch"]
+        lines.append(f"| {row['name']} | {b} | {4 * row['two']['params'] / 1e6:.1f} | {rate(b, one)} | "
+                     f"{rate(b, two)} | {one / two:.2f}x | {row['two']['allreduce'] / two:.0%} | {rate(b, tone)} | "
+                     f"{rate(b, ttwo)} | {tone / ttwo:.2f}x | {two / ttwo:.2f}x |")
     lines += ["", "**Modelled speed-up on N machines** (strong scaling at the source's global batch G; each "
               "machine like this one, 2 cores; compute per step measured at G/N; ring allreduce as above):", ""]
     for name, block in data["model"].items():
@@ -230,11 +283,18 @@ def main():
     args = ap.parse_args()
     if args.worker is not None:
         kind, *rest = args.worker
+        if kind == "torch":
+            name, batch, steps, port = rest
+            _, _, twin, classes, shape, _, _ = next(m for m in MODELS if m[0] == name)
+            out = worker_train_torch(twin, classes, shape, int(batch), int(steps), int(port))
+            if out.pop("rank") == 0:
+                print(json.dumps(out))
+            return
         if kind == "allreduce":
             out = worker_allreduce(int(rest[0]))
         else:
             name, model, batch, steps = rest
-            shape = next(m[2] for m in MODELS if m[0] == name)
+            shape = next(m[4] for m in MODELS if m[0] == name)
             out = worker_train(model, shape, int(batch), int(steps))
         import minicnn as mc
         if mc.distributed.is_main_process():
@@ -255,15 +315,17 @@ def main():
         data["link"] = fit_link({int(k): v for k, v in data["allreduce"].items()})
         links = [(f"this machine (measured: {data['link'][0] * 1e6:.0f} us, {data['link'][1] / 1e9:.1f} GB/s)",
                   *data["link"])] + ASSUMED_LINKS
-        for name, model, shape, global_batch, measured_batch in chosen:
+        for name, model, _, _, shape, global_batch, measured_batch in chosen:
             steps = 3 if "224" in name else 30
-            runs = {"one": [], "two": []}
-            for r in range(args.rounds):                     # alternate the two configurations
+            runs = {"one": [], "two": [], "torch_one": [], "torch_two": []}
+            for r in range(args.rounds):                     # alternate the four configurations
                 print(f"{name}: round {r + 1}/{args.rounds}", flush=True)
                 runs["one"].append(launch(1, 2, "train", name, model, measured_batch, steps))
+                runs["torch_one"].append(launch(1, 2, "torch", name, measured_batch, steps, 0))
                 runs["two"].append(launch(2, 1, "train", name, model, measured_batch // 2, steps))
-            med = {k: {f: statistics.median(run[f] for run in v) for f in ("step", "allreduce")}
-                   | {"params": v[0]["params"]} for k, v in runs.items()}
+                runs["torch_two"].append(launch(2, 1, "torch", name, measured_batch // 2, steps, free_port()))
+            med = {k: {f: statistics.median(run[f] for run in v) for f in v[0] if f != "params"}
+                   | ({"params": v[0]["params"]} if "params" in v[0] else {}) for k, v in runs.items()}
             data["throughput"].append({"name": name, "batch": measured_batch, **med})
             batches = [global_batch >> i for i in range(int(math.log2(global_batch)) + 1)]
             print(f"{name}: compute at per-machine batches {batches}", flush=True)

@@ -7,6 +7,7 @@ frameworks; each epoch is timed (training only) and followed by a test-set
 evaluation.
 
     python benchmarks/lenet_epoch.py --epochs 2
+    python benchmarks/lenet_epoch.py --fit       # minicnn's epoch through mc.fit and a DataLoader
 """
 import argparse
 import os
@@ -20,7 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import minicnn as mc  # noqa: E402
 import minicnn.functional as F  # noqa: E402
-from minicnn.data import datasets  # noqa: E402
+from minicnn.data import ArrayDataset, DataLoader, datasets  # noqa: E402
+from minicnn.data.dataset import Subset  # noqa: E402
 from minicnn.models import lenet5  # noqa: E402
 from timing import fix_threads, machine  # noqa: E402
 
@@ -29,6 +31,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--fit", action="store_true", help="train minicnn through mc.fit + DataLoader (same batches)")
     args = ap.parse_args()
     import torch
     blas = fix_threads(args.threads)
@@ -44,12 +47,16 @@ def main():
     net.load_state_dict({k: v.detach().numpy() for k, v in tnet.state_dict().items()})
     opt, topt = mc.optim.Adam(net.parameters()), torch.optim.Adam(tnet.parameters())
     rs = np.random.default_rng(0)
-    print(f"# LeNet-5 on Fashion-MNIST, Adam, batch 32, {time.strftime('%Y-%m-%d')}, {machine()}, "
+    print(f"# LeNet-5 on Fashion-MNIST, Adam, batch 32{', minicnn through mc.fit' if args.fit else ''}, "
+          f"{time.strftime('%Y-%m-%d')}, {machine()}, "
           f"{args.threads} threads, BLAS {blas}, PyTorch {torch.__version__}")
 
     def ours_epoch(order):
         net.train()
-        for i in range(0, len(order) - 31, 32):
+        if args.fit:                                    # the same batches, through the library's loop
+            loader = DataLoader(Subset(ArrayDataset(xtr, ytr), order), batch_size=32, drop_last=True)
+            mc.fit(net, loader, epochs=1, optimizer=opt, verbose=0)
+        for i in range(0, len(order) - 31 if not args.fit else 0, 32):
             idx = order[i:i + 32]
             loss = F.cross_entropy(net(mc.tensor(xtr[idx])), ytr[idx])
             opt.zero_grad()

@@ -110,21 +110,23 @@ class MPICommunicator(Communicator):
         self.comm.Abort(code)
 
 
-class NCCLCommunicator(MPICommunicator):
+class NCCLCommunicator(Communicator):
     """GPU arrays over NCCL (cupy.cuda.nccl), one GPU per rank; MPI starts it and carries host arrays.
 
-    init(device="cuda") has each rank use the GPU numbered by its rank within the machine; NCCL
-    needs a GPU of its own per rank: ranks sharing a GPU must use MPICommunicator.
+    ``host``: the MPICommunicator that hands out NCCL's id and moves host arrays and objects, or None
+    for a world of one without MPI. init(device="cuda") has each rank use the GPU numbered by its rank
+    within the machine; NCCL needs a GPU of its own per rank: ranks sharing a GPU must use MPI.
     """
 
     name = "nccl"
 
-    def __init__(self, comm):
-        super().__init__(comm)
+    def __init__(self, host=None):
+        self.host = host if host is not None else Communicator()
+        self.rank, self.size, self.local_rank = self.host.rank, self.host.size, self.host.local_rank
         cp = backend.cupy_module()
         from cupy.cuda import nccl
         self.cp, self.nccl = cp, nccl
-        uid = comm.bcast(nccl.get_unique_id() if self.rank == 0 else None, root=0)
+        uid = self.host.bcast_object(nccl.get_unique_id() if self.rank == 0 else None)
         self.nccl_comm = nccl.NcclCommunicator(self.size, uid, self.rank)
         self.types = {np.dtype(np.float32): nccl.NCCL_FLOAT32, np.dtype(np.float64): nccl.NCCL_FLOAT64,
                       np.dtype(np.int64): nccl.NCCL_INT64, np.dtype(np.int32): nccl.NCCL_INT32}
@@ -138,7 +140,7 @@ class NCCLCommunicator(MPICommunicator):
 
     def allreduce(self, buf):
         if backend.device_of(buf) != "cuda":
-            return super().allreduce(buf)
+            return self.host.allreduce(buf)
         stream = self.cp.cuda.get_current_stream()
         self.nccl_comm.allReduce(buf.data.ptr, buf.data.ptr, buf.size, self._nccl_type(buf), self.nccl.NCCL_SUM,
                                  stream.ptr)
@@ -147,11 +149,21 @@ class NCCLCommunicator(MPICommunicator):
 
     def broadcast(self, buf, root=0):
         if backend.device_of(buf) != "cuda":
-            return super().broadcast(buf, root)
+            return self.host.broadcast(buf, root)
         stream = self.cp.cuda.get_current_stream()
         self.nccl_comm.bcast(buf.data.ptr, buf.size, self._nccl_type(buf), root, stream.ptr)
         stream.synchronize()
         return buf
+
+    def bcast_object(self, obj, root=0):
+        return self.host.bcast_object(obj, root)
+
+    def barrier(self):
+        self.host.barrier()
+
+    def abort(self, code=1):
+        self.nccl_comm.abort()
+        self.host.abort(code)
 
 
 def launched_by_mpi():
@@ -175,6 +187,9 @@ def init(backend_name="auto", device="cpu"):
     if backend_name == "self" or (backend_name == "auto" and not launched_by_mpi()):
         _world = Communicator()
         return _world
+    if backend_name == "nccl" and not launched_by_mpi():       # NCCL in a world of one, no MPI needed
+        _world = NCCLCommunicator(None)
+        return _world
     try:
         from mpi4py import MPI
     except ImportError as err:
@@ -194,7 +209,7 @@ def init(backend_name="auto", device="cpu"):
             backend_name = "nccl" if _nccl_available() and local.Get_size() <= gpus else "mpi"
     if backend_name == "auto":
         backend_name = "mpi"
-    _world = NCCLCommunicator(comm) if backend_name == "nccl" else MPICommunicator(comm)
+    _world = NCCLCommunicator(MPICommunicator(comm)) if backend_name == "nccl" else MPICommunicator(comm)
     if _world.size > 1:
         sys.excepthook = _abort_on_exception
     return _world

@@ -6,6 +6,7 @@ One training step, the whole of it::
     loss = loss_fn(out, y)
     optimizer.zero_grad()
     loss.backward()                     # gradients into every parameter's .grad
+    average_gradients(params, len(x))   # under MPI only: the mean over every rank's samples
     guard.check(step, loss)             # stop before a NaN/Inf reaches the weights
     optimizer.step()                    # update the weights in place
 

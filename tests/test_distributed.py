@@ -207,3 +207,18 @@ def test_sync_batch_norm_gradients_over_a_fake_world_of_identical_ranks(monkeypa
     b = mc.tensor([0.1, 0.2], dtype=np.float64, requires_grad=True)
     comm = distributed.world()
     assert mc.gradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True, comm=comm), [x, w, b])
+
+
+@pytest.mark.gpu
+def test_nccl_in_a_world_of_one_runs_its_collectives_on_the_gpu():
+    """The NCCL path with one rank (NCCL needs a GPU per rank): allreduce and broadcast go through
+    ncclAllReduce / ncclBcast on device buffers and leave the values; host arrays take the host path."""
+    import cupy as cp
+    comm = distributed.NCCLCommunicator(None)
+    assert (comm.name, comm.rank, comm.size) == ("nccl", 0, 1)
+    buf = cp.arange(6, dtype=cp.float32)
+    cp.testing.assert_array_equal(comm.allreduce(buf), cp.arange(6, dtype=cp.float32))
+    cp.testing.assert_array_equal(comm.broadcast(cp.ones(3, cp.float64)), cp.ones(3))
+    np.testing.assert_array_equal(comm.allreduce(np.ones(2)), np.ones(2))
+    with pytest.raises(TypeError, match="no NCCL type"):
+        comm.allreduce(cp.ones(2, cp.float16))
