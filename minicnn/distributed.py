@@ -28,6 +28,7 @@ traceback and calls MPI_Abort, which makes mpiexec end every rank at once (an MP
 hang in its next collective). A rank that dies outright is reported by mpiexec, which ends the others.
 """
 import os
+import socket
 import sys
 import traceback
 
@@ -212,6 +213,14 @@ def init(backend_name="auto", device="cpu"):
     _world = NCCLCommunicator(MPICommunicator(comm)) if backend_name == "nccl" else MPICommunicator(comm)
     if _world.size > 1:
         sys.excepthook = _abort_on_exception
+        # One line naming every rank's process, so that a rank mpiexec reports dead ("PID ... KILLED BY
+        # SIGNAL") can be told by its pid.
+        ranks = comm.gather((socket.gethostname(), os.getpid()), root=0)
+        if _world.rank == 0:
+            sys.stderr.write(f"minicnn: {_world.size} ranks over {_world.name}: "
+                             + ", ".join(f"rank {r} = pid {pid} on {host}" for r, (host, pid) in enumerate(ranks))
+                             + "\n")
+            sys.stderr.flush()
     return _world
 
 
