@@ -18,7 +18,8 @@ Collectives used, with their cost on a ring of N ranks moving ``bytes`` each:
   allreduce (sum, in place)   2 (N-1)/N * bytes over the slowest link
   broadcast (from rank 0)     the initial weights and buffers, once
 Gradients go in a few flat buckets of ``bucket_mb`` (25 MB, as PyTorch's DDP) instead of one call per
-tensor: a call costs a latency of tens of microseconds however small it is.
+tensor: a call costs a fixed latency (5-10 us between processes on one machine, more over a network)
+however small it is.
 
 Without a launcher (plain ``python``), or with mpiexec -n 1, the world is one process and every
 function here does nothing; mpi4py is imported only when the process was started by an MPI launcher.
@@ -337,7 +338,7 @@ def broadcast_parameters(model, root=0, bucket_mb=BUCKET_MB):
         return model
     arrays = [p.data for p in model.parameters()] + [b for _, b in model.named_buffers() if b is not None]
     for group in _buckets(arrays, bucket_mb << 20):
-        buf = _flat.get(group)
+        buf = backend.get_array_module(group[0]).empty(sum(a.size for a in group), dtype=group[0].dtype)  # once
         _pack(group, buf)
         comm.broadcast(buf, root)
         _unpack(buf, group)
