@@ -341,7 +341,8 @@ def evaluate(model, data, loss=F.cross_entropy, loss_weights=None, batch_size=25
 
 
 def predict(model, x, batch_size=256):
-    """The model's (first) output for every sample of ``x`` (array, Tensor or DataLoader), as a NumPy array."""
+    """The model's (first) output for every sample of ``x`` (array, Tensor or DataLoader), as a NumPy array.
+    Under MPI a DataLoader shards by default, so pass one made with shard=False to get every sample."""
     was_training = model.training
     model.eval()
     parts = []
