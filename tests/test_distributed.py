@@ -126,6 +126,25 @@ def test_cli_under_mpiexec_rank_0_writes_and_resume_restores_every_rank(tmp_path
     assert all(np.array_equal(a[k], b[k]) for k in a)
 
 
+@needs_mpi
+def test_ranks_sharing_a_machine_share_its_cores():
+    """Without OMP_NUM_THREADS, 2 ranks on this machine get cores // 2 BLAS threads each (a thread per core
+    in each rank made LeNet-5 steps 11x slower); a thread count set by the user is kept."""
+    code = ("import minicnn as mc; from mpi4py import MPI; from threadpoolctl import threadpool_info; "
+            "mc.distributed.init(); n = max(i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'); "
+            "counts = MPI.COMM_WORLD.gather(n); print('threads', counts) if counts else None")
+    env = {k: v for k, v in os.environ.items() if k not in distributed.THREAD_VARIABLES}
+    res = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert res.returncode == 0, res.stderr
+    share = max(1, len(os.sched_getaffinity(0)) // 2)
+    assert f"threads [{share}, {share}]" in res.stdout and f"{share} BLAS thread" in res.stderr
+    mine = 1 if share > 1 else 2
+    res = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env=env | {"OMP_NUM_THREADS": str(mine)})
+    assert f"threads [{mine}, {mine}]" in res.stdout and "BLAS thread" not in res.stderr
+
+
 # ---------------------------------------------------------------- a world of one (no MPI needed)
 class FakeRank(distributed.Communicator):
     """Rank ``rank`` of ``size`` whose collectives act as if every rank held this rank's values."""
