@@ -306,6 +306,8 @@ def image_folder_splits(root, target_size=None, val_fraction=0.2, seed=0, transf
     root = os.fspath(root)
     if not os.path.isdir(root):
         raise FileNotFoundError(f"image_folder_splits: {root} is not a folder")
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"image_folder_splits: val_fraction must be in (0, 1), got {val_fraction}")
     subs = {d.lower(): d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d))}
     val_name = next((subs[n] for n in ("val", "validation", "test") if n in subs), None)
     if "train" in subs and val_name is not None:
@@ -316,8 +318,6 @@ def image_folder_splits(root, target_size=None, val_fraction=0.2, seed=0, transf
                              f"{val_name}/ has {val.classes}")
         return train, val
     full = ImageFolder(root, target_size=target_size)
-    if not 0 < val_fraction < 1:
-        raise ValueError(f"image_folder_splits: val_fraction must be in (0, 1), got {val_fraction}")
     order = np.random.default_rng(seed).permutation(len(full))
     cut = len(full) - max(1, int(round(val_fraction * len(full))))
     return (Subset(full, np.sort(order[:cut]), transform=transform),
