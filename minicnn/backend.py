@@ -89,14 +89,29 @@ def to_device(array, device):
 
 # ---------------------------------------------------------------- randomness
 _seed = None
+_stream = 0          # the MPI rank: ranks > 0 draw from streams of their own (minicnn.distributed)
 _rngs = {}
 
 
 def manual_seed(seed):
-    """Seed every source of randomness minicnn owns: init, dropout, shuffling, augmentation."""
+    """Seed every source of randomness minicnn owns: init, dropout, shuffling, augmentation.
+    Under MPI, rank r > 0 gets the stream seeded by (seed, r): its own dropout masks and augmentation."""
     global _seed
     _seed = int(seed)
     _rngs.clear()
+
+
+def set_rng_stream(stream):
+    """Called by minicnn.distributed with the rank: ranks > 0 switch to a stream of their own now;
+    rank 0 keeps its stream, so it draws what a single process would."""
+    global _stream
+    _stream = int(stream)
+    if _stream:
+        _rngs.clear()
+
+
+def _seed_material():
+    return _seed if not _stream or _seed is None else [_seed, _stream]
 
 
 def rng(device="cpu"):
@@ -105,9 +120,10 @@ def rng(device="cpu"):
     gen = _rngs.get(device)
     if gen is None:
         if device == "cpu":
-            gen = np.random.default_rng(_seed)
+            gen = np.random.default_rng(_seed_material())
         else:
-            gen = cupy_module().random.default_rng(_seed)
+            seed = _seed if _seed is None else _seed + 7919 * _stream       # cupy takes an int
+            gen = cupy_module().random.default_rng(seed)
         _rngs[device] = gen
     return gen
 

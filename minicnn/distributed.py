@@ -21,6 +21,10 @@ Gradients go in a few flat buckets of ``bucket_mb`` (25 MB, as PyTorch's DDP) in
 tensor: a call costs a fixed latency (5-10 us between processes on one machine, more over a network)
 however small it is.
 
+Randomness: every rank shuffles with the same seed (the DataLoader broadcasts rank 0's), but draws
+dropout masks and augmentation from a stream of its own (rank r > 0 seeds with (seed, r); rank 0 draws
+what a single process would); training checkpoints keep every rank's stream.
+
 Without a launcher (plain ``python``), or with mpiexec -n 1, the world is one process and every
 function here does nothing; mpi4py is imported only when the process was started by an MPI launcher.
 
@@ -63,6 +67,10 @@ class Communicator:
         """A small Python object (a seed, a path, a flag) from rank ``root`` to every rank."""
         return obj
 
+    def gather_object(self, obj, root=0):
+        """Every rank's small Python object, as a list on rank ``root`` (None on the others)."""
+        return [obj]
+
     def barrier(self):
         pass
 
@@ -104,6 +112,9 @@ class MPICommunicator(Communicator):
 
     def bcast_object(self, obj, root=0):
         return self.comm.bcast(obj, root=root)
+
+    def gather_object(self, obj, root=0):
+        return self.comm.gather(obj, root=root)
 
     def barrier(self):
         self.comm.Barrier()
@@ -160,6 +171,9 @@ class NCCLCommunicator(Communicator):
     def bcast_object(self, obj, root=0):
         return self.host.bcast_object(obj, root)
 
+    def gather_object(self, obj, root=0):
+        return self.host.gather_object(obj, root)
+
     def barrier(self):
         self.host.barrier()
 
@@ -214,10 +228,11 @@ def init(backend_name="auto", device="cpu"):
     _world = NCCLCommunicator(MPICommunicator(comm)) if backend_name == "nccl" else MPICommunicator(comm)
     if _world.size > 1:
         sys.excepthook = _abort_on_exception
+        backend.set_rng_stream(_world.rank)                  # own dropout masks and augmentation per rank
         threads = _share_cores(comm.Split_type(MPI.COMM_TYPE_SHARED).Get_size())
         # One line naming every rank's process, so that a rank mpiexec reports dead ("PID ... KILLED BY
         # SIGNAL") can be told by its pid.
-        ranks = comm.gather((socket.gethostname(), os.getpid()), root=0)
+        ranks = _world.gather_object((socket.gethostname(), os.getpid()))
         if _world.rank == 0:
             sys.stderr.write(f"minicnn: {_world.size} ranks over {_world.name}{threads}: "
                              + ", ".join(f"rank {r} = pid {pid} on {host}" for r, (host, pid) in enumerate(ranks))
@@ -407,6 +422,11 @@ def average_gradients(parameters, count=None, bucket_mb=BUCKET_MB):
             offset += a.size
         offset_params += len(group)
     return total if total is not None else comm.size
+
+
+def gather_object(obj, root=0):
+    """A small Python object from every rank, as a list on rank ``root`` (None elsewhere)."""
+    return world().gather_object(obj, root)
 
 
 def all_reduce_sum(*values):

@@ -161,9 +161,10 @@ class TrainingCheckpoint(Callback):
         self.path, self.optimizer, self.scheduler, self.loader, self.extra = path, optimizer, scheduler, loader, extra
 
     def on_epoch_end(self, epoch, logs):
+        rank_rng = distributed.gather_object(backend.get_rng_state())     # every rank's random stream
         if distributed.is_main_process():
             save_checkpoint(self.path, self.model, self.optimizer, epoch + 1, self.scheduler, self.loader,
-                            self.history, self.extra)
+                            self.history, self.extra, rank_rng=rank_rng if len(rank_rng) > 1 else None)
 
 
 class DiagnosticsCallback(Callback):
@@ -361,10 +362,14 @@ def predict(model, x, batch_size=256):
 
 
 # ---------------------------------------------------------------- training checkpoints
-def save_checkpoint(path, model, optimizer, epoch, scheduler=None, loader=None, history=None, extra=None):
-    """Everything needed to resume bit-identically: weights, optimizer, scheduler, epoch, every RNG state."""
+def save_checkpoint(path, model, optimizer, epoch, scheduler=None, loader=None, history=None, extra=None,
+                    rank_rng=None):
+    """Everything needed to resume bit-identically: weights, optimizer, scheduler, epoch, every RNG state.
+    rank_rng: under MPI, every rank's RNG state (distributed.gather_object), restored rank by rank."""
     state = {"model": dict(model.state_dict()), "optimizer": optimizer.state_dict(), "epoch": int(epoch),
              "rng": backend.get_rng_state()}
+    if rank_rng:
+        state["rng_ranks"] = list(rank_rng)
     if scheduler is not None:
         state["scheduler"] = scheduler.state_dict()
     if loader is not None:
@@ -388,7 +393,8 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None, loader=None):
         scheduler.load_state_dict(state["scheduler"])
     if loader is not None and "loader" in state:
         loader.load_state_dict(state["loader"])
-    backend.set_rng_state(state["rng"])
+    comm, ranks = distributed.world(), state.get("rng_ranks")
+    backend.set_rng_state(ranks[comm.rank] if ranks and len(ranks) == comm.size else state["rng"])
     hist = state.get("history")
     return {"epoch": state["epoch"], "extra": state.get("extra"),
             "history": History(hist["history"], hist["epoch"]) if hist else History()}

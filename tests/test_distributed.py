@@ -99,7 +99,8 @@ def test_a_failing_rank_ends_the_job_with_its_error(tmp_path, how):
 @pytest.mark.skipif(not os.path.exists("/usr/share/datasets/fashion-mnist"), reason="needs dataset-fashion-mnist")
 def test_cli_under_mpiexec_rank_0_writes_and_resume_restores_every_rank(tmp_path):
     """`mpiexec -n 2 python -m minicnn train` on an image folder: rank 0 alone writes the run's files; 2 epochs
-    in one go equal 1 epoch + --resume + 1 epoch, bit for bit."""
+    in one go equal 1 epoch + --resume + 1 epoch, bit for bit (augmentation included: every rank's random
+    stream is saved and restored)."""
     from PIL import Image
     rs = np.random.default_rng(0)
     for c, level in (("dark", 60), ("light", 190)):
@@ -108,7 +109,7 @@ def test_cli_under_mpiexec_rank_0_writes_and_resume_restores_every_rank(tmp_path
             img = np.clip(rs.normal(level, 40, (28, 28, 3)), 0, 255).astype(np.uint8)
             Image.fromarray(img).save(tmp_path / "pics" / c / f"{i}.png")
     base = ["-m", "minicnn", "train", "--dataset", str(tmp_path / "pics"), "--image-size", "28", "--model",
-            "lenet5", "--batch-size", "8", "--quiet"]
+            "lenet5", "--batch-size", "8", "--quiet", "--augment"]      # random crops and flips: per-rank streams
     res = mpirun(2, *base, "--epochs", "2", "--out", str(tmp_path / "straight"))
     assert res.returncode == 0, res.stderr
     assert res.stdout.count("Epoch 2/2") == 1 and "per process x 2 processes (mpi)" in res.stdout
@@ -124,6 +125,17 @@ def test_cli_under_mpiexec_rank_0_writes_and_resume_restores_every_rank(tmp_path
     resumed = json.loads((tmp_path / "resumed" / "history.json").read_text())
     assert straight["loss"] == resumed["loss"] and straight["val_accuracy"] == resumed["val_accuracy"]
     assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+@needs_mpi
+def test_each_rank_draws_its_own_random_stream_and_rank_0_the_single_process_one():
+    code = ("import minicnn as mc; from mpi4py import MPI; mc.manual_seed(5); mc.distributed.init(); "
+            "v = MPI.COMM_WORLD.gather(mc.backend.rng().random()); print('draws', v) if v else None")
+    res = run([MPIEXEC, "-n", "3", sys.executable, "-c", code])
+    assert res.returncode == 0, res.stderr
+    draws = eval(res.stdout.split("draws ")[1])
+    mc.manual_seed(5)
+    assert draws[0] == mc.backend.rng().random() and len(set(draws)) == 3
 
 
 @needs_mpi
