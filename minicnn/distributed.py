@@ -182,6 +182,14 @@ class NCCLCommunicator(Communicator):
         self.host.abort(code)
 
 
+def _launcher_size():
+    """The number of processes the launcher says it started, or None when it does not say."""
+    for v in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "SLURM_NTASKS"):
+        if os.environ.get(v, "").isdigit():
+            return int(os.environ[v])
+    return None
+
+
 def launched_by_mpi():
     """True when an MPI launcher (mpiexec, mpirun, srun) started this process."""
     return any(v in os.environ for v in LAUNCHER_VARIABLES)
@@ -209,6 +217,9 @@ def init(backend_name="auto", device="cpu"):
     try:
         from mpi4py import MPI
     except ImportError as err:
+        if _launcher_size() == 1:                       # e.g. a single srun task: nothing to join
+            _world = Communicator()
+            return _world
         raise ImportError(f"this process was started by an MPI launcher but mpi4py cannot be imported ({err}); "
                           "install it with: pip install minicnn[dist]  (mpi4py, and MPICH from the mpich "
                           "package when the system has no MPI)") from None

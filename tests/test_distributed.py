@@ -255,3 +255,17 @@ def test_nccl_in_a_world_of_one_runs_its_collectives_on_the_gpu():
     np.testing.assert_array_equal(comm.allreduce(np.ones(2)), np.ones(2))
     with pytest.raises(TypeError, match="no NCCL type"):
         comm.allreduce(cp.ones(2, cp.float16))
+
+
+def test_a_one_process_launch_without_mpi4py_is_a_world_of_one(tmp_path):
+    """A single task started by a launcher (srun sets PMI variables) trains without mpi4py installed;
+    more than one task without mpi4py is an error that says what to install."""
+    (tmp_path / "mpi4py").mkdir()
+    (tmp_path / "mpi4py" / "__init__.py").write_text("raise ImportError('no mpi4py here')\n")
+    code = "import minicnn as mc; print('world', mc.distributed.world().size)"
+    env = dict(os.environ, PYTHONPATH=str(tmp_path) + os.pathsep + ROOT, PMI_RANK="0", PMI_SIZE="1")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert res.returncode == 0 and "world 1" in res.stdout, res.stderr
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env=env | {"PMI_SIZE": "2"})
+    assert res.returncode != 0 and "pip install minicnn[dist]" in res.stderr
