@@ -53,7 +53,7 @@ class Communicator:
     """A world of one process: every collective is the identity. The base of the real ones."""
 
     name = "self"
-    rank, size, local_rank = 0, 1, 0
+    rank, size, local_rank, local_size = 0, 1, 0, 1
 
     def allreduce(self, buf):
         """Sum ``buf`` (a NumPy or CuPy array) over all ranks, in place; returns it."""
@@ -90,7 +90,9 @@ class MPICommunicator(Communicator):
         from mpi4py import MPI
         self.MPI, self.comm = MPI, comm
         self.rank, self.size = comm.Get_rank(), comm.Get_size()
-        self.local_rank = comm.Split_type(MPI.COMM_TYPE_SHARED).Get_rank()     # rank within this machine
+        local = comm.Split_type(MPI.COMM_TYPE_SHARED)                        # the ranks on this machine
+        self.local_rank, self.local_size = local.Get_rank(), local.Get_size()
+        local.Free()
 
     def allreduce(self, buf):
         if backend.device_of(buf) == "cuda":
@@ -135,7 +137,8 @@ class NCCLCommunicator(Communicator):
 
     def __init__(self, host=None):
         self.host = host if host is not None else Communicator()
-        self.rank, self.size, self.local_rank = self.host.rank, self.host.size, self.host.local_rank
+        self.rank, self.size = self.host.rank, self.host.size
+        self.local_rank, self.local_size = self.host.local_rank, self.host.local_size
         cp = backend.cupy_module()
         from cupy.cuda import nccl
         self.cp, self.nccl = cp, nccl
@@ -227,20 +230,18 @@ def init(backend_name="auto", device="cpu"):
     if backend_name == "auto" and comm.Get_size() == 1:
         _world = Communicator()
         return _world
+    host = MPICommunicator(comm)
     if device == "cuda":                                # one GPU per rank of this machine, shared when fewer
         cp = backend.cupy_module()
-        local = comm.Split_type(MPI.COMM_TYPE_SHARED)
         gpus = cp.cuda.runtime.getDeviceCount()
-        cp.cuda.Device(local.Get_rank() % gpus).use()
+        cp.cuda.Device(host.local_rank % gpus).use()
         if backend_name == "auto":
-            backend_name = "nccl" if _nccl_available() and local.Get_size() <= gpus else "mpi"
-    if backend_name == "auto":
-        backend_name = "mpi"
-    _world = NCCLCommunicator(MPICommunicator(comm)) if backend_name == "nccl" else MPICommunicator(comm)
+            backend_name = "nccl" if _nccl_available() and host.local_size <= gpus else "mpi"
+    _world = NCCLCommunicator(host) if backend_name == "nccl" else host
     if _world.size > 1:
         sys.excepthook = _abort_on_exception
         backend.set_rng_stream(_world.rank)                  # own dropout masks and augmentation per rank
-        threads = _share_cores(comm.Split_type(MPI.COMM_TYPE_SHARED).Get_size())
+        threads = _share_cores(_world.local_size)
         # One line naming every rank's process, so that a rank mpiexec reports dead ("PID ... KILLED BY
         # SIGNAL") can be told by its pid.
         ranks = _world.gather_object((socket.gethostname(), os.getpid()))

@@ -1,6 +1,5 @@
 """`python -m minicnn train` end to end on small IDX files written here; its plots; resume; summary."""
 import json
-import os
 
 import numpy as np
 from PIL import Image

@@ -160,7 +160,6 @@ def _channel_window_sum(a, before, after):
 
 class LocalResponseNorm(Function):
     def forward(self, x, size, alpha, beta, k):
-        xp = get_array_module(x)
         t = x.dtype.type
         d = _channel_window_sum(x * x, size // 2, (size - 1) // 2)
         d *= t(alpha / size)

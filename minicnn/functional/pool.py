@@ -116,7 +116,6 @@ class MaxPool2d(Function):
 
 class AvgPool2d(Function):
     def forward(self, x, kernel, stride, padding):
-        xp = get_array_module(x)
         sweep = _WindowSweep(x.shape, kernel, stride, padding)
         slices = sweep.slices(pad_nchw(x, padding))
         y = next(slices).copy()
