@@ -419,8 +419,9 @@ def average_gradients(parameters, count=None, bucket_mb=BUCKET_MB):
             p.grad = backend.get_array_module(p.data).zeros_like(p.data)
     weight = 1.0 if count is None else float(count)
     total = None
-    offset_params = 0
-    for i, group in enumerate(_buckets([p.grad for p in params], bucket_mb << 20)):
+    groups = _buckets([p.grad for p in params], bucket_mb << 20)
+    bufs = []
+    for i, group in enumerate(groups):
         buf = _flat.get(group, extra=1 if i == 0 else 0)
         end = _pack(group, buf, None if count is None else group[0].dtype.type(weight))
         if i == 0:
@@ -428,11 +429,17 @@ def average_gradients(parameters, count=None, bucket_mb=BUCKET_MB):
         comm.allreduce(buf)
         if i == 0:
             total = float(buf[end])
-        scale, offset = group[0].dtype.type(1.0 / total), 0
-        for a, p in zip(group, params[offset_params:offset_params + len(group)]):
-            p.grad = buf[offset:offset + a.size].reshape(a.shape) * scale   # a new array: grads may share memory
+        buf *= buf.dtype.type(1.0 / total)
+        bufs.append(buf)
+    # Each gradient becomes a view of its bucket: no new arrays each step. Safe because autograd and the
+    # optimizers never write into .grad in place (accumulation makes a new array), and the next call
+    # packs every gradient before it overwrites the buckets.
+    grads = iter(params)
+    for group, buf in zip(groups, bufs):
+        offset = 0
+        for a in group:
+            next(grads).grad = buf[offset:offset + a.size].reshape(a.shape)
             offset += a.size
-        offset_params += len(group)
     return total if total is not None else comm.size
 
 
