@@ -45,12 +45,11 @@ def load_vgg16(weights):
 
 
 def predict(args):
-    model, mode = load_vgg16(args.weights)
     if args.weights.endswith("_notop.h5"):
         sys.exit("the _notop.h5 file has no classifier; `predict` needs vgg16_weights_tf_dim_ordering_tf_kernels.h5")
+    model, mode = load_vgg16(args.weights)
     x = preprocess_input(np.stack([load_image(p, (224, 224)) for p in args.images]), mode=mode)
-    with mc.no_grad():
-        logits = mc.predict(model, x, batch_size=8)
+    logits = mc.predict(model, x, batch_size=8)                         # eval mode, no graph
     for path, top5 in zip(args.images, decode_predictions(logits, top=5)):
         wnid, name, p = top5[0]
         print(f"{path}: {name} ({p:.2%})")                   # the source's one-line readout
