@@ -141,13 +141,18 @@ class _BatchNorm(Module):
         self.register_buffer("num_batches_tracked", np.zeros((), np.int64))
 
     def forward(self, x):
-        if x.ndim != self.ndim or x.shape[1] != self.num_features:
-            want = "(N, C)" if self.ndim == 2 else "(N, C, H, W)"
+        ndims = (self.ndim,) if self.ndim else (2, 4)
+        if x.ndim not in ndims or x.shape[1] != self.num_features:
+            want = " or ".join("(N, C)" if n == 2 else "(N, C, H, W)" for n in ndims)
             raise ValueError(f"expected input {want} with C={self.num_features}, got shape {x.shape}")
         if self.training:
             self.num_batches_tracked[...] += 1
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training, self.momentum, self.eps)
+                            self.training, self.momentum, self.eps, comm=self._comm())
+
+    def _comm(self):
+        """The communicator to synchronize batch statistics over (None: this process's batch alone)."""
+        return None
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
@@ -167,15 +172,12 @@ class SyncBatchNorm(_BatchNorm):
     process at batch N*B. Costs two small allreduces forward and one backward per layer.
     In a world of one process it is BatchNorm. Takes (N, C) or (N, C, H, W)."""
 
-    def forward(self, x):
-        if x.ndim not in (2, 4) or x.shape[1] != self.num_features:
-            raise ValueError(f"expected input (N, C) or (N, C, H, W) with C={self.num_features}, got shape {x.shape}")
+    def _comm(self):
+        if not self.training:
+            return None
         from .. import distributed
-        comm = distributed.world() if self.training else None
-        if self.training:
-            self.num_batches_tracked[...] += 1
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, self.training,
-                            self.momentum, self.eps, comm=comm if comm is not None and comm.size > 1 else None)
+        comm = distributed.world()
+        return comm if comm.size > 1 else None
 
     @classmethod
     def convert_sync_batchnorm(cls, module):
