@@ -17,14 +17,14 @@ Two versions live here:
 * ``im2col_reference`` / ``col2im_reference`` -- the textbook layout, one row
   per output pixel: col is (N*OH*OW, C*R*S). Read these first.
 * ``im2col`` / ``col2im`` -- the fast layout, one *column* per output pixel and
-  the channels first: col is (C*R*S, N*OH*OW). Both fill the matrix with one
-  slice copy per kernel offset (r, s), R*S copies in all, but here each copy
-  writes a contiguous block, the input is transposed to channel-first once
-  (not the big matrix afterwards), and ``W2 @ col`` is a single large GEMM that
-  BLAS runs at full speed. The tests check one against the other.
+  the channels first: col is (C*R*S, N*OH*OW). The input is padded and turned
+  channel-first once (the small array, not the big matrix); the matrix is then a
+  6-D strided *view* of it, made contiguous by ONE copy; and ``W2 @ col`` is a
+  single large GEMM that BLAS runs at full speed. The tests check one against
+  the other.
 
 No per-pixel Python loop and no ``np.add.at``: col2im adds each of the R*S
-blocks back with one strided ``+=``; within one block no two elements land on
+blocks back with one slice ``+=``; within one block no two elements land on
 the same input pixel, so no scatter-add is needed.
 """
 from .backend import get_array_module
@@ -89,18 +89,7 @@ def col2im_reference(col, x_shape, kernel_size, stride, padding):
 
 # ------------------------------------------------------------------ fast
 class ConvGeometry:
-    """Sizes of one convolution or pooling window sweep (see the notation above).
-
-    ``GW`` is the width of the output *grid* the fast kernels compute on. For
-    stride 1 it is the padded input width Wp: output pixel (oh, ow) then reads
-    input pixel (oh + r, ow + s), whose offset in a flattened padded image is
-    ``(oh * Wp + ow) + (r * Wp + s)``. So for each kernel offset (r, s) the
-    whole patch row is ONE contiguous slice of the flattened input, starting at
-    ``r * Wp + s``, of length OH * Wp. The Wp - OW extra columns per row are
-    computed and thrown away (6% for 32x32 with padding 1): cheap, compared to
-    copying short rows one by one. For stride > 1, GW = OW and the copies are
-    2-D strided slices.
-    """
+    """Sizes of one convolution or pooling window sweep (see the notation above)."""
 
     def __init__(self, x_shape, kernel_size, stride, padding):
         self.N, self.C, self.H, self.W = x_shape
@@ -109,27 +98,35 @@ class ConvGeometry:
         self.Hp, self.Wp = self.H + pt + pb, self.W + pl + pr
         self.OH = conv_output_size(self.H, self.R, self.sh, pt, pb)
         self.OW = conv_output_size(self.W, self.S, self.sw, pl, pr)
-        self.flat = self.sh == self.sw == 1 and (self.R, self.S) != (1, 1)
-        self.GW = self.Wp if self.flat else self.OW
 
     @property
     def pointwise(self):
         """1x1 kernel, stride 1, no padding: the input itself is the column matrix."""
         return (self.R, self.S, self.sh, self.sw) == (1, 1, 1, 1) and not any(self.padding)
 
-    def grid_size(self):
-        return self.N * self.OH * self.GW
+    @property
+    def col_shape(self):
+        return (self.C * self.R * self.S, self.N * self.OH * self.OW)
 
 
 def _padded_channels_first(x, g):
-    """x (N, C, H, W) -> zero-padded copy (C, N, Hp, Wp), plus a flat tail of S-1 zeros when g.flat."""
+    """x (N, C, H, W) -> zero-padded copy (C, N, Hp, Wp): the transpose to channel-first is
+    done here, on the input, instead of on the R*S times larger column matrix."""
     xp = get_array_module(x)
     pt, pb, pl, pr = g.padding
-    tail = g.S - 1 if g.flat else 0
-    buf = xp.zeros((g.C, g.N, g.Hp * g.Wp + tail), dtype=x.dtype)
-    img = buf[:, :, :g.Hp * g.Wp].reshape(g.C, g.N, g.Hp, g.Wp)
+    img = xp.zeros((g.C, g.N, g.Hp, g.Wp), dtype=x.dtype)
     img[:, :, pt:pt + g.H, pl:pl + g.W] = x.transpose(1, 0, 2, 3)
-    return buf, img
+    return img
+
+
+def _patches(img, g):
+    """The 6-D view col6[c, r, s, n, oh, ow] = img[c, n, oh*sh + r, ow*sw + s] of a padded
+    (C, N, Hp, Wp) array: no copy, just strides. Stepping r or oh moves down the image
+    (oh by sh rows), stepping s or ow moves right (ow by sw columns)."""
+    xp = get_array_module(img)
+    c_step, n_step, row, col = img.strides
+    return xp.lib.stride_tricks.as_strided(
+        img, (g.C, g.R, g.S, g.N, g.OH, g.OW), (c_step, row, col, n_step, g.sh * row, g.sw * col))
 
 
 def _buffer(xp, out, shape, dtype):
@@ -141,81 +138,76 @@ def _buffer(xp, out, shape, dtype):
     return out[:size].reshape(shape)
 
 
-def im2col_grid(x, g, out=None):
-    """Fast im2col: x (N, C, H, W) -> col (C*R*S, N*OH*GW), channels first.
+def im2col_fast(x, g, out=None):
+    """Fast im2col: x (N, C, H, W) -> col (C*R*S, N*OH*OW), channels first.
 
-    Rows in (c, r, s) order, columns in (n, oh, ow) order over the output grid
-    of width GW (see :class:`ConvGeometry`); ``w.reshape(K, -1) @ col`` is then
-    the convolution as a (K, N*OH*GW) matrix. ``out``: a flat buffer of at
-    least C*R*S*N*OH*GW elements to fill instead of allocating.
+    Rows in (c, r, s) order, columns in (n, oh, ow) order, so ``w.reshape(K, -1) @ col``
+    is the convolution as a (K, N*OH*OW) matrix. The whole matrix is ONE copy of the
+    strided view :func:`_patches`: no Python loop over the R*S kernel offsets.
+    ``out``: a flat buffer of at least C*R*S*N*OH*OW elements to fill instead of allocating.
     """
     xp = get_array_module(x)
     if g.pointwise:
         return xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(g.C, -1)
-    buf, img = _padded_channels_first(x, g)
-    R, S, sh, sw, OH, OW = g.R, g.S, g.sh, g.sw, g.OH, g.OW
-    if g.flat:
-        L = OH * g.Wp
-        col = _buffer(xp, out, (g.C, R, S, g.N, L), x.dtype)
-        for r in range(R):
-            for s in range(S):
-                off = r * g.Wp + s
-                col[:, r, s] = buf[:, :, off:off + L]           # one contiguous run per image
-    else:
-        col = _buffer(xp, out, (g.C, R, S, g.N, OH, OW), x.dtype)
-        for r in range(R):
-            for s in range(S):
-                col[:, r, s] = img[:, :, r:r + sh * OH:sh, s:s + sw * OW:sw]
-    return col.reshape(g.C * R * S, -1)
+    col = _buffer(xp, out, (g.C, g.R, g.S, g.N, g.OH, g.OW), x.dtype)
+    col[...] = _patches(_padded_channels_first(x, g), g)
+    return col.reshape(g.col_shape)
 
 
-def col2im_grid(col, g):
-    """Fast col2im, the adjoint of :func:`im2col_grid`: (C*R*S, N*OH*GW) -> (N, C, H, W).
+_spread = {}
 
-    Columns of the grid outside the real output (ow >= OW) must hold zeros.
+
+def _spread_buffer(xp, shape, dtype):
+    """A zeroed (C, R, S, N, Hp, Wp) buffer for col2im, kept for the next call of the same shape:
+    col2im only ever writes its [..., :OH, :OW] corner, so the rest stays zero."""
+    key = (xp.__name__, dtype.str)
+    held = _spread.get(key)
+    if held is None or held.shape != shape:
+        held = _spread[key] = xp.zeros(shape, dtype=dtype)
+    return held
+
+
+def col2im_fast(col, g):
+    """Fast col2im, the adjoint of :func:`im2col_fast`: (C*R*S, N*OH*OW) -> (N, C, H, W).
+
+    Each column value is added back to the input pixel it was copied from. For stride 1,
+    the (r, s) block of col is first laid out on the padded grid (one copy into a zeroed
+    (C, R, S, N, Hp, Wp) buffer); on that grid, block (r, s) lands on the padded input
+    shifted by r*Wp + s, so it is added with ONE slice per channel, rows N*Hp*Wp long.
+    (Adding the (N, OH, OW) blocks directly would cost a NumPy inner loop per row of OW.)
+    With a stride, the R*S blocks are added to strided windows of the padded input.
+    Within one block no two values hit the same pixel, so no scatter-add is needed.
     """
     xp = get_array_module(col)
     pt, pb, pl, pr = g.padding
     if g.pointwise:
         return xp.ascontiguousarray(col.reshape(g.C, g.N, g.H, g.W).transpose(1, 0, 2, 3))
-    R, S, sh, sw, OH, OW = g.R, g.S, g.sh, g.sw, g.OH, g.OW
-    tail = S - 1 if g.flat else 0
-    buf = xp.zeros((g.C, g.N, g.Hp * g.Wp + tail), dtype=col.dtype)
-    img = buf[:, :, :g.Hp * g.Wp].reshape(g.C, g.N, g.Hp, g.Wp)
-    if g.flat:
-        L = OH * g.Wp
-        col = col.reshape(g.C, R, S, g.N, L)
+    C, R, S, N, OH, OW, Hp, Wp = g.C, g.R, g.S, g.N, g.OH, g.OW, g.Hp, g.Wp
+    col6 = col.reshape(C, R, S, N, OH, OW)
+    if g.sh == g.sw == 1:
+        grid = _spread_buffer(xp, (C, R, S, N, Hp, Wp), col.dtype)
+        grid[..., :OH, :OW] = col6
+        grid = grid.reshape(C, R, S, N * Hp * Wp)
+        flat = xp.zeros((C, N * Hp * Wp + (R - 1) * Wp + S - 1), dtype=col.dtype)
         for r in range(R):
             for s in range(S):
-                off = r * g.Wp + s
-                buf[:, :, off:off + L] += col[:, r, s]
+                off = r * Wp + s
+                flat[:, off:off + N * Hp * Wp] += grid[:, r, s]
+        img = flat[:, :N * Hp * Wp].reshape(C, N, Hp, Wp)
     else:
-        col = col.reshape(g.C, R, S, g.N, OH, OW)
+        img = xp.zeros((C, N, Hp, Wp), dtype=col.dtype)
         for r in range(R):
             for s in range(S):
-                img[:, :, r:r + sh * OH:sh, s:s + sw * OW:sw] += col[:, r, s]
+                img[:, :, r:r + g.sh * OH:g.sh, s:s + g.sw * OW:g.sw] += col6[:, r, s]
     return xp.ascontiguousarray(img[:, :, pt:pt + g.H, pl:pl + g.W].transpose(1, 0, 2, 3))
 
 
 def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0, 0, 0)):
     """Fast im2col for study: x (N, C, H, W) -> (C*R*S, N*OH*OW), channels first.
-
-    Same numbers as ``im2col_reference(x, ...).T``; conv2d itself uses
-    :func:`im2col_grid`, which may keep a few extra grid columns.
-    """
-    g = ConvGeometry(x.shape, kernel_size, stride, padding)
-    col = im2col_grid(x, g)
-    if g.GW != g.OW:
-        col = col.reshape(-1, g.N, g.OH, g.GW)[..., :g.OW].reshape(col.shape[0], -1)
-    return col
+    Same numbers as ``im2col_reference(x, ...).T``."""
+    return im2col_fast(x, ConvGeometry(x.shape, kernel_size, stride, padding))
 
 
 def col2im(col, x_shape, kernel_size, stride=(1, 1), padding=(0, 0, 0, 0)):
     """Fast col2im for study: (C*R*S, N*OH*OW) -> (N, C, H, W), the adjoint of :func:`im2col`."""
-    g = ConvGeometry(x_shape, kernel_size, stride, padding)
-    if g.GW != g.OW:
-        xp = get_array_module(col)
-        wide = xp.zeros((col.shape[0], g.N, g.OH, g.GW), dtype=col.dtype)
-        wide[..., :g.OW] = col.reshape(-1, g.N, g.OH, g.OW)
-        col = wide.reshape(col.shape[0], -1)
-    return col2im_grid(col, g)
+    return col2im_fast(col, ConvGeometry(x_shape, kernel_size, stride, padding))

@@ -233,7 +233,7 @@ def test_conv2d_in_batch_chunks(device, monkeypatch, stride, padding, kernel, bi
     from minicnn.functional import conv as conv_module
     from minicnn.im2col import ConvGeometry
     g = ConvGeometry((1, 3, 13, 11), (kernel, kernel), (stride, stride), (padding,) * 4)
-    monkeypatch.setattr(conv_module, "COL_BUDGET", 3 * g.C * g.R * g.S * g.OH * g.GW * 4)   # chunks of 3, 3, 1
+    monkeypatch.setattr(conv_module, "COL_BUDGET", 3 * g.C * g.R * g.S * g.OH * g.OW * 4)   # chunks of 3, 3, 1
     x, w, b = rand(7, 3, 13, 11, seed=50), rand(4, 3, kernel, kernel, seed=51), rand(4, seed=52)
     args = [x, w, b] if bias else [x, w]
     torch_oracle(lambda *a: F.conv2d(*a, stride=stride, padding=padding),

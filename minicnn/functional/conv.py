@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module, warm_up_blas
-from ..im2col import ConvGeometry, col2im_grid, col2im_reference, conv_output_size, im2col_grid, im2col_reference
+from ..im2col import ConvGeometry, col2im_fast, col2im_reference, conv_output_size, im2col_fast, im2col_reference
 
 
 def _pair(v, name):
@@ -89,6 +89,18 @@ def _matmul_into(xp, a, b, slot):
     return xp.matmul(a, b, out=out.reshape(a.shape[0], b.shape[1]))
 
 
+def _nchw(y, g):
+    """(K, N*OH*OW) -> (N, K, OH, OW), one copy."""
+    xp = get_array_module(y)
+    return xp.ascontiguousarray(y.reshape(-1, g.N, g.OH, g.OW).transpose(1, 0, 2, 3))
+
+
+def _cnhw(gy):
+    """(N, K, OH, OW) -> (K, N*OH*OW), one copy: the gradient in the column order of im2col."""
+    xp = get_array_module(gy)
+    return xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(gy.shape[1], -1)
+
+
 class Conv2d(Function):
     """y = conv2d(x, weight) + bias, with the fast channel-first im2col."""
 
@@ -98,40 +110,29 @@ class Conv2d(Function):
             warm_up_blas()
         g = ConvGeometry(x.shape, w.shape[2:], stride, padding)
         K, N = w.shape[0], x.shape[0]
-        per_image = g.C * g.R * g.S * g.OH * g.GW * x.itemsize
+        per_image = g.C * g.R * g.S * g.OH * g.OW * x.itemsize
         chunk = max(1, COL_BUDGET // per_image) if not g.pointwise else N
         self.g, self.w, self.has_bias, self.chunk = g, w, b is not None, chunk
         if chunk >= N:                                                  # one piece: keep col for backward
-            col = im2col_grid(x, g)                                     # (C*R*S, N*OH*GW)
-            y = w.reshape(K, -1) @ col                                  # (K, N*OH*GW)
+            col = im2col_fast(x, g)                                     # (C*R*S, N*OH*OW)
+            y = w.reshape(K, -1) @ col                                  # (K, N*OH*OW)
             if b is not None:
                 y += b[:, None]
             if self.requires_grad:
                 self.col = col
-            y = y.reshape(K, N, g.OH, g.GW)[..., :g.OW]
-            return xp.ascontiguousarray(y.transpose(1, 0, 2, 3))        # back to NCHW, one copy
+            return _nchw(y, g)                                          # back to NCHW, one copy
         y = xp.empty((N, K, g.OH, g.OW), dtype=x.dtype)
         buf = _workspace_for(xp, chunk * per_image // x.itemsize, x.dtype)
         for i in range(0, N, chunk):
             xc = x[i:i + chunk]
             gc = ConvGeometry(xc.shape, w.shape[2:], stride, padding)
-            yc = _matmul_into(xp, w.reshape(K, -1), im2col_grid(xc, gc, out=buf), "y")
+            yc = _matmul_into(xp, w.reshape(K, -1), im2col_fast(xc, gc, out=buf), "y")
             if b is not None:
                 yc += b[:, None]
-            y[i:i + chunk] = yc.reshape(K, -1, g.OH, g.GW)[..., :g.OW].transpose(1, 0, 2, 3)
+            y[i:i + chunk] = yc.reshape(K, -1, g.OH, g.OW).transpose(1, 0, 2, 3)
         if self.requires_grad:
             self.x = x
         return y
-
-    def _gy_grid(self, gy, g):
-        """gy (n, K, OH, OW) -> (K, n*OH*GW), zeros in the extra grid columns."""
-        xp = get_array_module(gy)
-        K, n = gy.shape[1], gy.shape[0]
-        if g.GW == g.OW:
-            return xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(K, -1)
-        gy2 = xp.zeros((K, n, g.OH, g.GW), dtype=gy.dtype)
-        gy2[..., :g.OW] = gy.transpose(1, 0, 2, 3)
-        return gy2.reshape(K, -1)
 
     def backward(self, gy):
         xp = get_array_module(gy)
@@ -141,23 +142,23 @@ class Conv2d(Function):
         need_x, need_w = self.needs_grad[0], self.needs_grad[1]
         gb = gy.sum(axis=(0, 2, 3)) if self.has_bias and self.needs_grad[2] else None
         if chunk >= g.N:
-            gy2 = self._gy_grid(gy, g)                                  # (K, N*OH*GW)
-            gx = col2im_grid(w2.T @ gy2, g) if need_x else None
-            # (col @ gy2^T)^T: the long reduction over N*OH*GW runs faster with col as the left operand
+            gy2 = _cnhw(gy)                                             # (K, N*OH*OW)
+            gx = col2im_fast(w2.T @ gy2, g) if need_x else None
+            # (col @ gy2^T)^T: the long reduction over N*OH*OW runs faster with col as the left operand
             gw = (self.col @ gy2.T).T.reshape(w.shape) if need_w else None
         else:
             x = self.x
             gx = xp.empty(x.shape, dtype=x.dtype) if need_x else None
             gw = xp.zeros((K, w2.shape[1]), dtype=w.dtype) if need_w else None
-            per_image = g.C * g.R * g.S * g.OH * g.GW
+            per_image = g.C * g.R * g.S * g.OH * g.OW
             buf = _workspace_for(xp, chunk * per_image, x.dtype)
             for i in range(0, g.N, chunk):
                 gc = ConvGeometry(x[i:i + chunk].shape, w.shape[2:], (g.sh, g.sw), g.padding)
-                gy2 = self._gy_grid(gy[i:i + chunk], gc)
+                gy2 = _cnhw(gy[i:i + chunk])
                 if need_w:
-                    gw += (im2col_grid(x[i:i + chunk], gc, out=buf) @ gy2.T).T   # rebuilt, not kept
+                    gw += (im2col_fast(x[i:i + chunk], gc, out=buf) @ gy2.T).T   # rebuilt, not kept
                 if need_x:
-                    gx[i:i + chunk] = col2im_grid(_matmul_into(xp, w2.T, gy2, "gcol"), gc)
+                    gx[i:i + chunk] = col2im_fast(_matmul_into(xp, w2.T, gy2, "gcol"), gc)
             gw = gw.reshape(w.shape) if need_w else None
         if not self.has_bias:
             return gx, gw
