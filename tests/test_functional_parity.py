@@ -226,15 +226,55 @@ def test_reshape_transpose_index_exp_log(device):
     torch_oracle(lambda x: x.transpose(2, 0, 1)[[0, 0, 2]], lambda x: x.permute(2, 0, 1)[[0, 0, 2]], [x], device)
 
 
+# ---------------------------------------------------------------- batch-last activations
+def block_ours(x, w1, b1, gamma, beta, w2):
+    h = F.max_pool2d(F.relu(F.conv2d(x, w1, b1, padding=2)), 3, stride=2, padding=1)
+    h = F.dropout(F.batch_norm(h, None, None, gamma, beta, training=True), 0.0)
+    h = F.avg_pool2d(h, 2)
+    return F.conv2d(h, w2, stride=2, padding=1).relu()
+
+
+def block_torch(x, w1, b1, gamma, beta, w2):
+    h = TF.max_pool2d(TF.relu(TF.conv2d(x, w1, b1, padding=2)), 3, stride=2, padding=1)
+    h = TF.batch_norm(h, None, None, gamma, beta, training=True)
+    h = TF.avg_pool2d(h, 2)
+    return TF.relu(TF.conv2d(h, w2, stride=2, padding=1))
+
+
+@pytest.mark.parametrize("n", [15, 16, 33])
+def test_conv_block_either_side_of_the_batch_last_threshold(device, n):
+    """From BATCH_LAST_MIN (16) images conv2d returns batch-last views, which ReLU, pooling, batch
+    norm and dropout pass on: the same numbers as PyTorch on either side of the threshold."""
+    args = [rand(n, 3, 13, 11, seed=60), rand(8, 3, 5, 5, seed=61), rand(8, seed=62), rand(8, seed=63) + 1,
+            rand(8, seed=64), rand(4, 8, 3, 3, seed=65)]
+    torch_oracle(block_ours, block_torch, args, device, rtol=1e-4, atol=1e-4)
+
+
+def test_activation_layout_from_sixteen_images():
+    from minicnn.functional.conv import BATCH_LAST_MIN
+    from minicnn.im2col import batch_last
+    w = mc.tensor(rand(4, 2, 3, 3, seed=66))
+    for n in (BATCH_LAST_MIN - 1, BATCH_LAST_MIN):
+        x = mc.tensor(rand(n, 2, 8, 8, seed=67), requires_grad=True)
+        y = F.conv2d(x, w, padding=1)
+        chain = [y, F.relu(y), F.max_pool2d(y, 2), F.avg_pool2d(y, 3, stride=2, padding=1),
+                 F.batch_norm(y, None, None, training=True), F.dropout(y, 0.5)]
+        assert [batch_last(t.data) for t in chain] == [n >= BATCH_LAST_MIN] * len(chain)
+        sum(t.sum() for t in chain).backward()
+        assert batch_last(x.grad) == (n >= BATCH_LAST_MIN)
+
+
 @pytest.mark.parametrize("stride,padding,kernel", [(1, 1, 3), (2, 1, 3), (1, 0, 5), (1, 0, 1)])
 @pytest.mark.parametrize("bias", [True, False])
-def test_conv2d_in_batch_chunks(device, monkeypatch, stride, padding, kernel, bias):
-    """Large layers run in chunks of the batch and rebuild their columns in backward: same numbers."""
+@pytest.mark.parametrize("n", [7, 17])
+def test_conv2d_in_pieces(device, monkeypatch, stride, padding, kernel, bias, n):
+    """Large layers run in pieces (single images for 7, bands of 3 output rows for 17 batch-last)
+    and rebuild their columns in backward: same numbers."""
     from minicnn.functional import conv as conv_module
     from minicnn.im2col import ConvGeometry
-    g = ConvGeometry((1, 3, 13, 11), (kernel, kernel), (stride, stride), (padding,) * 4)
-    monkeypatch.setattr(conv_module, "COL_BUDGET", 3 * g.C * g.R * g.S * g.OH * g.OW * 4)   # chunks of 3, 3, 1
-    x, w, b = rand(7, 3, 13, 11, seed=50), rand(4, 3, kernel, kernel, seed=51), rand(4, seed=52)
+    g = ConvGeometry((n, 3, 13, 11), (kernel, kernel), (stride, stride), (padding,) * 4)
+    monkeypatch.setattr(conv_module, "COL_BUDGET", 3 * g.C * g.R * g.S * g.OW * g.N * 4)
+    x, w, b = rand(n, 3, 13, 11, seed=50), rand(4, 3, kernel, kernel, seed=51), rand(4, seed=52)
     args = [x, w, b] if bias else [x, w]
     torch_oracle(lambda *a: F.conv2d(*a, stride=stride, padding=padding),
                  lambda *a: TF.conv2d(*a, stride=stride, padding=padding), args, device)

@@ -116,8 +116,21 @@ def test_gradcheck_reports_a_wrong_backward():
         mc.gradcheck(lambda x: BadSquare.apply(x), [T(3, seed=35)])
 
 
-def test_conv2d_in_batch_chunks(monkeypatch):
+@pytest.mark.parametrize("n", [3, 16])
+def test_conv2d_in_pieces(monkeypatch, n):
     from minicnn.functional import conv as conv_module
-    monkeypatch.setattr(conv_module, "COL_BUDGET", 2 * 500)
-    check(lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1), T(3, 2, 6, 5, seed=40), T(3, 2, 3, 3, seed=41),
+    monkeypatch.setattr(conv_module, "COL_BUDGET", 2 * 500)          # one image, or one output row, per piece
+    check(lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1), T(n, 2, 6, 5, seed=40), T(3, 2, 3, 3, seed=41),
           T(3, seed=42))
+
+
+def test_block_on_batch_last_activations():
+    """16 images: conv2d returns batch-last views and the ops after it keep that layout."""
+    rm, rv = np.zeros(3), np.ones(3)
+
+    def block(x, w1, b1, gamma, beta, w2):
+        h = F.max_pool2d(F.relu(F.conv2d(x, w1, b1, padding=1)), 3, stride=2, padding=1)
+        h = F.batch_norm(h, rm.copy(), rv.copy(), gamma, beta, training=True)
+        return F.conv2d(F.avg_pool2d(h, 2, stride=1), w2, stride=2, padding=1)
+    check(block, T(16, 2, 5, 4, seed=43), T(3, 2, 3, 3, seed=44), T(3, seed=45), T(3, seed=46, shift=1.0),
+          T(3, seed=47), T(2, 3, 2, 2, seed=48))

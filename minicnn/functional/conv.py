@@ -7,12 +7,24 @@ Forward:   col = im2col(x)                      (C*R*S, N*OH*OW)
 Backward:  gW  = gY @ col^T                     (K, C*R*S)     col is kept from forward
            gb  = sum of gY over N, OH, OW
            gx  = col2im(W2^T @ gY)              (N, C, H, W)
+
+Memory layout. For batches of BATCH_LAST_MIN or more, the columns are ordered
+(oh, ow, n) instead (im2col_batch_last), so the GEMM's output (K, OH*OW*N) is the
+output batch-last, (K, OH, OW, N) in memory; conv2d returns it as is, as the
+(N, K, OH, OW) view ``y.transpose(3, 0, 1, 2)``: same shape and numbers as an
+NCHW array, other strides. NumPy's element-wise ops keep the memory
+order of their input, and ReLU, pooling, batch norm and dropout are written to
+keep it too, so the next conv2d finds its input batch-last already and copies it
+without a transpose -- as cuda-convnet's (C, H, W, N) layout did. Smaller
+batches stay channel-first and NCHW: with 2 images, runs of N elements would be
+too short. Any layout is accepted everywhere; only speed depends on it.
 """
 import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module, warm_up_blas
-from ..im2col import ConvGeometry, col2im_fast, col2im_reference, conv_output_size, im2col_fast, im2col_reference
+from ..im2col import (ConvGeometry, add_patches_batch_last, col2im_fast, col2im_reference, conv_output_size,
+                      im2col_batch_last, im2col_fast, im2col_reference, padded_batch_last)
 
 
 def _pair(v, name):
@@ -66,10 +78,13 @@ def check_conv_args(op, x_shape, w_shape, stride, padding):
         raise ValueError(f"{op}: stride must be positive, got {stride}")
 
 
-# Above this many bytes of column matrix, conv2d works through the batch in chunks whose
-# columns fit in one reused buffer, and rebuilds them in backward instead of keeping them:
-# memory stays bounded (VGG-16 trains at 224x224) and no fresh pages are faulted in per call.
+# Above this many bytes of column matrix, conv2d works through the layer in pieces (groups of
+# images, or bands of output rows when batch-last) whose columns fit in one reused buffer, and
+# rebuilds them in backward instead of keeping them: memory stays bounded (VGG-16 trains at
+# 224x224) and no fresh pages are faulted in per call.
 COL_BUDGET = 32 << 20
+# From this many images on, conv2d works and leaves its output batch-last (module docstring).
+BATCH_LAST_MIN = 16
 _workspace = {}
 
 
@@ -83,83 +98,91 @@ def _workspace_for(xp, size, dtype, slot="col"):
     return buf
 
 
-def _matmul_into(xp, a, b, slot):
-    """a @ b written into a reused workspace buffer (valid until the next call for the same slot)."""
-    out = _workspace_for(xp, a.shape[0] * b.shape[1], a.dtype, slot)[:a.shape[0] * b.shape[1]]
-    return xp.matmul(a, b, out=out.reshape(a.shape[0], b.shape[1]))
-
-
-def _nchw(y, g):
-    """(K, N*OH*OW) -> (N, K, OH, OW), one copy."""
-    xp = get_array_module(y)
-    return xp.ascontiguousarray(y.reshape(-1, g.N, g.OH, g.OW).transpose(1, 0, 2, 3))
-
-
-def _cnhw(gy):
-    """(N, K, OH, OW) -> (K, N*OH*OW), one copy: the gradient in the column order of im2col."""
-    xp = get_array_module(gy)
-    return xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(gy.shape[1], -1)
-
-
 class Conv2d(Function):
-    """y = conv2d(x, weight) + bias, with the fast channel-first im2col."""
+    """y = conv2d(x, weight) + bias by im2col + GEMM, in one of two column orders:
+
+    * batch-last, columns (oh, ow, n), for N >= BATCH_LAST_MIN: pieces are bands of output rows;
+    * channel-first, columns (n, oh, ow), for smaller batches: pieces are groups of images.
+    A piece's columns are a contiguous range of the (K, columns) output matrix either way.
+    """
 
     def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0)):
         xp = get_array_module(x)
         if xp is np:
             warm_up_blas()
         g = ConvGeometry(x.shape, w.shape[2:], stride, padding)
-        K, N = w.shape[0], x.shape[0]
-        per_image = g.C * g.R * g.S * g.OH * g.OW * x.itemsize
-        chunk = max(1, COL_BUDGET // per_image) if not g.pointwise else N
-        self.g, self.w, self.has_bias, self.chunk = g, w, b is not None, chunk
-        if chunk >= N:                                                  # one piece: keep col for backward
-            col = im2col_fast(x, g)                                     # (C*R*S, N*OH*OW)
-            y = w.reshape(K, -1) @ col                                  # (K, N*OH*OW)
-            if b is not None:
-                y += b[:, None]
-            if self.requires_grad:
-                self.col = col
-            return _nchw(y, g)                                          # back to NCHW, one copy
-        y = xp.empty((N, K, g.OH, g.OW), dtype=x.dtype)
-        buf = _workspace_for(xp, chunk * per_image // x.itemsize, x.dtype)
-        for i in range(0, N, chunk):
-            xc = x[i:i + chunk]
-            gc = ConvGeometry(xc.shape, w.shape[2:], stride, padding)
-            yc = _matmul_into(xp, w.reshape(K, -1), im2col_fast(xc, gc, out=buf), "y")
-            if b is not None:
-                yc += b[:, None]
-            y[i:i + chunk] = yc.reshape(K, -1, g.OH, g.OW).transpose(1, 0, 2, 3)
-        if self.requires_grad:
-            self.x = x
-        return y
+        K = w.shape[0]
+        w2 = w.reshape(K, -1)                                           # (K, C*R*S)
+        self.g, self.w, self.has_bias = g, w, b is not None
+        self.batch_last = g.N >= BATCH_LAST_MIN
+        if self.batch_last:
+            self.src = padded_batch_last(x, g)                          # (C, Hp, Wp, N), made once
+            unit, count = g.OW * g.N, g.OH                              # columns per output row
+        else:
+            self.src = x
+            unit, count = g.OH * g.OW, g.N                              # columns per image
+        per_unit = w2.shape[1] * unit * x.itemsize
+        size = count if g.pointwise and not self.batch_last else max(1, min(count, COL_BUDGET // per_unit))
+        self.pieces = [(i, min(count, i + size)) for i in range(0, count, size)]
+        self.unit = unit
+        if len(self.pieces) == 1:                                       # one piece: keep col for backward
+            col = self._columns(0, count)
+            y = w2 @ col                                                # (K, columns)
+            self.col = col if self.requires_grad else None
+        else:
+            y = xp.empty((K, unit * count), dtype=x.dtype)
+            buf = _workspace_for(xp, w2.shape[1] * unit * size, x.dtype)
+            for i0, i1 in self.pieces:
+                xp.matmul(w2, self._columns(i0, i1, buf), out=y[:, i0 * unit:i1 * unit])
+        if len(self.pieces) == 1 or not self.requires_grad:
+            self.src = None                                             # backward needs no input
+        if b is not None:
+            y += b[:, None]
+        if self.batch_last:                                             # (K, OH, OW, N) seen as NCHW: no copy
+            return y.reshape(K, g.OH, g.OW, g.N).transpose(3, 0, 1, 2)
+        return xp.ascontiguousarray(y.reshape(K, g.N, g.OH, g.OW).transpose(1, 0, 2, 3))
+
+    def _columns(self, i0, i1, out=None):
+        """The column matrix of piece [i0, i1): output rows when batch-last, else images."""
+        g = self.g
+        if self.batch_last:
+            return im2col_batch_last(None, g, out=out, oh0=i0, oh1=i1, img=self.src)
+        x = self.src[i0:i1]
+        return im2col_fast(x, ConvGeometry(x.shape, (g.R, g.S), (g.sh, g.sw), g.padding), out=out)
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        w, g, chunk = self.w, self.g, self.chunk
+        w, g, unit = self.w, self.g, self.unit
         K = w.shape[0]
         w2 = w.reshape(K, -1)
         need_x, need_w = self.needs_grad[0], self.needs_grad[1]
-        gb = gy.sum(axis=(0, 2, 3)) if self.has_bias and self.needs_grad[2] else None
-        if chunk >= g.N:
-            gy2 = _cnhw(gy)                                             # (K, N*OH*OW)
-            gx = col2im_fast(w2.T @ gy2, g) if need_x else None
-            # (col @ gy2^T)^T: the long reduction over N*OH*OW runs faster with col as the left operand
-            gw = (self.col @ gy2.T).T.reshape(w.shape) if need_w else None
-        else:
-            x = self.x
-            gx = xp.empty(x.shape, dtype=x.dtype) if need_x else None
-            gw = xp.zeros((K, w2.shape[1]), dtype=w.dtype) if need_w else None
-            per_image = g.C * g.R * g.S * g.OH * g.OW
-            buf = _workspace_for(xp, chunk * per_image, x.dtype)
-            for i in range(0, g.N, chunk):
-                gc = ConvGeometry(x[i:i + chunk].shape, w.shape[2:], (g.sh, g.sw), g.padding)
-                gy2 = _cnhw(gy[i:i + chunk])
-                if need_w:
-                    gw += (im2col_fast(x[i:i + chunk], gc, out=buf) @ gy2.T).T   # rebuilt, not kept
-                if need_x:
-                    gx[i:i + chunk] = col2im_fast(_matmul_into(xp, w2.T, gy2, "gcol"), gc)
-            gw = gw.reshape(w.shape) if need_w else None
+        order = (1, 2, 3, 0) if self.batch_last else (1, 0, 2, 3)      # gy in the column order
+        gy2 = xp.ascontiguousarray(gy.transpose(order)).reshape(K, -1)  # free when gy is batch-last
+        gb = gy2.sum(axis=1) if self.has_bias and self.needs_grad[2] else None
+        gw = xp.zeros_like(w2) if need_w else None
+        if need_x and self.batch_last:
+            gimg = xp.zeros((g.C, g.Hp, g.Wp, g.N), dtype=gy.dtype)
+        elif need_x:
+            gx = xp.empty((g.N, g.C, g.H, g.W), dtype=gy.dtype)
+        for i0, i1 in self.pieces:
+            gyp = gy2[:, i0 * unit:i1 * unit]
+            if need_w:
+                if len(self.pieces) == 1:
+                    col = self.col
+                else:                                                   # rebuilt, not kept
+                    col = self._columns(i0, i1, _workspace_for(xp, w2.shape[1] * (i1 - i0) * unit, gy.dtype))
+                # (col @ gyp^T)^T: the long reduction over the columns runs faster with col on the left
+                gw += (col @ gyp.T).T
+            if need_x and self.batch_last:
+                add_patches_batch_last(gimg, w2.T @ gyp, g, i0, i1)
+            elif need_x:
+                gc = ConvGeometry((i1 - i0,) + gx.shape[1:], (g.R, g.S), (g.sh, g.sw), g.padding)
+                gx[i0:i1] = col2im_fast(w2.T @ gyp, gc)
+        if need_x and self.batch_last:
+            pt, pb, pl, pr = g.padding
+            gx = gimg[:, pt:pt + g.H, pl:pl + g.W].copy().transpose(3, 0, 1, 2)
+        gx = gx if need_x else None
+        gw = gw.reshape(w.shape) if need_w else None
         if not self.has_bias:
             return gx, gw
         return gx, gw, gb

@@ -6,11 +6,16 @@ backward:  gx = gy * mask / (1 - p)
 """
 from ..autograd import Function
 from ..backend import get_array_module, rng
+from ..im2col import batch_last
 
 
 class Dropout(Function):
     def forward(self, x, p, device):
-        keep = rng(device).random(x.shape, dtype=x.dtype) >= x.dtype.type(p)
+        if batch_last(x):                        # draw the mask in x's memory order (conv2d's output)
+            keep = rng(device).random(x.shape[1:] + x.shape[:1], dtype=x.dtype).transpose(3, 0, 1, 2)
+        else:
+            keep = rng(device).random(x.shape, dtype=x.dtype)
+        keep = keep >= x.dtype.type(p)
         self.scale = keep * x.dtype.type(1.0 / (1.0 - p))
         return x * self.scale
 

@@ -30,12 +30,9 @@ local_response_norm (AlexNet), over channels, window of ``size`` channels centre
 """
 from ..autograd import Function
 from ..backend import get_array_module
+from ..im2col import batch_last
 from ..tensor import Tensor
 from .math import as_tensor
-
-
-def _stat_axes(ndim):
-    return (0,) if ndim == 2 else (0, 2, 3)
 
 
 def _per_channel(v, ndim):
@@ -43,20 +40,27 @@ def _per_channel(v, ndim):
     return v if ndim == 2 else v[:, None, None]
 
 
-def _channel_mean(a):
-    """Mean over every axis but 1, reducing the contiguous trailing axes first (fast in NumPy)."""
+def _channel_sum(a, dtype=None):
+    """Sum over every axis but 1, reducing contiguous runs first (fast in NumPy): a batch-last
+    array (conv2d's output for large batches) is (C, H*W*N) in memory, an NCHW one (N, C, H*W)."""
     N, C = a.shape[:2]
     if a.ndim == 2:
-        return a.mean(axis=0)
-    return a.reshape(N, C, -1).mean(axis=2).mean(axis=0)
+        return a.sum(axis=0, dtype=dtype)
+    if batch_last(a):
+        return a.transpose(1, 2, 3, 0).reshape(C, -1).sum(axis=1, dtype=dtype)
+    return a.reshape(N, C, -1).sum(axis=2, dtype=dtype).sum(axis=0)
+
+
+def _channel_mean(a):
+    return _channel_sum(a) / a.dtype.type(a.size // a.shape[1])
 
 
 def _global_channel_sums(comm, *arrays, weight=1.0, count=0):
     """Per-channel float64 sums of each array times ``weight``, and ``count``, added over the ranks
     in one allreduce; returns the summed arrays and the summed count."""
     xp = get_array_module(arrays[0])
-    N, C = arrays[0].shape[:2]
-    parts = [a.reshape(N, C, -1).sum(axis=(0, 2), dtype=xp.float64) * weight for a in arrays]
+    C = arrays[0].shape[1]
+    parts = [_channel_sum(a, dtype=xp.float64) * weight for a in arrays]
     buf = xp.concatenate(parts + [xp.full(1, count, dtype=xp.float64)])
     comm.allreduce(buf)
     return [buf[i * C:(i + 1) * C] for i in range(len(arrays))], int(round(float(buf[-1])))
@@ -101,9 +105,8 @@ class BatchNorm(Function):
 
     def backward(self, gy):
         xhat, nd = self.xhat, gy.ndim
-        axes = _stat_axes(nd)
-        gbias = gy.sum(axis=axes)
-        gweight = (gy * xhat).sum(axis=axes)
+        gbias = _channel_sum(gy)
+        gweight = _channel_sum(gy * xhat)
         scale = _per_channel(self.weight * self.inv_std, nd)
         if self.training:
             if self.comm is None:

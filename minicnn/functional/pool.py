@@ -19,7 +19,7 @@ padded cells in the divisor (PyTorch's count_include_pad=True).
 """
 from ..autograd import Function
 from ..backend import get_array_module
-from ..im2col import conv_output_size, pad_nchw
+from ..im2col import batch_last, conv_output_size, pad_nchw
 from .conv import _pair
 
 
@@ -43,8 +43,9 @@ def _pool_args(op, x_shape, kernel_size, stride, padding):
 class _WindowSweep:
     """The strided slices of a padded input, one per window offset."""
 
-    def __init__(self, shape, kernel, stride, padding):
-        N, C, H, W = shape
+    def __init__(self, x, kernel, stride, padding):
+        N, C, H, W = shape = x.shape
+        self.batch_last = batch_last(x)            # gradients are made in the input's memory layout
         (self.R, self.S), (self.sh, self.sw), self.padding = kernel, stride, padding
         self.OH = conv_output_size(H, self.R, self.sh, padding[0], padding[1])
         self.OW = conv_output_size(W, self.S, self.sw, padding[2], padding[3])
@@ -64,6 +65,8 @@ class _WindowSweep:
         pt, pb, pl, pr = self.padding
         N, C, H, W = self.shape
         alloc = xp.empty if self.tiles else xp.zeros
+        if self.batch_last:
+            return alloc((C, H + pt + pb, W + pl + pr, N), dtype=dtype).transpose(3, 0, 1, 2)
         return alloc((N, C, H + pt + pb, W + pl + pr), dtype=dtype)
 
     def crop(self, xp, gpad):
@@ -71,23 +74,23 @@ class _WindowSweep:
         if not any(self.padding):
             return gpad
         N, C, H, W = self.shape
-        return xp.ascontiguousarray(gpad[:, :, pt:pt + H, pl:pl + W])
+        return gpad[:, :, pt:pt + H, pl:pl + W].copy(order="K")
 
 
 class MaxPool2d(Function):
     def forward(self, x, kernel, stride, padding):
         xp = get_array_module(x)
-        sweep = _WindowSweep(x.shape, kernel, stride, padding)
+        sweep = _WindowSweep(x, kernel, stride, padding)
         xpad = pad_nchw(x, padding, value=-xp.inf)
         slices = sweep.slices(xpad)
-        y = next(slices).copy()
+        y = next(slices).copy(order="K")                   # "K": in x's memory layout
         if not self.requires_grad:
             for sl in slices:
                 xp.maximum(y, sl, out=y)
             return y
-        argmax = xp.zeros(y.shape, dtype=xp.uint8)         # winning offset, 0..R*S-1
-        better = xp.empty(y.shape, dtype=bool)
-        tagged = xp.empty(y.shape, dtype=xp.uint8)
+        argmax = xp.zeros_like(y, dtype=xp.uint8)          # winning offset, 0..R*S-1
+        better = xp.empty_like(y, dtype=bool)
+        tagged = xp.empty_like(y, dtype=xp.uint8)
         for o, sl in enumerate(slices, start=1):
             xp.greater(sl, y, out=better)                   # strict: the first maximum wins ties
             xp.maximum(y, sl, out=y)
@@ -102,8 +105,8 @@ class MaxPool2d(Function):
         xp = get_array_module(gy)
         sweep, argmax = self.sweep, self.argmax
         gpad = sweep.padded_zeros(xp, gy.dtype)
-        hit = xp.empty(gy.shape, dtype=bool)
-        routed = None if sweep.tiles else xp.empty_like(gy)
+        hit = xp.empty_like(argmax, dtype=bool)
+        routed = None if sweep.tiles else xp.empty_like(argmax, dtype=gy.dtype)
         for o, gsl in enumerate(sweep.slices(gpad)):
             xp.equal(argmax, o, out=hit)
             if sweep.tiles:
@@ -116,9 +119,9 @@ class MaxPool2d(Function):
 
 class AvgPool2d(Function):
     def forward(self, x, kernel, stride, padding):
-        sweep = _WindowSweep(x.shape, kernel, stride, padding)
+        sweep = _WindowSweep(x, kernel, stride, padding)
         slices = sweep.slices(pad_nchw(x, padding))
-        y = next(slices).copy()
+        y = next(slices).copy(order="K")
         for sl in slices:
             y += sl
         y *= x.dtype.type(1.0 / (sweep.R * sweep.S))
