@@ -160,53 +160,49 @@ def im2col_fast(x, g, out=None):
     return col.reshape(g.col_shape)
 
 
-_spread = {}
-
-
-def _spread_buffer(xp, shape, dtype):
-    """A zeroed (C, R, S, N, Hp, Wp) buffer for col2im, kept for the next call of the same shape:
-    col2im only ever writes its [..., :OH, :OW] corner, so the rest stays zero."""
-    key = (xp.__name__, dtype.str)
-    held = _spread.get(key)
-    if held is None or held.shape != shape:
-        held = _spread[key] = xp.zeros(shape, dtype=dtype)
-    return held
+def col2im_wide(col, g):
+    """col2im for stride 1 from columns on the *wide* grid: (C*R*S, N*OH*Wp), whose Wp - OW extra
+    columns per output row hold zeros. Output pixel (oh, ow) then reads padded pixel
+    (oh + r, ow + s), at flat offset (oh*Wp + ow) + (r*Wp + s) in its padded image: block (r, s)
+    is added with ONE slice per (channel, image), runs OH*Wp long, instead of one NumPy inner
+    loop per output row of OW. conv2d computes its input gradient on this grid."""
+    xp = get_array_module(col)
+    C, R, S, N, OH, Hp, Wp = g.C, g.R, g.S, g.N, g.OH, g.Hp, g.Wp
+    pt, pb, pl, pr = g.padding
+    L = OH * Wp
+    flat = xp.zeros((C, N, Hp * Wp + S - 1), dtype=col.dtype)     # S-1 spare: the last block's tail
+    col = col.reshape(C, R, S, N, L)
+    for r in range(R):
+        for s in range(S):
+            off = r * Wp + s
+            flat[:, :, off:off + L] += col[:, r, s]
+    img = flat[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)
+    return xp.ascontiguousarray(img[:, :, pt:pt + g.H, pl:pl + g.W].transpose(1, 0, 2, 3))
 
 
 def col2im_fast(col, g):
     """Fast col2im, the adjoint of :func:`im2col_fast`: (C*R*S, N*OH*OW) -> (N, C, H, W).
 
-    Each column value is added back to the input pixel it was copied from. For stride 1,
-    the (r, s) block of col is first laid out on the padded grid (one copy into a zeroed
-    (C, R, S, N, Hp, Wp) buffer); on that grid, block (r, s) lands on the padded input
-    shifted by r*Wp + s, so it is added with ONE slice per channel, rows N*Hp*Wp long.
-    (Adding the (N, OH, OW) blocks directly would cost a NumPy inner loop per row of OW.)
-    With a stride, the R*S blocks are added to strided windows of the padded input.
-    Within one block no two values hit the same pixel, so no scatter-add is needed.
+    Each column value is added back to the input pixel it was copied from: for stride 1 through
+    the wide grid (:func:`col2im_wide`, after one copy that spreads the columns onto it), with a
+    stride by adding the R*S blocks to strided windows of the padded input. Within one block no
+    two values hit the same pixel, so no scatter-add is needed.
     """
     xp = get_array_module(col)
-    pt, pb, pl, pr = g.padding
     if g.pointwise:
         return xp.ascontiguousarray(col.reshape(g.C, g.N, g.H, g.W).transpose(1, 0, 2, 3))
     C, R, S, N, OH, OW, Hp, Wp = g.C, g.R, g.S, g.N, g.OH, g.OW, g.Hp, g.Wp
-    col6 = col.reshape(C, R, S, N, OH, OW)
     if g.sh == g.sw == 1:
-        grid = _spread_buffer(xp, (C, R, S, N, Hp, Wp), col.dtype)
-        grid[..., :OH, :OW] = col6
-        grid = grid.reshape(C, R, S, N * Hp * Wp)
-        flat = xp.zeros((C, N * Hp * Wp + (R - 1) * Wp + S - 1), dtype=col.dtype)
-        for r in range(R):
-            for s in range(S):
-                off = r * Wp + s
-                flat[:, off:off + N * Hp * Wp] += grid[:, r, s]
-        img = flat[:, :N * Hp * Wp].reshape(C, N, Hp, Wp)
-    else:
-        img = xp.zeros((C, N, Hp, Wp), dtype=col.dtype)
-        for r in range(R):
-            for s in range(S):
-                img[:, :, r:r + g.sh * OH:g.sh, s:s + g.sw * OW:g.sw] += col6[:, r, s]
+        wide = xp.zeros((C * R * S, N, OH, Wp), dtype=col.dtype)
+        wide[..., :OW] = col.reshape(C * R * S, N, OH, OW)
+        return col2im_wide(wide, g)
+    pt, pb, pl, pr = g.padding
+    col6 = col.reshape(C, R, S, N, OH, OW)
+    img = xp.zeros((C, N, Hp, Wp), dtype=col.dtype)
+    for r in range(R):
+        for s in range(S):
+            img[:, :, r:r + g.sh * OH:g.sh, s:s + g.sw * OW:g.sw] += col6[:, r, s]
     return xp.ascontiguousarray(img[:, :, pt:pt + g.H, pl:pl + g.W].transpose(1, 0, 2, 3))
-
 
 
 # ------------------------------------------------------------------ batch last
@@ -252,9 +248,9 @@ def add_patches_batch_last(gimg, gcol, g, oh0=0, oh1=None):
 
 
 def im2col_batch_last(x, g, out=None, oh0=0, oh1=None, img=None):
-    """im2col with the batch last: x (N, C, H, W) -> col (C*R*S, OH*OW*N), rows in (c, r, s) order, columns in
-    (oh, ow, n) order: the batch is the fastest-varying index. ``w.reshape(K, -1) @ col`` is the
-    convolution as a (K, OH*OW*N) matrix, i.e. the output batch-last, (K, OH, OW, N).
+    """im2col with the batch last: x (N, C, H, W) -> col (C*R*S, OH*OW*N), rows in (c, r, s)
+    order, columns in (oh, ow, n) order. ``w.reshape(K, -1) @ col`` is then the convolution as
+    a (K, OH*OW*N) matrix: the output batch-last, (K, OH, OW, N) in memory.
 
     Like :func:`im2col_fast`, ONE copy of a strided view; with the batch innermost every copied
     run is OW*N elements long instead of OW.
@@ -262,9 +258,8 @@ def im2col_batch_last(x, g, out=None, oh0=0, oh1=None, img=None):
     ``img``: the padded batch-last input, if already made; ``out``: a flat buffer to fill.
     """
     img = padded_batch_last(x, g) if img is None else img
-    xp = get_array_module(img)
     view = patches_batch_last(img, g, oh0, oh1)
-    col = xp.empty(view.shape, dtype=view.dtype) if out is None else out[:view.size].reshape(view.shape)
+    col = _buffer(get_array_module(img), out, view.shape, view.dtype)
     col[...] = view
     return col.reshape(g.C * g.R * g.S, -1)
 

@@ -23,7 +23,8 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module, warm_up_blas
-from ..im2col import (ConvGeometry, add_patches_batch_last, col2im_fast, col2im_reference, conv_output_size,
+from ..im2col import (ConvGeometry, add_patches_batch_last, col2im_fast, col2im_reference, col2im_wide,
+                      conv_output_size,
                       im2col_batch_last, im2col_fast, im2col_reference, padded_batch_last)
 
 
@@ -98,6 +99,12 @@ def _workspace_for(xp, size, dtype, slot="col"):
     return buf
 
 
+def _matmul_into(xp, a, b, slot):
+    """a @ b written into a reused workspace buffer (valid until the next call for the same slot)."""
+    out = _workspace_for(xp, a.shape[0] * b.shape[1], a.dtype, slot)[:a.shape[0] * b.shape[1]]
+    return xp.matmul(a, b, out=out.reshape(a.shape[0], b.shape[1]))
+
+
 class Conv2d(Function):
     """y = conv2d(x, weight) + bias by im2col + GEMM, in one of two column orders:
 
@@ -150,6 +157,18 @@ class Conv2d(Function):
         x = self.src[i0:i1]
         return im2col_fast(x, ConvGeometry(x.shape, (g.R, g.S), (g.sh, g.sw), g.padding), out=out)
 
+    @staticmethod
+    def _input_grad(w2, gy, gyp, g):
+        """Channel-first input gradient of images gy (n, K, OH, OW), gyp = the same as (K, n*OH*OW).
+        For stride 1 the column gradient is computed on the wide grid (gy padded with zero columns
+        to width Wp), where col2im adds long runs (minicnn/im2col.py: col2im_wide)."""
+        xp = get_array_module(gy)
+        if g.sh != 1 or g.sw != 1 or g.pointwise:
+            return col2im_fast(_matmul_into(xp, w2.T, gyp, "gcol"), g)
+        wide = xp.zeros((gy.shape[1], g.N, g.OH, g.Wp), dtype=gy.dtype)
+        wide[..., :g.OW] = gy.transpose(1, 0, 2, 3)
+        return col2im_wide(_matmul_into(xp, w2.T, wide.reshape(gy.shape[1], -1), "gcol"), g)
+
     def backward(self, gy):
         xp = get_array_module(gy)
         w, g, unit = self.w, self.g, self.unit
@@ -159,7 +178,7 @@ class Conv2d(Function):
         order = (1, 2, 3, 0) if self.batch_last else (1, 0, 2, 3)      # gy in the column order
         gy2 = xp.ascontiguousarray(gy.transpose(order)).reshape(K, -1)  # free when gy is batch-last
         gb = gy2.sum(axis=1) if self.has_bias and self.needs_grad[2] else None
-        gw = xp.zeros_like(w2) if need_w else None
+        gwt = None                                                      # gW^T, (C*R*S, K)
         if need_x and self.batch_last:
             gimg = xp.zeros((g.C, g.Hp, g.Wp, g.N), dtype=gy.dtype)
         elif need_x:
@@ -171,18 +190,21 @@ class Conv2d(Function):
                     col = self.col
                 else:                                                   # rebuilt, not kept
                     col = self._columns(i0, i1, _workspace_for(xp, w2.shape[1] * (i1 - i0) * unit, gy.dtype))
-                # (col @ gyp^T)^T: the long reduction over the columns runs faster with col on the left
-                gw += (col @ gyp.T).T
+                # gW^T = col @ gyp^T: the long reduction over the columns runs faster with col on the left
+                if gwt is None:
+                    gwt = col @ gyp.T
+                else:
+                    gwt += col @ gyp.T
             if need_x and self.batch_last:
-                add_patches_batch_last(gimg, w2.T @ gyp, g, i0, i1)
+                add_patches_batch_last(gimg, _matmul_into(xp, w2.T, gyp, "gcol"), g, i0, i1)
             elif need_x:
                 gc = ConvGeometry((i1 - i0,) + gx.shape[1:], (g.R, g.S), (g.sh, g.sw), g.padding)
-                gx[i0:i1] = col2im_fast(w2.T @ gyp, gc)
+                gx[i0:i1] = self._input_grad(w2, gy[i0:i1], gyp, gc)
         if need_x and self.batch_last:
             pt, pb, pl, pr = g.padding
             gx = gimg[:, pt:pt + g.H, pl:pl + g.W].copy().transpose(3, 0, 1, 2)
         gx = gx if need_x else None
-        gw = gw.reshape(w.shape) if need_w else None
+        gw = gwt.T.reshape(w.shape) if need_w else None                # one transposing copy
         if not self.has_bias:
             return gx, gw
         return gx, gw, gb
