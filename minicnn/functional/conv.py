@@ -24,8 +24,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module, warm_up_blas
 from ..im2col import (ConvGeometry, add_patches_batch_last, col2im_fast, col2im_reference, col2im_wide,
-                      conv_output_size,
-                      im2col_batch_last, im2col_fast, im2col_reference, padded_batch_last)
+                      conv_output_size, im2col_batch_last, im2col_fast, im2col_reference, padded_batch_last)
 
 
 def _pair(v, name):
@@ -178,7 +177,7 @@ class Conv2d(Function):
         order = (1, 2, 3, 0) if self.batch_last else (1, 0, 2, 3)      # gy in the column order
         gy2 = xp.ascontiguousarray(gy.transpose(order)).reshape(K, -1)  # free when gy is batch-last
         gb = gy2.sum(axis=1) if self.has_bias and self.needs_grad[2] else None
-        gwt = None                                                      # gW^T, (C*R*S, K)
+        gx, gwt = None, None                                            # gwt: gW^T, (C*R*S, K)
         if need_x and self.batch_last:
             gimg = xp.zeros((g.C, g.Hp, g.Wp, g.N), dtype=gy.dtype)
         elif need_x:
@@ -203,7 +202,6 @@ class Conv2d(Function):
         if need_x and self.batch_last:
             pt, pb, pl, pr = g.padding
             gx = gimg[:, pt:pt + g.H, pl:pl + g.W].copy().transpose(3, 0, 1, 2)
-        gx = gx if need_x else None
         gw = gwt.T.reshape(w.shape) if need_w else None                # one transposing copy
         if not self.has_bias:
             return gx, gw
