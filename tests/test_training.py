@@ -59,6 +59,36 @@ def test_lenet5_trains_step_for_step_like_pytorch(name):
         assert rel(ours.state_dict()[k], v.numpy()) < 1e-4, k
 
 
+OPTIMIZERS["sgd_dampening"] = (lambda p: mc.optim.SGD(p, lr=0.01, momentum=0.9, dampening=0.3, weight_decay=1e-3),
+                               lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, dampening=0.3, weight_decay=1e-3))
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_large_parameters_are_updated_in_slices_like_pytorch(name):
+    """Parameters over Optimizer.SLICE elements are updated slice by slice on the CPU (the last
+    slice partial); the update must be the same as PyTorch's whole-array one, step after step,
+    state included, and a state loaded from a state_dict must keep working."""
+    rs = np.random.default_rng(1)
+    shapes = [(3, 2 * mc.optim.Optimizer.SLICE + 7), (5,)]          # one sliced, one not
+    ws = [rs.standard_normal(s).astype(np.float32) for s in shapes]
+    ours = [nn.Parameter(w.copy()) for w in ws]
+    theirs = [torch.tensor(w.copy(), requires_grad=True) for w in ws]
+    make_ours, make_theirs = OPTIMIZERS[name]
+    opt, topt = make_ours(ours), make_theirs(theirs)
+    for step in range(4):
+        if step == 2:                                                 # resume from a saved state
+            sd = opt.state_dict()
+            opt = make_ours(ours)
+            opt.load_state_dict(sd)
+        gs = [rs.standard_normal(s).astype(np.float32) for s in shapes]
+        for p, tp, g in zip(ours, theirs, gs):
+            p.grad, tp.grad = g.copy(), torch.tensor(g)
+        opt.step()
+        topt.step()
+        for p, tp in zip(ours, theirs):
+            np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-5, atol=1e-6, err_msg=f"step {step}")
+
+
 def test_weight_decay_equals_an_l2_penalty():
     mc.manual_seed(1)
     a, b = lenet5(), lenet5()

@@ -14,20 +14,22 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
 
+    def prepare(self, w, state, group):
+        if not state:
+            xp = get_array_module(w)
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(w)
+            state["exp_avg_sq"] = xp.zeros_like(w)
+        state["step"] += 1
+
     def update(self, w, g, state, group):
         xp = get_array_module(w)
         b1, b2 = group["betas"]
         tmp = self.scratch(w)
         if group["weight_decay"]:
-            tmp[...] = w
-            tmp *= group["weight_decay"]
+            xp.multiply(w, group["weight_decay"], out=tmp)
             tmp += g
             g = tmp
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(w)
-            state["exp_avg_sq"] = xp.zeros_like(w)
-        state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= b1

@@ -13,16 +13,19 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, momentum=momentum, weight_decay=weight_decay))
 
-    def update(self, w, g, state, group):
-        xp = get_array_module(w)
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * w
+    def prepare(self, w, state, group):
         if not state:
+            xp = get_array_module(w)
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(w)
             if group["momentum"]:
                 state["momentum_buffer"] = xp.zeros_like(w)
         state["step"] += 1
+
+    def update(self, w, g, state, group):
+        xp = get_array_module(w)
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * w
         s = state["square_avg"]
         s *= group["alpha"]
         s += (1 - group["alpha"]) * (g * g)

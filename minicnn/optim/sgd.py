@@ -17,6 +17,12 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay,
                                       nesterov=nesterov, dampening=dampening))
 
+    def prepare(self, w, state, group):
+        if group["momentum"] and "momentum_buffer" not in state:
+            state["momentum_buffer"] = get_array_module(w).empty_like(w)
+            return {"first": True}                 # the buffer starts as g itself
+        return None
+
     def update(self, w, g, state, group):
         xp = get_array_module(w)
         wd, mom, damp = group["weight_decay"], group["momentum"], group["dampening"]
@@ -26,9 +32,9 @@ class SGD(Optimizer):
             tmp += g
             g = tmp                                # g + wd * w, without touching p.grad
         if mom:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
+            buf = state["momentum_buffer"]
+            if state.get("first"):
+                buf[...] = g
             else:
                 buf *= mom
                 if damp:
