@@ -160,3 +160,49 @@ def warm_up_blas():
         _blas_warm = True
         a = np.ones((512, 512), dtype=np.float32)
         a @ a
+
+
+# ---------------------------------------------------------------- heap
+_heap_kept = False
+KEEP_UP_TO = 32 << 20         # blocks up to this size come from the heap and stay there when freed
+TRIM_ABOVE = 256 << 20        # free memory at the top of the heap beyond this goes back to the kernel
+
+
+def keep_freed_memory():
+    """Ask glibc's malloc, once per process, to keep freed blocks of up to 32 MB for reuse.
+
+    A training step frees and allocates the same arrays again every step. By default
+    glibc serves large blocks with mmap (above a threshold that moves with what was
+    freed last) and returns them, and the top of its heap, to the kernel when freed;
+    the next step then writes to fresh pages, and the kernel zero-fills every 4 KB
+    page on its first write. Measured here (2-core AMD EPYC VM): LeNet-5 training at
+    batch 128 took about 4,000 page faults and 39 ms a step, 30 ms with none; at batch
+    32, 1,900 faults and 13.4 ms against 8.6-10 ms, depending on the order earlier
+    blocks were freed in. With M_MMAP_THRESHOLD fixed at 32 MB and M_TRIM_THRESHOLD at
+    256 MB freed blocks stay in the process (up to 256 MB of them idle) and are reused;
+    PyTorch's training steps in the same runs took no page faults either. Only with
+    glibc; MINICNN_KEEP_MEMORY=0 turns it off.
+    Returns True when the setting was applied (in this call or before).
+    """
+    global _heap_kept
+    if _heap_kept:
+        return True
+    import os
+    import sys
+    if os.environ.get("MINICNN_KEEP_MEMORY") == "0" or not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.gnu_get_libc_version               # glibc, not musl
+    except (OSError, AttributeError):
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    _heap_kept = bool(libc.mallopt(M_MMAP_THRESHOLD, KEEP_UP_TO)) and bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_ABOVE))
+    return _heap_kept
+
+
+def prepare_cpu():
+    """What the first CPU layer of a process sets up: the malloc setting and the BLAS warm-up."""
+    keep_freed_memory()
+    warm_up_blas()

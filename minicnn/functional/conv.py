@@ -22,7 +22,7 @@ too short. Any layout is accepted everywhere; only speed depends on it.
 import numpy as np
 
 from ..autograd import Function
-from ..backend import get_array_module, warm_up_blas
+from ..backend import get_array_module, prepare_cpu
 from ..im2col import (ConvGeometry, add_patches_batch_last, col2im_fast, col2im_reference, col2im_wide,
                       conv_output_size, im2col_batch_last, im2col_fast, im2col_reference, padded_batch_last)
 
@@ -115,7 +115,7 @@ class Conv2d(Function):
     def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0)):
         xp = get_array_module(x)
         if xp is np:
-            warm_up_blas()
+            prepare_cpu()
         g = ConvGeometry(x.shape, w.shape[2:], stride, padding)
         K = w.shape[0]
         w2 = w.reshape(K, -1)                                           # (K, C*R*S)

@@ -6,14 +6,14 @@ linear:  x (N, in), weight (out, in), bias (out,) -> y = x W^T + b  (N, out)
 import numpy as np
 
 from ..autograd import Function
-from ..backend import get_array_module, warm_up_blas
+from ..backend import get_array_module, prepare_cpu
 from ..im2col import pad_nchw
 
 
 class Linear(Function):
     def forward(self, x, w, b=None):
         if isinstance(x, np.ndarray):
-            warm_up_blas()
+            prepare_cpu()
         y = x @ w.T
         if b is not None:
             y += b
