@@ -1,8 +1,15 @@
 """Shared timing method for the benchmarks: same run, alternating, warm-up, medians.
 
 This machine's timings drift by about 15% over minutes, so minicnn and PyTorch
-are never timed in separate blocks: each round times one call of each, in
-turn, and the medians over the rounds are compared.
+are never timed in separate blocks: each round times one block of calls of
+each, in turn, and the medians over the rounds are compared.
+
+Between blocks the process sleeps (``settle``). OpenBLAS's worker thread keeps
+spinning for about 0.1-0.15 s after a NumPy matrix product returns, on one of
+this machine's two cores: measured here, a PyTorch convolution started right
+after a NumPy GEMM took 2-3x its time (54-76 ms against 26 ms), and needed a
+0.15 s pause to be back to normal. Without the pause every alternating
+benchmark charged part of minicnn's BLAS spin to PyTorch.
 """
 import os
 import platform
@@ -28,15 +35,16 @@ def machine():
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def compare(funcs, rounds=7, warmup=2, min_time=None, sync=None, block_time=0.0):
+def compare(funcs, rounds=7, warmup=2, min_time=None, sync=None, block_time=0.0, settle=0.5):
     """Time each callable in ``funcs`` (a dict name -> fn), alternating; return name -> median seconds per call.
 
     ``sync`` is called before reading the clock (e.g. a GPU synchronize).
     ``min_time``: keep adding rounds until the slowest candidate has run this many seconds.
     ``block_time``: in each round, call each candidate back to back for about this long and
-    count the mean per call. Short calls need it: BLAS and OpenMP worker threads keep spinning
-    for a while after a call returns, and would steal a core from the other framework's very
-    next call if the two alternated call by call.
+    count the mean per call. Short calls need it: one call alone, after the settle pause, would
+    be timed with the wake-up of sleeping worker threads.
+    ``settle``: seconds of sleep after every timed block (and after the warm-up), untimed, so
+    that the worker threads of the candidate just timed are idle before the next one starts.
     """
     sync = sync or (lambda: None)
     reps = {}
@@ -48,6 +56,7 @@ def compare(funcs, rounds=7, warmup=2, min_time=None, sync=None, block_time=0.0)
         fn()
         sync()
         reps[name] = max(1, int(block_time / max(time.perf_counter() - t0, 1e-9))) if block_time else 1
+        time.sleep(settle)
     times = {name: [] for name in funcs}
     r = 0
     while r < rounds or (min_time and sum(max(times.values(), key=sum)) < min_time and r < 50):
@@ -58,5 +67,7 @@ def compare(funcs, rounds=7, warmup=2, min_time=None, sync=None, block_time=0.0)
                 fn()
             sync()
             times[name].append((time.perf_counter() - t0) / reps[name])
+            if settle:
+                time.sleep(settle)
         r += 1
     return {name: statistics.median(ts) for name, ts in times.items()}
