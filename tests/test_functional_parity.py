@@ -278,3 +278,23 @@ def test_conv2d_in_pieces(device, monkeypatch, stride, padding, kernel, bias, n)
     args = [x, w, b] if bias else [x, w]
     torch_oracle(lambda *a: F.conv2d(*a, stride=stride, padding=padding),
                  lambda *a: TF.conv2d(*a, stride=stride, padding=padding), args, device)
+
+
+@pytest.mark.parametrize("wshape,padding", [((4, 6, 3, 3), 1), ((5, 5, 5, 5), 0), ((3, 6, 4, 4), "same"),
+                                            ((4, 4, 3, 5), (1, 2)), ((4, 6, 3, 3), 2), ((6, 6, 3, 3), 3)])
+@pytest.mark.parametrize("n", [3, 17])
+@pytest.mark.parametrize("pieces", [False, True])
+def test_conv2d_input_gradient_as_a_convolution(device, monkeypatch, wshape, padding, n, pieces):
+    """For stride 1 and C >= K, backward computes gx as a convolution of gy with the flipped kernel,
+    channel-first (3 images) and batch-last (17), whole or in pieces (one image, or three rows, a
+    piece). Padding beyond R - 1 (3 on a 3x3 kernel) falls back to col2im."""
+    from minicnn.functional import conv as conv_module
+    taken = []
+    choose = conv_module.Conv2d._input_grad_as_conv
+    monkeypatch.setattr(conv_module.Conv2d, "_input_grad_as_conv", lambda self: taken.append(choose(self)) or taken[-1])
+    K, C, R, S = wshape
+    if pieces:
+        monkeypatch.setattr(conv_module, "COL_BUDGET", 3 * C * R * S * 8 * n * 4 if n > 3 else C * R * S * 72 * 4)
+    x, w, b = rand(n, C, 9, 8, seed=70), rand(*wshape, seed=71), rand(K, seed=72)
+    torch_oracle(lambda *a: F.conv2d(*a, padding=padding), lambda *a: TF.conv2d(*a, padding=padding), [x, w, b], device)
+    assert taken == [padding != 3]

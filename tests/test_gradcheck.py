@@ -124,6 +124,14 @@ def test_conv2d_in_pieces(monkeypatch, n):
           T(3, seed=42))
 
 
+@pytest.mark.parametrize("n", [3, 16])
+@pytest.mark.parametrize("padding", [1, "same"])
+def test_conv2d_input_gradient_as_a_convolution(n, padding):
+    """C >= K, stride 1: gx comes from a convolution of gy with the flipped kernel (both layouts)."""
+    check(lambda x, w, b: F.conv2d(x, w, b, padding=padding), T(n, 3, 5, 4, seed=36), T(2, 3, 3, 4, seed=37),
+          T(2, seed=38))
+
+
 def test_block_on_batch_last_activations():
     """16 images: conv2d returns batch-last views and the ops after it keep that layout."""
     rm, rv = np.zeros(3), np.ones(3)

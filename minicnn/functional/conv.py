@@ -7,6 +7,9 @@ Forward:   col = im2col(x)                      (C*R*S, N*OH*OW)
 Backward:  gW  = gY @ col^T                     (K, C*R*S)     col is kept from forward
            gb  = sum of gY over N, OH, OW
            gx  = col2im(W2^T @ gY)              (N, C, H, W)
+or, for stride 1 when C >= K, the input gradient as a convolution of gY:
+           gx  = Wf @ im2col(gY, padding R-1-pt, R-1-pb, S-1-pl, S-1-pr)
+                 Wf[c, (k, r, s)] = weight[k, c, R-1-r, S-1-s]   (flipped, channels swapped)
 
 Memory layout. For batches of BATCH_LAST_MIN or more, the columns are ordered
 (oh, ow, n) instead (im2col_batch_last), so the GEMM's output (K, OH*OW*N) is the
@@ -168,6 +171,40 @@ class Conv2d(Function):
         wide[..., :g.OW] = gy.transpose(1, 0, 2, 3)
         return col2im_wide(_matmul_into(xp, w2.T, wide.reshape(gy.shape[1], -1), "gcol"), g)
 
+    def _input_grad_as_conv(self):
+        """Whether backward computes gx as a convolution of gy (module docstring): for stride 1
+        with C >= K and at least 4x4 outputs. Then its GEMM reduces over K*R*S instead of K and
+        an im2col replaces col2im's R*S passes of adds: 5-20% faster on VGG's layers, measured
+        against the col2im form; slower for C < K (LeNet's 6 -> 16: 1.6-2.4x) and on 2x2 maps."""
+        g = self.g
+        pt, pb, pl, pr = g.padding
+        return (g.sh == g.sw == 1 and not g.pointwise and g.C >= self.w.shape[0] and g.OH * g.OW >= 16
+                and max(pt, pb) < g.R and max(pl, pr) < g.S)
+
+    def _flipped(self, xp):
+        """Wf (C, K*R*S) and the padding of gy for the input gradient as a convolution."""
+        g = self.g
+        wf = xp.ascontiguousarray(self.w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(g.C, -1)
+        pt, pb, pl, pr = g.padding
+        return wf, (g.R - 1 - pt, g.R - 1 - pb, g.S - 1 - pl, g.S - 1 - pr)
+
+    def _input_grad_conv_batch_last(self, gy, wf, pad):
+        """gx as a convolution of gy, batch-last, in bands of input rows within COL_BUDGET:
+        gx (C, H, W, N) = Wf @ im2col_batch_last(gy), returned as its (N, C, H, W) view."""
+        xp = get_array_module(gy)
+        g = self.g
+        gg = ConvGeometry(gy.shape, (g.R, g.S), (1, 1), pad)           # its output grid is H x W
+        src = padded_batch_last(gy, gg)                                 # (K, OH+.., OW+.., N)
+        unit = g.W * g.N
+        rows = max(1, min(g.H, COL_BUDGET // (wf.shape[1] * unit * gy.itemsize)))
+        buf = _workspace_for(xp, wf.shape[1] * unit * rows, gy.dtype, "gcol")
+        gx = xp.empty((g.C, g.H * unit), dtype=gy.dtype)
+        for h0 in range(0, g.H, rows):
+            h1 = min(g.H, h0 + rows)
+            xp.matmul(wf, im2col_batch_last(None, gg, out=buf, oh0=h0, oh1=h1, img=src),
+                      out=gx[:, h0 * unit:h1 * unit])
+        return gx.reshape(g.C, g.H, g.W, g.N).transpose(3, 0, 1, 2)
+
     def backward(self, gy):
         xp = get_array_module(gy)
         w, g, unit = self.w, self.g, self.unit
@@ -178,9 +215,12 @@ class Conv2d(Function):
         gy2 = xp.ascontiguousarray(gy.transpose(order)).reshape(K, -1)  # free when gy is batch-last
         gb = gy2.sum(axis=1) if self.has_bias and self.needs_grad[2] else None
         gx, gwt = None, None                                            # gwt: gW^T, (C*R*S, K)
-        if need_x and self.batch_last:
+        as_conv = need_x and self._input_grad_as_conv()
+        if as_conv:
+            wf, pad = self._flipped(xp)
+        if need_x and self.batch_last and not as_conv:
             gimg = xp.zeros((g.C, g.Hp, g.Wp, g.N), dtype=gy.dtype)
-        elif need_x:
+        elif need_x and not self.batch_last:
             gx = xp.empty((g.N, g.C, g.H, g.W), dtype=gy.dtype)
         for i0, i1 in self.pieces:
             gyp = gy2[:, i0 * unit:i1 * unit]
@@ -194,12 +234,22 @@ class Conv2d(Function):
                     gwt = col @ gyp.T
                 else:
                     gwt += col @ gyp.T
-            if need_x and self.batch_last:
+            if not need_x or (as_conv and self.batch_last):
+                continue                                                # (gx after the loop)
+            if self.batch_last:
                 add_patches_batch_last(gimg, _matmul_into(xp, w2.T, gyp, "gcol"), g, i0, i1)
-            elif need_x:
+            elif as_conv:                                               # images i0..i1 as one convolution
+                gyn = gy[i0:i1]
+                gg = ConvGeometry(gyn.shape, (g.R, g.S), (1, 1), pad)
+                col = im2col_fast(gyn, gg, out=_workspace_for(xp, wf.shape[1] * (i1 - i0) * g.H * g.W,
+                                                              gy.dtype, "gcol"))
+                gx[i0:i1] = _matmul_into(xp, wf, col, "gx").reshape(g.C, i1 - i0, g.H, g.W).transpose(1, 0, 2, 3)
+            else:
                 gc = ConvGeometry((i1 - i0,) + gx.shape[1:], (g.R, g.S), (g.sh, g.sw), g.padding)
                 gx[i0:i1] = self._input_grad(w2, gy[i0:i1], gyp, gc)
-        if need_x and self.batch_last:
+        if as_conv and self.batch_last:                                 # gy2 is gy batch-last
+            gx = self._input_grad_conv_batch_last(gy2.reshape(K, g.OH, g.OW, g.N).transpose(3, 0, 1, 2), wf, pad)
+        elif need_x and self.batch_last:
             pt, pb, pl, pr = g.padding
             gx = gimg[:, pt:pt + g.H, pl:pl + g.W].copy().transpose(3, 0, 1, 2)
         gw = gwt.T.reshape(w.shape) if need_w else None                # one transposing copy
