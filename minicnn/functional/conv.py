@@ -214,7 +214,7 @@ class Conv2d(Function):
         order = (1, 2, 3, 0) if self.batch_last else (1, 0, 2, 3)      # gy in the column order
         gy2 = xp.ascontiguousarray(gy.transpose(order)).reshape(K, -1)  # free when gy is batch-last
         gb = gy2.sum(axis=1) if self.has_bias and self.needs_grad[2] else None
-        gx, gwt = None, None                                            # gwt: gW^T, (C*R*S, K)
+        gx, gw = None, None
         as_conv = need_x and self._input_grad_as_conv()
         if as_conv:
             wf, pad = self._flipped(xp)
@@ -229,11 +229,13 @@ class Conv2d(Function):
                     col = self.col
                 else:                                                   # rebuilt, not kept
                     col = self._columns(i0, i1, _workspace_for(xp, w2.shape[1] * (i1 - i0) * unit, gy.dtype))
-                # gW^T = col @ gyp^T: the long reduction over the columns runs faster with col on the left
-                if gwt is None:
-                    gwt = col @ gyp.T
+                # gW = gyp @ col^T, (K, C*R*S): C-contiguous like the weight, which the optimizer reads
+                # flat; col @ gyp^T would be as fast but leave gW transposed, and transposing copies of
+                # 512 x 4608 cost 16 ms, twice that GEMM at batch 2
+                if gw is None:
+                    gw = gyp @ col.T
                 else:
-                    gwt += col @ gyp.T
+                    gw += gyp @ col.T
             if not need_x or (as_conv and self.batch_last):
                 continue                                                # (gx after the loop)
             if self.batch_last:
@@ -252,7 +254,7 @@ class Conv2d(Function):
         elif need_x and self.batch_last:
             pt, pb, pl, pr = g.padding
             gx = gimg[:, pt:pt + g.H, pl:pl + g.W].copy().transpose(3, 0, 1, 2)
-        gw = gwt.T.reshape(w.shape) if need_w else None                # one transposing copy
+        gw = gw.reshape(w.shape) if need_w else None
         if not self.has_bias:
             return gx, gw
         return gx, gw, gb
