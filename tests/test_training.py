@@ -346,3 +346,29 @@ def test_batchnorm_module_running_stats_match_torch():
         theirs(torch.tensor(x))
     for k, v in theirs.state_dict().items():
         np.testing.assert_allclose(ours.state_dict()[k], v.numpy(), rtol=1e-5, err_msg=k)
+
+
+def test_an_optimizer_that_makes_its_state_in_update_gets_whole_arrays():
+    """A subclass written the simple way (state created in update, no prepare) must not be sliced:
+    its momentum would land in a per-slice dict and be lost every step."""
+    class Momentum(mc.optim.Optimizer):
+        def __init__(self, params, lr):
+            super().__init__(params, dict(lr=lr))
+
+        def update(self, w, g, state, group):
+            if "buf" not in state:
+                state["buf"] = np.zeros_like(w)
+            state["buf"] *= 0.9
+            state["buf"] += g
+            w -= group["lr"] * state["buf"]
+
+    rs = np.random.default_rng(2)
+    w0 = rs.standard_normal(3 * mc.optim.Optimizer.SLICE).astype(np.float32)
+    p, tp = nn.Parameter(w0.copy()), torch.tensor(w0.copy(), requires_grad=True)
+    opt, topt = Momentum([p], lr=0.01), torch.optim.SGD([tp], lr=0.01, momentum=0.9)
+    for _ in range(3):
+        g = rs.standard_normal(w0.shape).astype(np.float32)
+        p.grad, tp.grad = g.copy(), torch.tensor(g)
+        opt.step()
+        topt.step()
+    np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -68,10 +68,13 @@ class Optimizer:
     def _slices(self, w, g, state):
         """(w, g, state) in slices of SLICE elements: flat views of w, g and every state array of
         w's shape, with the scalars as they are. One slice on a GPU, or when w is small or not
-        contiguous (its flat reshape would be a copy, and the update would be lost)."""
+        contiguous (its flat reshape would be a copy, and the update would be lost), or when the
+        subclass has no ``prepare``: an ``update`` that creates its own state would put it in a
+        slice's throw-away dict."""
         xp = backend.get_array_module(w)
         n = w.size
-        if xp is not np or n <= self.SLICE or not w.flags.c_contiguous:
+        if (xp is not np or n <= self.SLICE or not w.flags.c_contiguous
+                or type(self).prepare is Optimizer.prepare):             # state made in update: whole arrays
             yield w, g, state
             return
         arrays = {}
@@ -92,7 +95,8 @@ class Optimizer:
 
     def update(self, w, g, state, group):
         """Update the array ``w`` (a whole parameter or a slice of it) in place from its gradient
-        ``g``; ``state`` holds the matching slices of the state arrays made in ``prepare``."""
+        ``g``; ``state`` holds the matching slices of the state arrays made in ``prepare``. A
+        subclass without ``prepare`` always gets whole arrays and may create its state here."""
         raise NotImplementedError
 
     # ---------------------------------------------------------------- state
