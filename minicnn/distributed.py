@@ -35,6 +35,7 @@ hang in its next collective). A rank that dies outright is reported by mpiexec, 
 import os
 import socket
 import sys
+import time
 import traceback
 
 import numpy as np
@@ -313,6 +314,9 @@ def _abort_on_exception(exc_type, exc, tb):
     sys.stderr.write(f"[minicnn rank {comm.rank} of {comm.size}] {exc_type.__name__}: {exc}\n{text}"
                      f"[minicnn rank {comm.rank}] aborting every rank\n")
     sys.stderr.flush()
+    # the message is in the pipe to mpiexec's I/O proxy, which MPI_Abort can tear down before it has
+    # forwarded it (seen once in CI: the job ended without its error); give the proxy a moment
+    time.sleep(0.5)
     comm.abort(1)
 
 
