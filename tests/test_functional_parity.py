@@ -119,7 +119,7 @@ def test_leaky_relu(device):
 
 
 # ---------------------------------------------------------------- linear and shapes
-@pytest.mark.parametrize("shape", [(5, 7), (2, 3, 7)])
+@pytest.mark.parametrize("shape", [(5, 7), (2, 3, 7), (1, 7), (2, 7)])   # 1-2 rows: one product per row
 @pytest.mark.parametrize("bias", [True, False])
 def test_linear(device, shape, bias):
     x, w, b = rand(*shape, seed=19), rand(4, 7, seed=20), rand(4, seed=21)

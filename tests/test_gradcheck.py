@@ -52,6 +52,7 @@ def test_softmax_family(name, axis):
 
 def test_linear():
     check(F.linear, T(4, 5, seed=11), T(3, 5, seed=12), T(3, seed=13))
+    check(F.linear, T(2, 5, seed=14), T(3, 5, seed=12), T(3, seed=13))   # per-row products
 
 
 def test_flatten_concat_pad():
