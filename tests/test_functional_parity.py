@@ -65,6 +65,10 @@ def test_conv2d_reference_matches_fast(device):
 @pytest.mark.parametrize("shape,kernel,stride,padding", [
     ((2, 3, 8, 8), 2, 2, 0),
     ((2, 3, 9, 11), 2, 2, 0),      # odd size: last row/column left out
+    ((2, 3, 10, 11), 3, 3, 0),     # 3x3 tiles, separable in two sweeps of three
+    ((2, 3, 7, 9), (1, 2), (1, 2), 0),   # windows of one row
+    ((2, 3, 7, 9), (3, 1), (3, 1), 0),   # and of one column
+    ((1, 2, 5, 4), 1, 1, 0),       # 1x1: the identity
     ((2, 3, 13, 13), 3, 2, 0),     # AlexNet's overlapping windows
     ((2, 3, 14, 15), 3, 2, 1),
     ((2, 3, 9, 7), 3, 1, 1),       # Inception's 3x3 stride 1 'same'
@@ -88,6 +92,9 @@ def test_max_pool_ties_go_to_first_element(device):
     x = np.zeros((1, 1, 4, 4), np.float32)            # as after a ReLU: every window is a tie
     torch_oracle(lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2), [x], device)
     torch_oracle(lambda x: F.max_pool2d(x, 3, 1, 1), lambda x: TF.max_pool2d(x, 3, 1, 1), [x], device)
+    x = np.zeros((1, 1, 6, 6), np.float32)
+    x[0, 0, 1, 1:3] = x[0, 0, 2, 0] = 1.0              # ties on the second and third rows of a 3x3 tile
+    torch_oracle(lambda x: F.max_pool2d(x, 3), lambda x: TF.max_pool2d(x, 3), [x], device)
 
 
 def test_global_avg_pool(device):

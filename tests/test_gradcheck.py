@@ -25,7 +25,8 @@ def test_conv2d_reference():
     check(lambda x, w: F.conv2d(x, w, stride=2, padding=1, reference=True), T(1, 2, 6, 5, seed=4), T(2, 2, 3, 3, seed=5))
 
 
-@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1), ((2, 3), (1, 2), 1)])
+@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 3, 0), ((2, 3), (2, 3), 0), (3, 2, 1), (3, 1, 1),
+                                                   ((2, 3), (1, 2), 1)])
 def test_max_pool(kernel, stride, padding):
     check(lambda x: F.max_pool2d(x, kernel, stride, padding), T(2, 2, 7, 6, seed=6))
 

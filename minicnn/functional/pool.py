@@ -16,6 +16,15 @@ frameworks). Its backward routes each output gradient to the element that
 won; the forward keeps, per output, the index (0..R*S-1) of the winning offset
 in a uint8 array -- the first maximum, as PyTorch does. Average pooling counts
 padded cells in the divisor (PyTorch's count_include_pad=True).
+
+Max pooling over tiles (window = stride, no padding: VGG's and LeNet's 2x2) is
+separable and runs in two sweeps instead of R*S: first the maximum of every
+row of each window (along W, S offsets), then the maximum of those row maxima
+(along H, R offsets), each with the index of its first maximum. The first
+maximum in row-major order is the first row holding the window's maximum, at
+that row's first maximum, so ties still go where PyTorch sends them. For 2x2
+on VGG-16's 224x224 maps this took 0.6x the time of the R*S sweep (NCHW input;
+batch-last input keeps the R*S sweep, whose slices are runs of N there).
 """
 from ..autograd import Function
 from ..backend import get_array_module
@@ -77,32 +86,83 @@ class _WindowSweep:
         return gpad[:, :, pt:pt + H, pl:pl + W].copy(order="K")
 
 
+def _first_max(xp, slices, keep_index):
+    """Element-wise maximum over a list of equally shaped views, and (if keep_index) the uint8
+    index of the first view holding it (None when there is a single view: index 0 everywhere)."""
+    if len(slices) == 1:
+        return slices[0], None
+    a, b = slices[0], slices[1]
+    m = xp.maximum(a, b)                                # allocated in the layout of a and b
+    index = xp.greater(b, a).view(xp.uint8) if keep_index else None   # 1 where b wins, strictly
+    if len(slices) > 2 and keep_index:
+        better = xp.empty_like(m, dtype=bool)
+        tagged = xp.empty_like(m, dtype=xp.uint8)
+    for o, sl in enumerate(slices[2:], start=2):
+        if keep_index:
+            xp.greater(sl, m, out=better)               # strict: the first maximum wins ties
+            # offsets come in increasing order, so "index = o where better" is a maximum;
+            # arithmetic instead of a masked write, which mispredicts branches on random data
+            xp.multiply(better.view(xp.uint8), xp.uint8(o), out=tagged)
+            xp.maximum(index, tagged, out=index)
+        xp.maximum(m, sl, out=m)
+    return m, index
+
+
+def _route(xp, gy, index, out_slices):
+    """Backward of :func:`_first_max`: gy goes to view o where index == o, zero to the others."""
+    if index is None:
+        out_slices[0][...] = gy
+        return
+    hit = xp.empty_like(index, dtype=bool)
+    for o, out in enumerate(out_slices):
+        xp.equal(index, o, out=hit)
+        xp.multiply(gy, hit, out=out)
+
+
 class MaxPool2d(Function):
     def forward(self, x, kernel, stride, padding):
         xp = get_array_module(x)
+        # two sweeps pay off where W is the innermost axis (strided slices along W are slow);
+        # batch-last, every slice is runs of N and the R*S sweep was 1.07-1.3x faster
+        self.separable = kernel == stride and not any(padding) and not batch_last(x)
+        if self.separable:
+            return self._forward_tiles(xp, x, kernel)
         sweep = _WindowSweep(x, kernel, stride, padding)
-        xpad = pad_nchw(x, padding, value=-xp.inf)
-        slices = sweep.slices(xpad)
-        y = next(slices).copy(order="K")                   # "K": in x's memory layout
-        if not self.requires_grad:
-            for sl in slices:
-                xp.maximum(y, sl, out=y)
-            return y
-        argmax = xp.zeros_like(y, dtype=xp.uint8)          # winning offset, 0..R*S-1
-        better = xp.empty_like(y, dtype=bool)
-        tagged = xp.empty_like(y, dtype=xp.uint8)
-        for o, sl in enumerate(slices, start=1):
-            xp.greater(sl, y, out=better)                   # strict: the first maximum wins ties
-            xp.maximum(y, sl, out=y)
-            # offsets come in increasing order, so "argmax = o where better" is a maximum;
-            # arithmetic instead of a masked write, which mispredicts branches on random data
-            xp.multiply(better.view(xp.uint8), xp.uint8(o), out=tagged)
-            xp.maximum(argmax, tagged, out=argmax)
+        slices = list(sweep.slices(pad_nchw(x, padding, value=-xp.inf)))
+        y, argmax = _first_max(xp, slices, self.requires_grad)   # argmax: winning offset, 0..R*S-1
+        if len(slices) == 1:
+            y = y.copy(order="K")                                 # "K": in x's memory layout
+            argmax = xp.zeros_like(y, dtype=xp.uint8)
         self.sweep, self.argmax = sweep, argmax
         return y
 
+    def _forward_tiles(self, xp, x, kernel):
+        """Window = stride, no padding: along W, then along H (module docstring).
+        x (N, C, H, W) -> rows (N, C, OH*R, OW) -> y (N, C, OH, OW); the last H - OH*R rows and
+        W - OW*S columns belong to no window."""
+        (R, S), (H, W) = kernel, x.shape[2:]
+        OH, OW = H // R, W // S
+        keep = self.requires_grad
+        rows, self.col_index = _first_max(xp, [x[:, :, :OH * R, s:OW * S:S] for s in range(S)], keep)
+        y, self.row_index = _first_max(xp, [rows[:, :, r::R] for r in range(R)], keep)
+        if R == S == 1:
+            y = y.copy(order="K")                       # a 1x1 window: no view of x goes out
+        self.kernel, self.shape = kernel, x.shape
+        return y
+
+    def _backward_tiles(self, xp, gy):
+        (R, S), (N, C, H, W) = self.kernel, self.shape
+        OH, OW = gy.shape[2:]
+        gx = (xp.zeros if (H, W) != (OH * R, OW * S) else xp.empty)(self.shape, dtype=gy.dtype)
+        rows = xp.empty((N, C, OH * R, OW), dtype=gy.dtype)
+        _route(xp, gy, self.row_index, [rows[:, :, r::R] for r in range(R)])
+        _route(xp, rows, self.col_index, [gx[:, :, :OH * R, s:OW * S:S] for s in range(S)])
+        return gx
+
     def backward(self, gy):
         xp = get_array_module(gy)
+        if self.separable:
+            return self._backward_tiles(xp, gy)
         sweep, argmax = self.sweep, self.argmax
         gpad = sweep.padded_zeros(xp, gy.dtype)
         hit = xp.empty_like(argmax, dtype=bool)
