@@ -134,19 +134,24 @@ class Conv2d(Function):
         size = count if g.pointwise and not self.batch_last else max(1, min(count, COL_BUDGET // per_unit))
         self.pieces = [(i, min(count, i + size)) for i in range(0, count, size)]
         self.unit = unit
+        # one image per piece, channel-first: each piece's (K, OH*OW) product is that image's
+        # output, written straight into the (N, K, OH*OW) result (and backward reads gy the same way)
+        self.per_image = not self.batch_last and size == 1 and len(self.pieces) > 1
         if len(self.pieces) == 1:                                       # one piece: keep col for backward
             col = self._columns(0, count)
             y = w2 @ col                                                # (K, columns)
             self.col = col if self.requires_grad else None
         else:
-            y = xp.empty((K, unit * count), dtype=x.dtype)
+            y = xp.empty((g.N, K, unit) if self.per_image else (K, unit * count), dtype=x.dtype)
             buf = _workspace_for(xp, w2.shape[1] * unit * size, x.dtype)
             for i0, i1 in self.pieces:
-                xp.matmul(w2, self._columns(i0, i1, buf), out=y[:, i0 * unit:i1 * unit])
+                xp.matmul(w2, self._columns(i0, i1, buf), out=y[i0] if self.per_image else y[:, i0 * unit:i1 * unit])
         if len(self.pieces) == 1 or not self.requires_grad:
             self.src = None                                             # backward needs no input
         if b is not None:
-            y += b[:, None]
+            y += b[:, None]                                             # K is the second-last axis either way
+        if self.per_image:
+            return y.reshape(g.N, K, g.OH, g.OW)
         if self.batch_last:                                             # (K, OH, OW, N) seen as NCHW: no copy
             return y.reshape(K, g.OH, g.OW, g.N).transpose(3, 0, 1, 2)
         return xp.ascontiguousarray(y.reshape(K, g.N, g.OH, g.OW).transpose(1, 0, 2, 3))
@@ -211,9 +216,14 @@ class Conv2d(Function):
         K = w.shape[0]
         w2 = w.reshape(K, -1)
         need_x, need_w = self.needs_grad[0], self.needs_grad[1]
-        order = (1, 2, 3, 0) if self.batch_last else (1, 0, 2, 3)      # gy in the column order
-        gy2 = xp.ascontiguousarray(gy.transpose(order)).reshape(K, -1)  # free when gy is batch-last
-        gb = gy2.sum(axis=1) if self.has_bias and self.needs_grad[2] else None
+        gb = None
+        if self.per_image:                                              # gy read one image at a time
+            if self.has_bias and self.needs_grad[2]:
+                gb = gy.reshape(g.N, K, -1).sum(axis=2).sum(axis=0)
+        else:
+            order = (1, 2, 3, 0) if self.batch_last else (1, 0, 2, 3)  # gy in the column order
+            gy2 = xp.ascontiguousarray(gy.transpose(order)).reshape(K, -1)   # free when gy is batch-last
+            gb = gy2.sum(axis=1) if self.has_bias and self.needs_grad[2] else None
         gx, gw = None, None
         as_conv = need_x and self._input_grad_as_conv()
         if as_conv:
@@ -223,7 +233,7 @@ class Conv2d(Function):
         elif need_x and not self.batch_last:
             gx = xp.empty((g.N, g.C, g.H, g.W), dtype=gy.dtype)
         for i0, i1 in self.pieces:
-            gyp = gy2[:, i0 * unit:i1 * unit]
+            gyp = xp.ascontiguousarray(gy[i0]).reshape(K, -1) if self.per_image else gy2[:, i0 * unit:i1 * unit]
             if need_w:
                 if len(self.pieces) == 1:
                     col = self.col
@@ -245,7 +255,10 @@ class Conv2d(Function):
                 gg = ConvGeometry(gyn.shape, (g.R, g.S), (1, 1), pad)
                 col = im2col_fast(gyn, gg, out=_workspace_for(xp, wf.shape[1] * (i1 - i0) * g.H * g.W,
                                                               gy.dtype, "gcol"))
-                gx[i0:i1] = _matmul_into(xp, wf, col, "gx").reshape(g.C, i1 - i0, g.H, g.W).transpose(1, 0, 2, 3)
+                if self.per_image:
+                    xp.matmul(wf, col, out=gx[i0].reshape(g.C, -1))
+                else:
+                    gx[i0:i1] = _matmul_into(xp, wf, col, "gx").reshape(g.C, i1 - i0, g.H, g.W).transpose(1, 0, 2, 3)
             else:
                 gc = ConvGeometry((i1 - i0,) + gx.shape[1:], (g.R, g.S), (g.sh, g.sw), g.padding)
                 gx[i0:i1] = self._input_grad(w2, gy[i0:i1], gyp, gc)
