@@ -144,6 +144,7 @@ def test_flatten_concat_pad(device):
                  [rand(2, 3, 4, 5, seed=26)], device)
 
 
+
 # ---------------------------------------------------------------- normalization
 @pytest.mark.parametrize("shape", [(8, 5), (4, 3, 6, 5)])
 @pytest.mark.parametrize("training", [True, False])
@@ -158,6 +159,27 @@ def test_batch_norm(device, shape, training):
                  [x, rand(C, seed=30), rand(C, seed=31)], device)
     assert_close(rm_ours, rm_t, what="running_mean")
     assert_close(rv_ours, rv_t, what="running_var")
+
+
+@pytest.mark.parametrize("block", [40, 200, None])       # runs of channels, groups of images, whole
+@pytest.mark.parametrize("layout", ["nchw", "batch-last"])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_in_blocks(device, monkeypatch, block, layout, training):
+    """Batch norm goes through its input in blocks (norm.BLOCK elements); any block size and
+    layout gives PyTorch's numbers. The upstream gradient comes NCHW, so a batch-last input also
+    takes the path where gy is first copied into x's layout."""
+    from minicnn.functional import norm
+    if block is not None:
+        monkeypatch.setattr(norm, "BLOCK", block)
+    C = 3
+    rm, rv = rand(C, seed=32), np.abs(rand(C, seed=33)) + 0.5
+    x = rand(4, C, 6, 5, seed=34) * 2 + 1
+    if layout == "batch-last":
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    torch_oracle(lambda x, w, b: F.batch_norm(x, mc.tensor(rm, device=device), mc.tensor(rv, device=device), w, b,
+                                                  training=training),
+                 lambda x, w, b: TF.batch_norm(x, torch.tensor(rm), torch.tensor(rv), w, b, training=training),
+                 [x, rand(C, seed=35), rand(C, seed=36)], device)
 
 
 @pytest.mark.parametrize("size", [2, 3, 5])

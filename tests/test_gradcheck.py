@@ -71,6 +71,15 @@ def test_batch_norm(shape, training):
           T(*shape, seed=18), T(C, seed=19, shift=1.0), T(C, seed=20))
 
 
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_in_blocks(monkeypatch, training):
+    from minicnn.functional import norm
+    monkeypatch.setattr(norm, "BLOCK", 10)                           # runs of one channel (L = 12)
+    rm, rv = np.zeros(2), np.ones(2) * 1.5
+    check(lambda x, w, b: F.batch_norm(x, rm.copy(), rv.copy(), w, b, training=training),
+          T(3, 2, 3, 4, seed=18), T(2, seed=19, shift=1.0), T(2, seed=20))
+
+
 def test_local_response_norm():
     check(lambda x: F.local_response_norm(x, 3, alpha=0.5, beta=0.75, k=1.0), T(2, 5, 2, 2, seed=21))
 

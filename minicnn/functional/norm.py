@@ -35,90 +35,148 @@ from ..tensor import Tensor
 from .math import as_tensor
 
 
-def _per_channel(v, ndim):
-    """(C,) -> shape that broadcasts against (N, C) or (N, C, H, W)."""
-    return v if ndim == 2 else v[:, None, None]
+# Batch norm works through its input in blocks of about this many elements (512 KB of float32),
+# so that (x - mean) and the other per-element temporaries live in the cache: each pass then
+# reads x (and gy) from memory once. Forward and backward of 2x64x112x112 took 0.7x the time
+# of whole-array passes, batch-last 64x128x16x16 0.6x; 32K or 512K elements were slower.
+BLOCK = 128 << 10
+
+
+def _as_3d(a):
+    """(N, C) or (N, C, H, W) as a (B, C, L) view (or copy) whose last axis is contiguous:
+    NCHW -> (N, C, H*W); batch-last (C, H, W, N) in memory -> (1, C, H*W*N); (N, C) -> (N, C, 1)."""
+    N, C = a.shape[:2]
+    if batch_last(a):
+        return a.transpose(1, 2, 3, 0).reshape(1, C, -1)
+    return get_array_module(a).ascontiguousarray(a).reshape(N, C, -1)
+
+
+def _empty(xp, shape, dtype, batch_last_layout):
+    """An uninitialized (N, C, ...) array, batch-last in memory or C-contiguous."""
+    if batch_last_layout:
+        N, C, H, W = shape
+        return xp.empty((C, H, W, N), dtype=dtype).transpose(3, 0, 1, 2)
+    return xp.empty(shape, dtype=dtype)
+
+
+def _blocks(shape):
+    """Index tuples (images, channels) covering a (B, C, L) array in blocks of about BLOCK
+    elements: groups of whole images when one image is smaller, else runs of channels."""
+    B, C, L = shape
+    if C * L <= BLOCK:
+        step = BLOCK // (C * L)
+        return [(slice(b, min(B, b + step)), slice(None)) for b in range(0, B, step)]
+    step = max(1, BLOCK // L)
+    return [(slice(b, b + 1), slice(c, min(C, c + step))) for b in range(B) for c in range(0, C, step)]
 
 
 def _channel_sum(a, dtype=None):
-    """Sum over every axis but 1, reducing contiguous runs first (fast in NumPy): a batch-last
-    array (conv2d's output for large batches) is (C, H*W*N) in memory, an NCHW one (N, C, H*W)."""
-    N, C = a.shape[:2]
-    if a.ndim == 2:
-        return a.sum(axis=0, dtype=dtype)
-    if batch_last(a):
-        return a.transpose(1, 2, 3, 0).reshape(C, -1).sum(axis=1, dtype=dtype)
-    return a.reshape(N, C, -1).sum(axis=2, dtype=dtype).sum(axis=0)
+    """Sum over every axis but 1 of a (B, C, L) block, the contiguous axis first (fast in NumPy)."""
+    return a.sum(axis=2, dtype=dtype).sum(axis=0)
 
 
-def _channel_mean(a):
-    return _channel_sum(a) / a.dtype.type(a.size // a.shape[1])
-
-
-def _global_channel_sums(comm, *arrays, weight=1.0, count=0):
-    """Per-channel float64 sums of each array times ``weight``, and ``count``, added over the ranks
-    in one allreduce; returns the summed arrays and the summed count."""
-    xp = get_array_module(arrays[0])
-    C = arrays[0].shape[1]
-    parts = [_channel_sum(a, dtype=xp.float64) * weight for a in arrays]
-    buf = xp.concatenate(parts + [xp.full(1, count, dtype=xp.float64)])
+def _allreduce_channel_sums(comm, sums, count=0):
+    """Per-channel sums (float64) and a count, added over the ranks in one allreduce."""
+    xp = get_array_module(sums[0])
+    C = sums[0].shape[0]
+    buf = xp.concatenate([v.astype(xp.float64) for v in sums] + [xp.full(1, count, dtype=xp.float64)])
     comm.allreduce(buf)
-    return [buf[i * C:(i + 1) * C] for i in range(len(arrays))], int(round(float(buf[-1])))
+    return [buf[i * C:(i + 1) * C] for i in range(len(sums))], int(round(float(buf[-1])))
 
 
 class BatchNorm(Function):
+    """Each pass goes through x (and gy) block by block (BLOCK); x, not xhat, is kept for backward
+    and xhat = (x - mean) * inv_std is remade per block where needed."""
+
     def forward(self, x, weight, bias, running_mean=None, running_var=None, training=True,
                 momentum=0.1, eps=1e-5, comm=None):
         xp = get_array_module(x)
-        nd = x.ndim
+        t = x.dtype.type
         self.comm = comm if training else None
+        x3 = _as_3d(x)
+        blocks = _blocks(x3.shape)
+        col = (None, slice(None), None)                                  # (C,) -> (1, C, 1)
         if training:
-            m = self.m = x.size // x.shape[1]
-            if self.comm is None:
-                mean = _channel_mean(x)
-                xc = x - _per_channel(mean, nd)
-                var = _channel_mean(xc * xc)
-            else:
-                (sum_x,), m = _global_channel_sums(comm, x, count=m)         # m: the count over all ranks
+            m = self.m = x3.shape[0] * x3.shape[2]
+            s1 = _channel_sum(x3)
+            if comm is not None:
+                (s1,), m = _allreduce_channel_sums(comm, [s1], count=m)   # m: the count over all ranks
                 self.M = m
-                mean = (sum_x / m).astype(x.dtype)
-                xc = x - _per_channel(mean, nd)
-                (sum_sq,), _ = _global_channel_sums(comm, xc * xc)
-                var = (sum_sq / m).astype(x.dtype)
+            mean = (s1 / m).astype(x.dtype)
+            tmp = xp.empty(min(x3.size, BLOCK + x3.shape[1] * x3.shape[2]), dtype=x.dtype)
+            sq = xp.zeros(x3.shape[1], dtype=x.dtype)
+            for b, c in blocks:                                          # sum of (x - mean)^2
+                xb = x3[b, c]
+                d = tmp[:xb.size].reshape(xb.shape)
+                xp.subtract(xb, mean[col][:, c], out=d)
+                xp.square(d, out=d)
+                sq[c] += _channel_sum(d)
+            if comm is not None:
+                (sq,), _ = _allreduce_channel_sums(comm, [sq])
+            var = (sq / m).astype(x.dtype)
             if running_mean is not None:
-                mom = x.dtype.type(momentum)
+                mom = t(momentum)
                 running_mean *= 1 - mom
                 running_mean += mom * mean
                 running_var *= 1 - mom
-                running_var += mom * var * x.dtype.type(m / max(m - 1, 1))
+                running_var += mom * var * t(m / max(m - 1, 1))
         else:
             mean, var = running_mean, running_var
-            xc = x - _per_channel(mean, nd)
-        inv_std = 1 / xp.sqrt(var + x.dtype.type(eps))
-        xhat = xc
-        xhat *= _per_channel(inv_std, nd)
-        y = xhat * _per_channel(weight, nd)
-        y += _per_channel(bias, nd)
+        inv_std = 1 / xp.sqrt(var + t(eps))
+        a = weight * inv_std                                             # y = a x + (bias - a mean)
+        shift = bias - a * mean
+        self.x_batch_last = batch_last(x)
+        y = _empty(xp, x.shape, x.dtype, self.x_batch_last)
+        y3 = _as_3d(y)                                                   # a view of y
+        for b, c in blocks:
+            yb = y3[b, c]
+            xp.multiply(x3[b, c], a[col][:, c], out=yb)
+            yb += shift[col][:, c]
         if self.requires_grad:
-            self.xhat, self.inv_std, self.weight, self.training = xhat, inv_std, weight, training
+            self.x3, self.mean, self.inv_std, self.weight, self.training = x3, mean, inv_std, weight, training
+            self.blocks = blocks
         return y
 
     def backward(self, gy):
-        xhat, nd = self.xhat, gy.ndim
-        gbias = _channel_sum(gy)
-        gweight = _channel_sum(gy * xhat)
-        scale = _per_channel(self.weight * self.inv_std, nd)
+        xp = get_array_module(gy)
+        x3, mean, inv_std, col = self.x3, self.mean, self.inv_std, (None, slice(None), None)
+        if self.x_batch_last and not batch_last(gy):                    # gy into x's layout
+            g = _empty(xp, gy.shape, gy.dtype, True)
+            g[...] = gy
+        else:
+            g = gy if self.x_batch_last else xp.ascontiguousarray(gy)
+        g3, blocks = _as_3d(g), self.blocks
+        tmp = xp.empty(min(g3.size, BLOCK + g3.shape[1] * g3.shape[2]), dtype=gy.dtype)
+        gbias = xp.zeros(g3.shape[1], dtype=gy.dtype)
+        gxc = xp.zeros(g3.shape[1], dtype=gy.dtype)                     # sum of gy * (x - mean)
+        for b, c in blocks:
+            gb = g3[b, c]
+            d = tmp[:gb.size].reshape(gb.shape)
+            gbias[c] += _channel_sum(gb)
+            xp.subtract(x3[b, c], mean[col][:, c], out=d)
+            d *= gb
+            gxc[c] += _channel_sum(d)
+        gweight = gxc * inv_std                                          # sum of gy * xhat
+        scale = self.weight * inv_std
+        # gx = scale * (gy - mean(gy) - xhat * mean(gy * xhat)) = scale*gy - k*(x - mean) - shift
         if self.training:
             if self.comm is None:
                 mean_g, mean_gx = gbias / self.m, gweight / self.m
             else:
-                (s_g, s_gx), _ = _global_channel_sums(self.comm, gy, gy * xhat, weight=float(self.m))
+                (s_g, s_gx), _ = _allreduce_channel_sums(self.comm, [gbias * self.m, gweight * self.m])
                 mean_g, mean_gx = [(v / (self.m * self.M)).astype(gy.dtype) for v in (s_g, s_gx)]
-            gx = gy - _per_channel(mean_g, nd)
-            gx -= xhat * _per_channel(mean_gx, nd)
-            gx *= scale
-        else:
-            gx = gy * scale
+            k, shift = scale * inv_std * mean_gx, scale * mean_g
+        gx = _empty(xp, g.shape, g.dtype, self.x_batch_last)
+        gx3 = _as_3d(gx)
+        for b, c in blocks:
+            out = gx3[b, c]
+            xp.multiply(g3[b, c], scale[col][:, c], out=out)
+            if self.training:
+                d = tmp[:out.size].reshape(out.shape)
+                xp.subtract(x3[b, c], mean[col][:, c], out=d)
+                d *= k[col][:, c]
+                out -= d
+                out -= shift[col][:, c]
         return gx, gweight, gbias
 
 
