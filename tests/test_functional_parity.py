@@ -69,6 +69,7 @@ def test_conv2d_reference_matches_fast(device):
     ((2, 3, 7, 9), (1, 2), (1, 2), 0),   # windows of one row
     ((2, 3, 7, 9), (3, 1), (3, 1), 0),   # and of one column
     ((1, 2, 5, 4), 1, 1, 0),       # 1x1: the identity
+    ((2, 3, 11, 10), 2, 3, 0),     # stride beyond the window: gaps between windows
     ((2, 3, 13, 13), 3, 2, 0),     # AlexNet's overlapping windows
     ((2, 3, 14, 15), 3, 2, 1),
     ((2, 3, 9, 7), 3, 1, 1),       # Inception's 3x3 stride 1 'same'

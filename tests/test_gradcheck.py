@@ -26,7 +26,7 @@ def test_conv2d_reference():
 
 
 @pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 3, 0), ((2, 3), (2, 3), 0), (3, 2, 1), (3, 1, 1),
-                                                   ((2, 3), (1, 2), 1)])
+                                                   ((2, 3), (1, 2), 1), (2, 3, 0), (3, 2, 0)])
 def test_max_pool(kernel, stride, padding):
     check(lambda x: F.max_pool2d(x, kernel, stride, padding), T(2, 2, 7, 6, seed=6))
 

@@ -17,14 +17,15 @@ won; the forward keeps, per output, the index (0..R*S-1) of the winning offset
 in a uint8 array -- the first maximum, as PyTorch does. Average pooling counts
 padded cells in the divisor (PyTorch's count_include_pad=True).
 
-Max pooling over tiles (window = stride, no padding: VGG's and LeNet's 2x2) is
-separable and runs in two sweeps instead of R*S: first the maximum of every
-row of each window (along W, S offsets), then the maximum of those row maxima
-(along H, R offsets), each with the index of its first maximum. The first
-maximum in row-major order is the first row holding the window's maximum, at
-that row's first maximum, so ties still go where PyTorch sends them. For 2x2
-on VGG-16's 224x224 maps this took 0.6x the time of the R*S sweep (NCHW input;
-batch-last input keeps the R*S sweep, whose slices are runs of N there).
+The maximum over a rectangular window is separable, and max pooling of NCHW
+input runs in two sweeps instead of R*S: first the maximum of every row of each
+window (along W, S offsets), then the maximum of those row maxima (along H, R
+offsets), each with the index of its first maximum. The first maximum in
+row-major order is the first row holding the window's maximum, at that row's
+first maximum, so ties still go where PyTorch sends them. Backward routes the
+gradient back through both sweeps, adding where windows overlap. For 2x2 on
+VGG-16's 224x224 maps this took 0.6x the time of the R*S sweep. Batch-last
+input keeps the R*S sweep: its slices are runs of N there, and it was faster.
 """
 from ..autograd import Function
 from ..backend import get_array_module
@@ -108,15 +109,24 @@ def _first_max(xp, slices, keep_index):
     return m, index
 
 
-def _route(xp, gy, index, out_slices):
-    """Backward of :func:`_first_max`: gy goes to view o where index == o, zero to the others."""
+def _route(xp, gy, index, out_slices, add=False):
+    """Backward of :func:`_first_max`: gy goes to view o where index == o, zero to the others;
+    ``add``: added to the views (they overlap) instead of written."""
     if index is None:
-        out_slices[0][...] = gy
+        if add:
+            out_slices[0] += gy
+        else:
+            out_slices[0][...] = gy
         return
     hit = xp.empty_like(index, dtype=bool)
+    routed = xp.empty_like(gy) if add else None
     for o, out in enumerate(out_slices):
         xp.equal(index, o, out=hit)
-        xp.multiply(gy, hit, out=out)
+        if add:
+            xp.multiply(gy, hit, out=routed)
+            out += routed
+        else:
+            xp.multiply(gy, hit, out=out)
 
 
 class MaxPool2d(Function):
@@ -124,9 +134,9 @@ class MaxPool2d(Function):
         xp = get_array_module(x)
         # two sweeps pay off where W is the innermost axis (strided slices along W are slow);
         # batch-last, every slice is runs of N and the R*S sweep was 1.07-1.3x faster
-        self.separable = kernel == stride and not any(padding) and not batch_last(x)
+        self.separable = not batch_last(x)
         if self.separable:
-            return self._forward_tiles(xp, x, kernel)
+            return self._forward_separable(xp, x, kernel, stride, padding)
         sweep = _WindowSweep(x, kernel, stride, padding)
         slices = list(sweep.slices(pad_nchw(x, padding, value=-xp.inf)))
         y, argmax = _first_max(xp, slices, self.requires_grad)   # argmax: winning offset, 0..R*S-1
@@ -136,33 +146,44 @@ class MaxPool2d(Function):
         self.sweep, self.argmax = sweep, argmax
         return y
 
-    def _forward_tiles(self, xp, x, kernel):
-        """Window = stride, no padding: along W, then along H (module docstring).
-        x (N, C, H, W) -> rows (N, C, OH*R, OW) -> y (N, C, OH, OW); the last H - OH*R rows and
-        W - OW*S columns belong to no window."""
-        (R, S), (H, W) = kernel, x.shape[2:]
-        OH, OW = H // R, W // S
+    def _forward_separable(self, xp, x, kernel, stride, padding):
+        """Along W, then along H (module docstring): x (N, C, H, W), padded with -inf ->
+        rows (N, C, Hn, OW), the maximum of each window's row for every padded row a window
+        reaches (Hn = (OH-1)*sh + R) -> y (N, C, OH, OW). Rows and columns past the last
+        window belong to none."""
+        (R, S), (sh, sw) = kernel, stride
+        sweep = self.sweep = _WindowSweep(x, kernel, stride, padding)
+        OH, OW = sweep.OH, sweep.OW
+        Hn, Wn = (OH - 1) * sh + R, (OW - 1) * sw + S
+        xpad = pad_nchw(x, padding, value=-xp.inf)
         keep = self.requires_grad
-        rows, self.col_index = _first_max(xp, [x[:, :, :OH * R, s:OW * S:S] for s in range(S)], keep)
-        y, self.row_index = _first_max(xp, [rows[:, :, r::R] for r in range(R)], keep)
+        rows, self.col_index = _first_max(xp, [xpad[:, :, :Hn, s:s + Wn - S + 1:sw] for s in range(S)], keep)
+        y, self.row_index = _first_max(xp, [rows[:, :, r:r + Hn - R + 1:sh] for r in range(R)], keep)
         if R == S == 1:
             y = y.copy(order="K")                       # a 1x1 window: no view of x goes out
-        self.kernel, self.shape = kernel, x.shape
         return y
 
-    def _backward_tiles(self, xp, gy):
-        (R, S), (N, C, H, W) = self.kernel, self.shape
-        OH, OW = gy.shape[2:]
-        gx = (xp.zeros if (H, W) != (OH * R, OW * S) else xp.empty)(self.shape, dtype=gy.dtype)
-        rows = xp.empty((N, C, OH * R, OW), dtype=gy.dtype)
-        _route(xp, gy, self.row_index, [rows[:, :, r::R] for r in range(R)])
-        _route(xp, rows, self.col_index, [gx[:, :, :OH * R, s:OW * S:S] for s in range(S)])
-        return gx
+    def _backward_separable(self, xp, gy):
+        sweep = self.sweep
+        (N, C, H, W), R, S, sh, sw = sweep.shape, sweep.R, sweep.S, sweep.sh, sweep.sw
+        OH, OW = sweep.OH, sweep.OW
+        Hn, Wn = (OH - 1) * sh + R, (OW - 1) * sw + S
+        pt, pb, pl, pr = sweep.padding
+        # windows that overlap (stride < window) share rows or columns: their gradients add up;
+        # windows that leave gaps, padding, or rows past the last window need a zeroed array
+        add_h, add_w = sh < R, sw < S
+        Hp, Wp = H + pt + pb, W + pl + pr
+        rows = (xp.zeros if add_h or sh > R else xp.empty)((N, C, Hn, OW), dtype=gy.dtype)
+        whole = not (add_w or sw > S or any(sweep.padding) or (Hn, Wn) != (Hp, Wp))
+        gpad = (xp.empty if whole else xp.zeros)((N, C, Hp, Wp), dtype=gy.dtype)
+        _route(xp, gy, self.row_index, [rows[:, :, r:r + Hn - R + 1:sh] for r in range(R)], add_h)
+        _route(xp, rows, self.col_index, [gpad[:, :, :Hn, s:s + Wn - S + 1:sw] for s in range(S)], add_w)
+        return sweep.crop(xp, gpad)
 
     def backward(self, gy):
         xp = get_array_module(gy)
         if self.separable:
-            return self._backward_tiles(xp, gy)
+            return self._backward_separable(xp, gy)
         sweep, argmax = self.sweep, self.argmax
         gpad = sweep.padded_zeros(xp, gy.dtype)
         hit = xp.empty_like(argmax, dtype=bool)
