@@ -193,6 +193,19 @@ class Conv2d(Function):
         pt, pb, pl, pr = g.padding
         return wf, (g.R - 1 - pt, g.R - 1 - pb, g.S - 1 - pl, g.S - 1 - pr)
 
+    def _input_grad_conv_images(self, gy, i0, i1, wf, pad, gx):
+        """Channel-first: gx[i0:i1] as one convolution of images gy[i0:i1], Wf @ im2col(gy) (C, n*H*W);
+        one image's product is written straight into gx, several go through a transpose."""
+        xp = get_array_module(gy)
+        g = self.g
+        gyn = gy[i0:i1]
+        gg = ConvGeometry(gyn.shape, (g.R, g.S), (1, 1), pad)          # its output grid is H x W
+        col = im2col_fast(gyn, gg, out=_workspace_for(xp, wf.shape[1] * (i1 - i0) * g.H * g.W, gy.dtype, "gcol"))
+        if i1 - i0 == 1:
+            xp.matmul(wf, col, out=gx[i0].reshape(g.C, -1))
+        else:
+            gx[i0:i1] = _matmul_into(xp, wf, col, "gx").reshape(g.C, i1 - i0, g.H, g.W).transpose(1, 0, 2, 3)
+
     def _input_grad_conv_batch_last(self, gy, wf, pad):
         """gx as a convolution of gy, batch-last, in bands of input rows within COL_BUDGET:
         gx (C, H, W, N) = Wf @ im2col_batch_last(gy), returned as its (N, C, H, W) view."""
@@ -250,15 +263,8 @@ class Conv2d(Function):
                 continue                                                # (gx after the loop)
             if self.batch_last:
                 add_patches_batch_last(gimg, _matmul_into(xp, w2.T, gyp, "gcol"), g, i0, i1)
-            elif as_conv:                                               # images i0..i1 as one convolution
-                gyn = gy[i0:i1]
-                gg = ConvGeometry(gyn.shape, (g.R, g.S), (1, 1), pad)
-                col = im2col_fast(gyn, gg, out=_workspace_for(xp, wf.shape[1] * (i1 - i0) * g.H * g.W,
-                                                              gy.dtype, "gcol"))
-                if self.per_image:
-                    xp.matmul(wf, col, out=gx[i0].reshape(g.C, -1))
-                else:
-                    gx[i0:i1] = _matmul_into(xp, wf, col, "gx").reshape(g.C, i1 - i0, g.H, g.W).transpose(1, 0, 2, 3)
+            elif as_conv:
+                self._input_grad_conv_images(gy, i0, i1, wf, pad, gx)
             else:
                 gc = ConvGeometry((i1 - i0,) + gx.shape[1:], (g.R, g.S), (g.sh, g.sw), g.padding)
                 gx[i0:i1] = self._input_grad(w2, gy[i0:i1], gyp, gc)
