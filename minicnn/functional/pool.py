@@ -184,17 +184,9 @@ class MaxPool2d(Function):
         xp = get_array_module(gy)
         if self.separable:
             return self._backward_separable(xp, gy)
-        sweep, argmax = self.sweep, self.argmax
+        sweep = self.sweep                              # the R*S sweep (batch-last input)
         gpad = sweep.padded_zeros(xp, gy.dtype)
-        hit = xp.empty_like(argmax, dtype=bool)
-        routed = None if sweep.tiles else xp.empty_like(argmax, dtype=gy.dtype)
-        for o, gsl in enumerate(sweep.slices(gpad)):
-            xp.equal(argmax, o, out=hit)
-            if sweep.tiles:
-                xp.multiply(gy, hit, out=gsl)
-            else:
-                xp.multiply(gy, hit, out=routed)
-                gsl += routed
+        _route(xp, gy, self.argmax, list(sweep.slices(gpad)), add=not sweep.tiles)
         return sweep.crop(xp, gpad)
 
 
