@@ -78,17 +78,20 @@ print(keep_freed_memory(), (resource.getrusage(resource.RUSAGE_SELF).ru_minflt -
 """
 
 
+def _kept_and_faults(script, **env):
+    """Run a script printing "<malloc setting applied> <page faults>" in a fresh process."""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, **env)).stdout.split()
+    return out[0] == "True", float(out[1])
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the malloc setting is glibc's")
 def test_training_steps_reuse_freed_memory_instead_of_faulting_in_pages():
     """Once the first CPU layer has run, glibc keeps freed blocks (minicnn.backend.keep_freed_memory):
     a LeNet-5 step then writes to no fresh page (without it: up to ~1,900 page faults a step here)."""
-    def run(**env):
-        out = subprocess.run([sys.executable, "-c", FAULTS_SCRIPT], capture_output=True, text=True, check=True,
-                             env=dict(os.environ, **env)).stdout.split()
-        return out[0] == "True", float(out[1])
-    kept, faults = run()
+    kept, faults = _kept_and_faults(FAULTS_SCRIPT)
     assert kept and faults < 10, faults
-    assert run(MINICNN_KEEP_MEMORY="0")[0] is False
+    assert _kept_and_faults(FAULTS_SCRIPT, MINICNN_KEEP_MEMORY="0")[0] is False
 
 
 BIG_BLOCK_SCRIPT = """
@@ -108,13 +111,9 @@ print(kept, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 def test_a_freed_block_of_hundreds_of_megabytes_is_reused():
     """VGG-16's first fully connected layer makes a 411 MB weight gradient every step; glibc would
     mmap it afresh each time (209 ms to allocate and fill here, 65 ms reused)."""
-    def run(**env):
-        out = subprocess.run([sys.executable, "-c", BIG_BLOCK_SCRIPT], capture_output=True, text=True, check=True,
-                             env=dict(os.environ, **env)).stdout.split()
-        return out[0] == "True", int(out[1])
-    kept, faults = run()
+    kept, faults = _kept_and_faults(BIG_BLOCK_SCRIPT)
     assert kept and faults < 10, faults
-    kept, faults = run(MINICNN_KEEP_MEMORY="0")
+    kept, faults = _kept_and_faults(BIG_BLOCK_SCRIPT, MINICNN_KEEP_MEMORY="0")
     assert not kept and faults >= 3 * 50, faults    # 200 MB: 100 huge pages or 51,200 small ones, each time
 
 
