@@ -28,6 +28,8 @@ local_response_norm (AlexNet), over channels, window of ``size`` channels centre
     d_c = k + alpha / size * sum_{j in win(c)} x_j^2,        y_c = x_c * d_c^(-beta)
     gx_i = gy_i d_i^(-beta) - (2 alpha beta / size) x_i sum_{c : i in win(c)} gy_c x_c d_c^(-beta-1)
 """
+import numpy as np
+
 from ..autograd import Function
 from ..backend import get_array_module
 from ..im2col import batch_last
@@ -59,10 +61,13 @@ def _empty(xp, shape, dtype, batch_last_layout):
     return xp.empty(shape, dtype=dtype)
 
 
-def _blocks(shape):
+def _blocks(shape, xp):
     """Index tuples (images, channels) covering a (B, C, L) array in blocks of about BLOCK
-    elements: groups of whole images when one image is smaller, else runs of channels."""
+    elements: groups of whole images when one image is smaller, else runs of channels. On the
+    GPU one block: the whole array (each block costs a few kernel launches there)."""
     B, C, L = shape
+    if xp is not np:
+        return [(slice(None), slice(None))]
     if C * L <= BLOCK:
         step = BLOCK // (C * L)
         return [(slice(b, min(B, b + step)), slice(None)) for b in range(0, B, step)]
@@ -70,9 +75,9 @@ def _blocks(shape):
     return [(slice(b, b + 1), slice(c, min(C, c + step))) for b in range(B) for c in range(0, C, step)]
 
 
-def _channel_sum(a, dtype=None):
+def _channel_sum(a):
     """Sum over every axis but 1 of a (B, C, L) block, the contiguous axis first (fast in NumPy)."""
-    return a.sum(axis=2, dtype=dtype).sum(axis=0)
+    return a.sum(axis=2).sum(axis=0)
 
 
 def _allreduce_channel_sums(comm, sums, count=0):
@@ -94,7 +99,7 @@ class BatchNorm(Function):
         t = x.dtype.type
         self.comm = comm if training else None
         x3 = _as_3d(x)
-        blocks = _blocks(x3.shape)
+        blocks = _blocks(x3.shape, xp)
         col = (None, slice(None), None)                                  # (C,) -> (1, C, 1)
         if training:
             m = self.m = x3.shape[0] * x3.shape[2]
@@ -103,7 +108,7 @@ class BatchNorm(Function):
                 (s1,), m = _allreduce_channel_sums(comm, [s1], count=m)   # m: the count over all ranks
                 self.M = m
             mean = (s1 / m).astype(x.dtype)
-            tmp = xp.empty(min(x3.size, BLOCK + x3.shape[1] * x3.shape[2]), dtype=x.dtype)
+            tmp = xp.empty(max(x3[b, c].size for b, c in blocks), dtype=x.dtype)
             sq = xp.zeros(x3.shape[1], dtype=x.dtype)
             for b, c in blocks:                                          # sum of (x - mean)^2
                 xb = x3[b, c]
@@ -146,7 +151,7 @@ class BatchNorm(Function):
         else:
             g = gy if self.x_batch_last else xp.ascontiguousarray(gy)
         g3, blocks = _as_3d(g), self.blocks
-        tmp = xp.empty(min(g3.size, BLOCK + g3.shape[1] * g3.shape[2]), dtype=gy.dtype)
+        tmp = xp.empty(max(g3[b, c].size for b, c in blocks), dtype=gy.dtype)
         gbias = xp.zeros(g3.shape[1], dtype=gy.dtype)
         gxc = xp.zeros(g3.shape[1], dtype=gy.dtype)                     # sum of gy * (x - mean)
         for b, c in blocks:
