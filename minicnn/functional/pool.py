@@ -60,6 +60,8 @@ class _WindowSweep:
         self.OH = conv_output_size(H, self.R, self.sh, padding[0], padding[1])
         self.OW = conv_output_size(W, self.S, self.sw, padding[2], padding[3])
         self.shape = shape
+        # padded rows and columns that some window reaches (the rest belong to none)
+        self.Hn, self.Wn = (self.OH - 1) * self.sh + self.R, (self.OW - 1) * self.sw + self.S
         # windows that neither overlap nor leave gaps tile the input: each input element
         # feeds exactly one output, so backward can assign instead of add
         self.tiles = (self.R, self.S) == (self.sh, self.sw) and not any(padding) \
@@ -132,30 +134,26 @@ def _route(xp, gy, index, out_slices, add=False):
 class MaxPool2d(Function):
     def forward(self, x, kernel, stride, padding):
         xp = get_array_module(x)
+        sweep = self.sweep = _WindowSweep(x, kernel, stride, padding)
+        xpad = pad_nchw(x, padding, value=-xp.inf)
         # two sweeps pay off where W is the innermost axis (strided slices along W are slow);
         # batch-last, every slice is runs of N and the R*S sweep was 1.07-1.3x faster
-        self.separable = not batch_last(x)
+        self.separable = not sweep.batch_last
         if self.separable:
-            return self._forward_separable(xp, x, kernel, stride, padding)
-        sweep = _WindowSweep(x, kernel, stride, padding)
-        slices = list(sweep.slices(pad_nchw(x, padding, value=-xp.inf)))
-        y, argmax = _first_max(xp, slices, self.requires_grad)   # argmax: winning offset, 0..R*S-1
+            return self._forward_separable(xp, xpad)
+        slices = list(sweep.slices(xpad))
+        y, self.argmax = _first_max(xp, slices, self.requires_grad)   # winning offset, 0..R*S-1
         if len(slices) == 1:
             y = y.copy(order="K")                                 # "K": in x's memory layout
-            argmax = xp.zeros_like(y, dtype=xp.uint8)
-        self.sweep, self.argmax = sweep, argmax
+            self.argmax = xp.zeros_like(y, dtype=xp.uint8)
         return y
 
-    def _forward_separable(self, xp, x, kernel, stride, padding):
-        """Along W, then along H (module docstring): x (N, C, H, W), padded with -inf ->
+    def _forward_separable(self, xp, xpad):
+        """Along W, then along H (module docstring): xpad (N, C, Hp, Wp), padded with -inf ->
         rows (N, C, Hn, OW), the maximum of each window's row for every padded row a window
-        reaches (Hn = (OH-1)*sh + R) -> y (N, C, OH, OW). Rows and columns past the last
-        window belong to none."""
-        (R, S), (sh, sw) = kernel, stride
-        sweep = self.sweep = _WindowSweep(x, kernel, stride, padding)
-        OH, OW = sweep.OH, sweep.OW
-        Hn, Wn = (OH - 1) * sh + R, (OW - 1) * sw + S
-        xpad = pad_nchw(x, padding, value=-xp.inf)
+        reaches -> y (N, C, OH, OW)."""
+        sweep = self.sweep
+        R, S, sh, sw, Hn, Wn = sweep.R, sweep.S, sweep.sh, sweep.sw, sweep.Hn, sweep.Wn
         keep = self.requires_grad
         rows, self.col_index = _first_max(xp, [xpad[:, :, :Hn, s:s + Wn - S + 1:sw] for s in range(S)], keep)
         y, self.row_index = _first_max(xp, [rows[:, :, r:r + Hn - R + 1:sh] for r in range(R)], keep)
@@ -166,8 +164,7 @@ class MaxPool2d(Function):
     def _backward_separable(self, xp, gy):
         sweep = self.sweep
         (N, C, H, W), R, S, sh, sw = sweep.shape, sweep.R, sweep.S, sweep.sh, sweep.sw
-        OH, OW = sweep.OH, sweep.OW
-        Hn, Wn = (OH - 1) * sh + R, (OW - 1) * sw + S
+        Hn, Wn, OW = sweep.Hn, sweep.Wn, sweep.OW
         pt, pb, pl, pr = sweep.padding
         # windows that overlap (stride < window) share rows or columns: their gradients add up;
         # windows that leave gaps, padding, or rows past the last window need a zeroed array
