@@ -75,6 +75,11 @@ def _blocks(shape, xp):
     return [(slice(b, b + 1), slice(c, min(C, c + step))) for b in range(B) for c in range(0, C, step)]
 
 
+def _per_channel(v):
+    """(C,) -> (1, C, 1), to broadcast against a (B, C, L) block (index [:, c] for its channels)."""
+    return v.reshape(1, -1, 1)
+
+
 def _channel_sum(a):
     """Sum over every axis but 1 of a (B, C, L) block, the contiguous axis first (fast in NumPy)."""
     return a.sum(axis=2).sum(axis=0)
@@ -100,7 +105,6 @@ class BatchNorm(Function):
         self.comm = comm if training else None
         x3 = _as_3d(x)
         blocks = _blocks(x3.shape, xp)
-        col = (None, slice(None), None)                                  # (C,) -> (1, C, 1)
         if training:
             m = self.m = x3.shape[0] * x3.shape[2]
             s1 = _channel_sum(x3)
@@ -108,12 +112,13 @@ class BatchNorm(Function):
                 (s1,), m = _allreduce_channel_sums(comm, [s1], count=m)   # m: the count over all ranks
                 self.M = m
             mean = (s1 / m).astype(x.dtype)
+            mean3 = _per_channel(mean)
             tmp = xp.empty(max(x3[b, c].size for b, c in blocks), dtype=x.dtype)
             sq = xp.zeros(x3.shape[1], dtype=x.dtype)
             for b, c in blocks:                                          # sum of (x - mean)^2
                 xb = x3[b, c]
                 d = tmp[:xb.size].reshape(xb.shape)
-                xp.subtract(xb, mean[col][:, c], out=d)
+                xp.subtract(xb, mean3[:, c], out=d)
                 xp.square(d, out=d)
                 sq[c] += _channel_sum(d)
             if comm is not None:
@@ -129,14 +134,14 @@ class BatchNorm(Function):
             mean, var = running_mean, running_var
         inv_std = 1 / xp.sqrt(var + t(eps))
         a = weight * inv_std                                             # y = a x + (bias - a mean)
-        shift = bias - a * mean
+        a3, shift3 = _per_channel(a), _per_channel(bias - a * mean)
         self.x_batch_last = batch_last(x)
         y = _empty(xp, x.shape, x.dtype, self.x_batch_last)
         y3 = _as_3d(y)                                                   # a view of y
         for b, c in blocks:
             yb = y3[b, c]
-            xp.multiply(x3[b, c], a[col][:, c], out=yb)
-            yb += shift[col][:, c]
+            xp.multiply(x3[b, c], a3[:, c], out=yb)
+            yb += shift3[:, c]
         if self.requires_grad:
             self.x3, self.mean, self.inv_std, self.weight, self.training = x3, mean, inv_std, weight, training
             self.blocks = blocks
@@ -144,7 +149,7 @@ class BatchNorm(Function):
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        x3, mean, inv_std, col = self.x3, self.mean, self.inv_std, (None, slice(None), None)
+        x3, mean3, inv_std = self.x3, _per_channel(self.mean), self.inv_std
         if self.x_batch_last and not batch_last(gy):                    # gy into x's layout
             g = _empty(xp, gy.shape, gy.dtype, True)
             g[...] = gy
@@ -158,7 +163,7 @@ class BatchNorm(Function):
             gb = g3[b, c]
             d = tmp[:gb.size].reshape(gb.shape)
             gbias[c] += _channel_sum(gb)
-            xp.subtract(x3[b, c], mean[col][:, c], out=d)
+            xp.subtract(x3[b, c], mean3[:, c], out=d)
             d *= gb
             gxc[c] += _channel_sum(d)
         gweight = gxc * inv_std                                          # sum of gy * xhat
@@ -170,18 +175,19 @@ class BatchNorm(Function):
             else:
                 (s_g, s_gx), _ = _allreduce_channel_sums(self.comm, [gbias * self.m, gweight * self.m])
                 mean_g, mean_gx = [(v / (self.m * self.M)).astype(gy.dtype) for v in (s_g, s_gx)]
-            k, shift = scale * inv_std * mean_gx, scale * mean_g
+            k3, shift3 = _per_channel(scale * inv_std * mean_gx), _per_channel(scale * mean_g)
+        scale3 = _per_channel(scale)
         gx = _empty(xp, g.shape, g.dtype, self.x_batch_last)
         gx3 = _as_3d(gx)
         for b, c in blocks:
             out = gx3[b, c]
-            xp.multiply(g3[b, c], scale[col][:, c], out=out)
+            xp.multiply(g3[b, c], scale3[:, c], out=out)
             if self.training:
                 d = tmp[:out.size].reshape(out.shape)
-                xp.subtract(x3[b, c], mean[col][:, c], out=d)
-                d *= k[col][:, c]
+                xp.subtract(x3[b, c], mean3[:, c], out=d)
+                d *= k3[:, c]
                 out -= d
-                out -= shift[col][:, c]
+                out -= shift3[:, c]
         return gx, gweight, gbias
 
 
