@@ -19,9 +19,10 @@ GEMV_ROWS = 2
 
 class Linear(Function):
     def forward(self, x, w, b=None):
-        if isinstance(x, np.ndarray):
+        cpu = isinstance(x, np.ndarray)
+        if cpu:
             prepare_cpu()
-        if isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[0] <= GEMV_ROWS:
+        if cpu and x.ndim == 2 and x.shape[0] <= GEMV_ROWS:
             y = np.empty((x.shape[0], w.shape[0]), dtype=np.result_type(x, w))
             for i in range(x.shape[0]):
                 np.matmul(w, x[i], out=y[i])
