@@ -28,6 +28,7 @@ from ..autograd import Function
 from ..backend import get_array_module, prepare_cpu
 from ..im2col import (ConvGeometry, add_patches_batch_last, col2im_fast, col2im_reference, col2im_wide,
                       conv_output_size, im2col_batch_last, im2col_fast, im2col_reference, padded_batch_last)
+from .. import winograd
 
 
 def _pair(v, name):
@@ -88,7 +89,25 @@ def check_conv_args(op, x_shape, w_shape, stride, padding):
 COL_BUDGET = 32 << 20
 # From this many images on, conv2d works and leaves its output batch-last (module docstring).
 BATCH_LAST_MIN = 16
+# 3x3 stride-1 layers with at least this many input and output channels and outputs of at least
+# 8x8 use Winograd F(2x2, 3x3) (minicnn/winograd.py) on the CPU, channel-first. Its transforms cost
+# memory traffic per channel, its GEMMs save arithmetic per channel *pair*, so the saving grows with
+# the channel counts. Forward + backward against im2col, batch 2 (benchmarks/ops.py): 64 -> 64 at
+# 224x224 1.00x, 64 -> 128 1.05x, 128 -> 128 at 112x112 0.67x, 512 -> 512 at 28x28 0.63x; on 7x7
+# maps (2x2 tiles cover 8x8: 31% wasted) 512 -> 512 loses, 1.08x at batch 4.
+# 0 sends every 3x3 stride-1 layer through Winograd (tests do), a huge number none.
+WINOGRAD_MIN_CHANNELS = 128
 _workspace = {}
+
+
+def winograd_fits(g, K):
+    """Whether conv2d runs a layer (ConvGeometry g, K filters) as Winograd F(2x2, 3x3), given a
+    channel-first layout on the CPU: 3x3, stride 1, padding at most 2 (gx is then a convolution
+    with padding 2 - p), WINOGRAD_MIN_CHANNELS on both sides and outputs of at least 8x8
+    (WINOGRAD_MIN_CHANNELS = 0 lifts both size conditions)."""
+    if not (g.R == g.S == 3 and g.sh == g.sw == 1 and max(g.padding) <= 2):
+        return False
+    return WINOGRAD_MIN_CHANNELS == 0 or (min(g.C, K) >= WINOGRAD_MIN_CHANNELS and min(g.OH, g.OW) >= 8)
 
 
 def _workspace_for(xp, size, dtype, slot="col"):
@@ -124,6 +143,9 @@ class Conv2d(Function):
         w2 = w.reshape(K, -1)                                           # (K, C*R*S)
         self.g, self.w, self.has_bias = g, w, b is not None
         self.batch_last = g.N >= BATCH_LAST_MIN
+        self.winograd = xp is np and not self.batch_last and winograd_fits(g, K)
+        if self.winograd:
+            return self._forward_winograd(x, w, b)
         if self.batch_last:
             self.src = padded_batch_last(x, g)                          # (C, Hp, Wp, N), made once
             unit, count = g.OW * g.N, g.OH                              # columns per output row
@@ -155,6 +177,65 @@ class Conv2d(Function):
         if self.batch_last:                                             # (K, OH, OW, N) seen as NCHW: no copy
             return y.reshape(K, g.OH, g.OW, g.N).transpose(3, 0, 1, 2)
         return xp.ascontiguousarray(y.reshape(K, g.N, g.OH, g.OW).transpose(1, 0, 2, 3))
+
+    def _forward_winograd(self, x, w, b):
+        """y = A^T [U @ V] A in groups of images whose V and M fit in COL_BUDGET."""
+        xp = get_array_module(x)
+        g = self.g
+        K = w.shape[0]
+        TH, TW = winograd.tiles(g.OH, g.OW)
+        per_image = 16 * (g.C + K) * TH * TW * x.itemsize
+        size = max(1, min(g.N, COL_BUDGET // per_image))
+        self.pieces = [(i, min(g.N, i + size)) for i in range(0, g.N, size)]
+        self.U = winograd.transform_weight(w)                          # (16, K, C)
+        y = xp.empty((g.N, K, g.OH, g.OW), dtype=x.dtype)
+        for i0, i1 in self.pieces:
+            V = winograd.transform_input(x[i0:i1], g.padding, TH, TW, out=self._slot(xp, x.dtype, "wV"))
+            winograd.transform_output(self._product(xp, self.U, V, "wM"), y[i0:i1])
+        self.src = x if self.requires_grad else None
+        if b is not None:
+            y += b[:, None, None]
+        return y
+
+    def _slot(self, xp, dtype, name):
+        """The workspace buffer for one Winograd piece (V or M of up to COL_BUDGET / 2 bytes)."""
+        g = self.g
+        TH, TW = winograd.tiles(max(g.H, g.OH), max(g.W, g.OW))
+        n = self.pieces[0][1] - self.pieces[0][0]
+        return _workspace_for(xp, 16 * max(g.C, self.w.shape[0]) * n * TH * TW, dtype, name)
+
+    def _product(self, xp, a, b, name):
+        """The 16 GEMMs a[ab] @ b[ab], written into a workspace buffer."""
+        out = self._slot(xp, b.dtype, name)[:16 * a.shape[1] * b.shape[2]].reshape(16, a.shape[1], b.shape[2])
+        return xp.matmul(a, b, out=out)
+
+    def _backward_winograd(self, gy):
+        """gW = G^T (sum over tiles gM V^T) G and gx = the Winograd convolution of gy with the
+        flipped weight (minicnn/winograd.py), piece by piece as in forward."""
+        xp = get_array_module(gy)
+        g, x = self.g, self.src
+        need_x, need_w = self.needs_grad[0], self.needs_grad[1]
+        TH, TW = winograd.tiles(g.OH, g.OW)
+        pt, pb, pl, pr = g.padding
+        flipped_pad = (2 - pt, 2 - pb, 2 - pl, 2 - pr)
+        gx = xp.empty((g.N, g.C, g.H, g.W), dtype=gy.dtype) if need_x else None
+        uf = self.U[winograd.FLIP].transpose(0, 2, 1) if need_x else None   # (16, C, K)
+        gU = None
+        for i0, i1 in self.pieces:
+            gyn = gy[i0:i1]
+            if need_w:
+                V = winograd.transform_input(x[i0:i1], g.padding, TH, TW, out=self._slot(xp, gy.dtype, "wV"))
+                gM = winograd.transform_output_grad(gyn, TH, TW, out=self._slot(xp, gy.dtype, "wM"))
+                part = xp.matmul(gM, V.transpose(0, 2, 1))             # (16, K, C)
+                gU = part if gU is None else xp.add(gU, part, out=gU)
+            if need_x:
+                V = winograd.transform_input(gyn, flipped_pad, *winograd.tiles(g.H, g.W),
+                                             out=self._slot(xp, gy.dtype, "wV"))
+                winograd.transform_output(self._product(xp, uf, V, "wM"), gx[i0:i1])
+        gw = winograd.weight_grad(gU).reshape(self.w.shape) if need_w else None
+        if not self.has_bias:
+            return gx, gw
+        return gx, gw, gy.sum(axis=(0, 2, 3)) if self.needs_grad[2] else None
 
     def _columns(self, i0, i1, out=None):
         """The column matrix of piece [i0, i1): output rows when batch-last, else images."""
@@ -224,6 +305,8 @@ class Conv2d(Function):
         return gx.reshape(g.C, g.H, g.W, g.N).transpose(3, 0, 1, 2)
 
     def backward(self, gy):
+        if self.winograd:
+            return self._backward_winograd(gy)
         xp = get_array_module(gy)
         w, g, unit = self.w, self.g, self.unit
         K = w.shape[0]

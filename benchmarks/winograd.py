@@ -1,0 +1,76 @@
+"""3x3 convolutions, forward + backward: Winograd F(2x2, 3x3) vs im2col + GEMM vs PyTorch.
+
+The layers of VGG-16 (224x224) and ResNet-50's 3x3 convolutions, batch 2, channel-first:
+minicnn's conv2d with Winograd forced on (WINOGRAD_MIN_CHANNELS = 0), forced off, and
+PyTorch, alternating in the same run. The "used" column says which conv2d picks by itself,
+so the table is the evidence for the choice in minicnn/functional/conv.py.
+
+    python benchmarks/winograd.py
+    python benchmarks/winograd.py --batch 4 --rounds 7
+"""
+import argparse
+
+import numpy as np
+
+from timing import compare, fix_threads, machine
+
+LAYERS = [  # (C, K, H): padding 1, stride 1, H x H input
+    (64, 64, 224), (64, 128, 112), (128, 128, 112), (128, 256, 56), (256, 256, 56),
+    (256, 512, 28), (512, 512, 28), (512, 512, 14),                  # VGG-16
+    (64, 64, 56), (128, 128, 28), (256, 256, 14), (512, 512, 7),      # ResNet-50
+]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    fix_threads(args.threads)
+    import torch
+    import minicnn as mc
+    import minicnn.functional as F
+    from minicnn.functional import conv as conv_module
+    from minicnn.im2col import ConvGeometry
+
+    print(f"# {machine()}, torch {torch.__version__}, batch {args.batch}, forward + backward, medians of "
+          f"{args.rounds} rounds, ms")
+    print(f"{'layer':<22}{'winograd':>10}{'im2col':>9}{'torch':>9}{'wino/im2col':>13}{'wino/torch':>12}  used")
+    rng = np.random.default_rng(0)
+    default = conv_module.WINOGRAD_MIN_CHANNELS
+    for C, K, H in LAYERS:
+        N = args.batch
+        x = rng.standard_normal((N, C, H, H)).astype(np.float32)
+        w = (rng.standard_normal((K, C, 3, 3)) * (2 / (9 * C)) ** 0.5).astype(np.float32)
+        b = np.zeros(K, np.float32)
+        gy = rng.standard_normal((N, K, H, H)).astype(np.float32)
+        X, Wt, B = (mc.Tensor(a, requires_grad=True) for a in (x, w, b))
+        tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        tg = torch.tensor(gy)
+
+        def ours(limit):
+            def run():
+                conv_module.WINOGRAD_MIN_CHANNELS = limit
+                try:
+                    F.conv2d(X, Wt, B, padding=1).backward(gy)
+                finally:
+                    conv_module.WINOGRAD_MIN_CHANNELS = default
+                X.grad = Wt.grad = B.grad = None
+            return run
+
+        def theirs():
+            torch.nn.functional.conv2d(tx, tw, tb, padding=1).backward(tg)
+            tx.grad = tw.grad = tb.grad = None
+
+        r = compare({"winograd": ours(0), "im2col": ours(1 << 30), "torch": theirs},
+                    rounds=args.rounds, warmup=1, block_time=0.4, settle=0.2)
+        used = conv_module.winograd_fits(ConvGeometry(x.shape, (3, 3), (1, 1), (1, 1, 1, 1)), K)
+        name = f"{C}->{K} @{H}x{H}"
+        print(f"{name:<22}{r['winograd'] * 1e3:>10.1f}{r['im2col'] * 1e3:>9.1f}{r['torch'] * 1e3:>9.1f}"
+              f"{r['winograd'] / r['im2col']:>12.2f}x{r['winograd'] / r['torch']:>11.2f}x  "
+              f"{'winograd' if used else 'im2col'}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

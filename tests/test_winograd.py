@@ -1,0 +1,139 @@
+"""Winograd F(2x2, 3x3) (minicnn/winograd.py): the module's steps on their own, conv2d's choice of
+it, float64 gradient checks and float32 parity with PyTorch -- forward and every gradient."""
+import numpy as np
+import pytest
+import torch.nn.functional as TF
+
+import minicnn as mc
+import minicnn.functional as F
+from conftest import distinct, rand, to_numpy, torch_oracle
+from minicnn import winograd
+from minicnn.functional import conv as conv_module
+from minicnn.im2col import ConvGeometry
+
+# (input shape, filters, padding): odd and even sizes, 1x1 inputs, every padding Winograd takes
+CASES = [((2, 3, 9, 9), 4, 1), ((1, 2, 8, 7), 3, 0), ((2, 2, 1, 1), 2, 1), ((3, 4, 7, 4), 5, 2),
+         ((2, 5, 6, 6), 3, "same"), ((1, 3, 5, 6), 2, (0, 2)), ((2, 4, 3, 3), 4, 0), ((1, 6, 10, 3), 7, (2, 1))]
+
+
+@pytest.fixture
+def forced(monkeypatch):
+    """Every 3x3 stride-1 layer through Winograd; yields the list of layers that took it."""
+    monkeypatch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 0)
+    taken = []
+    run = conv_module.Conv2d._forward_winograd
+    monkeypatch.setattr(conv_module.Conv2d, "_forward_winograd", lambda self, *a: taken.append(self.g) or run(self, *a))
+    return taken
+
+
+def _xp(device):
+    if device == "cpu":
+        return np
+    import cupy
+    return cupy
+
+
+def test_conv3x3_matches_the_textbook_convolution(device):
+    """The module's forward on its own (NumPy, or CuPy on a GPU) against Conv2dReference, float64."""
+    xp = _xp(device)
+    for shape, K, padding in CASES:
+        pads = conv_module.conv_padding(padding, (3, 3), (1, 1))
+        x, w = distinct(*shape, seed=1), distinct(K, shape[1], 3, 3, seed=2)
+        ref = conv_module.Conv2dReference().forward(x, w, stride=(1, 1), padding=pads)
+        y = winograd.conv3x3(xp.asarray(x), xp.asarray(w), pads)
+        np.testing.assert_allclose(to_numpy(y), ref, rtol=1e-12, atol=1e-12, err_msg=f"{shape} {padding}")
+
+
+@pytest.mark.parametrize("out_size", [(4, 6), (5, 7), (1, 1)])
+def test_output_transform_grad_is_the_adjoint(out_size):
+    """<transform_output(M), gy> == <M, transform_output_grad(gy)>: backward is forward's transpose,
+    also where odd output sizes cut a tile in half."""
+    n, K = 2, 3
+    TH, TW = winograd.tiles(*out_size)
+    rng = np.random.default_rng(0)
+    M = rng.standard_normal((16, K, n * TH * TW))
+    gy = rng.standard_normal((n, K) + out_size)
+    y = np.empty_like(gy)
+    winograd.transform_output(M, y)
+    assert np.isclose((y * gy).sum(), (M * winograd.transform_output_grad(gy, TH, TW)).sum(), rtol=1e-12)
+
+
+def test_weight_transform_and_its_gradient_are_transposes():
+    rng = np.random.default_rng(1)
+    w, gU = rng.standard_normal((3, 2, 3, 3)), rng.standard_normal((16, 3, 2))
+    assert np.isclose((winograd.transform_weight(w) * gU).sum(), (w * winograd.weight_grad(gU)).sum(), rtol=1e-12)
+
+
+def test_flipped_weight_needs_no_second_transform():
+    """U of the flipped, channel-swapped kernel is U[FLIP] transposed (the module docstring)."""
+    w = np.random.default_rng(2).standard_normal((3, 2, 3, 3))
+    wf = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+    np.testing.assert_allclose(winograd.transform_weight(wf), winograd.transform_weight(w)[winograd.FLIP].transpose(0, 2, 1),
+                               rtol=1e-14, atol=1e-14)
+
+
+@pytest.mark.parametrize("shape,K,padding", CASES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_winograd_matches_pytorch(forced, shape, K, padding, bias):
+    x, w, b = rand(*shape, seed=10), rand(K, shape[1], 3, 3, seed=11), rand(K, seed=12)
+    args = [x, w, b] if bias else [x, w]
+    torch_oracle(lambda *a: F.conv2d(*a, padding=padding), lambda *a: TF.conv2d(*a, padding=padding), args)
+    assert len(forced) == 1
+
+
+@pytest.mark.parametrize("shape,K,padding", CASES[:4])
+def test_winograd_gradcheck(forced, shape, K, padding):
+    T = lambda *s, seed: mc.tensor(distinct(*s, seed=seed), dtype=np.float64, requires_grad=True)
+    assert mc.gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=padding),
+                        [T(*shape, seed=20), T(K, shape[1], 3, 3, seed=21), T(K, seed=22)])
+    assert forced
+
+
+@pytest.mark.parametrize("per_piece", [1, 2])
+def test_winograd_in_pieces(forced, monkeypatch, per_piece):
+    """Layers whose V and M exceed COL_BUDGET go through in groups of images (here 1 or 2 of 5),
+    forward and backward: same numbers."""
+    n, C, H, W, K = 5, 3, 9, 6, 4
+    TH, TW = winograd.tiles(H, W)
+    monkeypatch.setattr(conv_module, "COL_BUDGET", per_piece * 16 * (C + K) * TH * TW * 4)
+    x, w, b = rand(n, C, H, W, seed=30), rand(K, C, 3, 3, seed=31), rand(K, seed=32)
+    torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w, b])
+    assert len(forced) == 1
+
+
+def test_only_the_weight_or_only_the_input_wants_a_gradient(forced):
+    x, w = rand(2, 3, 6, 5, seed=40), rand(4, 3, 3, 3, seed=41)
+    for x_grad in (True, False):
+        X, Wt = mc.tensor(x, requires_grad=x_grad), mc.tensor(w, requires_grad=not x_grad)
+        F.conv2d(X, Wt, padding=1).sum().backward()
+        assert (X.grad is not None) == x_grad and (Wt.grad is not None) != x_grad
+
+
+def test_a_vgg_layer_takes_winograd_by_default_and_matches_pytorch(monkeypatch):
+    """128 -> 128 channels: the default picks Winograd, and with 1,152 products summed per output
+    float32 rounding stays within the parity tolerance."""
+    taken = []
+    run = conv_module.Conv2d._forward_winograd
+    monkeypatch.setattr(conv_module.Conv2d, "_forward_winograd", lambda self, *a: taken.append(1) or run(self, *a))
+    x, w, b = rand(2, 128, 12, 12, seed=50), rand(128, 128, 3, 3, seed=51) * 0.05, rand(128, seed=52)
+    torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w, b])
+    assert taken == [1]
+
+
+@pytest.mark.parametrize("shape,K,stride,padding,expected", [
+    ((2, 128, 16, 16), 128, 1, 1, True),
+    ((2, 64, 16, 16), 128, 1, 1, False),       # too few channels: the transforms cost more than they save
+    ((2, 128, 7, 7), 128, 1, 1, False),        # 7x7 output: 2x2 tiles cover 8x8
+    ((2, 128, 16, 16), 128, 2, 1, False),      # stride 2
+    ((2, 128, 16, 16), 128, 1, 3, False),      # padding 3: gx would need padding -1
+])
+def test_when_conv2d_chooses_winograd(shape, K, stride, padding, expected):
+    g = ConvGeometry(shape, (3, 3), (stride, stride), (padding,) * 4)
+    assert conv_module.winograd_fits(g, K) == expected
+
+
+def test_batch_last_and_gpu_layers_keep_im2col(forced, device):
+    """Winograd runs channel-first on the CPU: 16 images (batch-last) and CuPy arrays keep im2col."""
+    x, w = rand(16 if device == "cpu" else 2, 3, 6, 6, seed=60), rand(4, 3, 3, 3, seed=61)
+    out = torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w], device)
+    assert not forced and out.shape == (x.shape[0], 4, 6, 6)
