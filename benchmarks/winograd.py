@@ -1,12 +1,14 @@
 """3x3 convolutions, forward + backward: Winograd F(2x2, 3x3) vs im2col + GEMM vs PyTorch.
 
-The layers of VGG-16 (224x224) and ResNet-50's 3x3 convolutions, batch 2, channel-first:
-minicnn's conv2d with Winograd forced on (WINOGRAD_MIN_CHANNELS = 0), forced off, and
+The layers of VGG-16 (224x224) and ResNet-50's 3x3 convolutions at batch 2, or with --cifar
+those of VGG-16 on 32x32 images at batch 64 (conv2d works batch-last from 16 images; the
+inputs are laid out as the layer before would leave them): minicnn's conv2d with Winograd forced on (WINOGRAD_MIN_CHANNELS = 0), forced off, and
 PyTorch, alternating in the same run. The "used" column says which conv2d picks by itself,
 so the table is the evidence for the choice in minicnn/functional/conv.py.
 
     python benchmarks/winograd.py
     python benchmarks/winograd.py --batch 4 --rounds 7
+    python benchmarks/winograd.py --cifar
 """
 import argparse
 
@@ -19,14 +21,18 @@ LAYERS = [  # (C, K, H): padding 1, stride 1, H x H input
     (256, 512, 28), (512, 512, 28), (512, 512, 14),                  # VGG-16
     (64, 64, 56), (128, 128, 28), (256, 256, 14), (512, 512, 7),      # ResNet-50
 ]
+CIFAR_LAYERS = [(64, 64, 32), (64, 128, 16), (128, 128, 16), (128, 256, 8), (256, 256, 8), (256, 512, 4),
+                (512, 512, 4), (512, 512, 2)]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=None, help="default 2, or 64 with --cifar")
+    ap.add_argument("--cifar", action="store_true", help="VGG-16's layers on 32x32 inputs")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
+    batch = args.batch or (64 if args.cifar else 2)
     fix_threads(args.threads)
     import torch
     import minicnn as mc
@@ -34,17 +40,19 @@ def main():
     from minicnn.functional import conv as conv_module
     from minicnn.im2col import ConvGeometry
 
-    print(f"# {machine()}, torch {torch.__version__}, batch {args.batch}, forward + backward, medians of "
+    print(f"# {machine()}, torch {torch.__version__}, batch {batch}, forward + backward, medians of "
           f"{args.rounds} rounds, ms")
     print(f"{'layer':<22}{'winograd':>10}{'im2col':>9}{'torch':>9}{'wino/im2col':>13}{'wino/torch':>12}  used")
     rng = np.random.default_rng(0)
     default = conv_module.WINOGRAD_MIN_CHANNELS
-    for C, K, H in LAYERS:
-        N = args.batch
+    for C, K, H in CIFAR_LAYERS if args.cifar else LAYERS:
+        N = batch
         x = rng.standard_normal((N, C, H, H)).astype(np.float32)
         w = (rng.standard_normal((K, C, 3, 3)) * (2 / (9 * C)) ** 0.5).astype(np.float32)
         b = np.zeros(K, np.float32)
         gy = rng.standard_normal((N, K, H, H)).astype(np.float32)
+        if N >= conv_module.BATCH_LAST_MIN:                             # as the previous layer leaves them
+            x, gy = (np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2) for a in (x, gy))
         X, Wt, B = (mc.Tensor(a, requires_grad=True) for a in (x, w, b))
         tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
         tg = torch.tensor(gy)

@@ -97,47 +97,69 @@ def _phase(start, pad):
     return first, (first + pad) // 2
 
 
-def transform_input(x, padding, TH, TW, out=None):
+def _layout(batch_last):
+    """The order of x's axes the transforms work in, and where rows and columns are in it:
+    channel-first (C, n, H, W), tiles ordered (n, i, j); batch-last (C, H, W, n), tiles (i, j, n).
+    Either way every transformed array keeps the memory order of its input (conv.py: layouts)."""
+    return ((1, 2, 3, 0), 1, 2) if batch_last else ((1, 0, 2, 3), 2, 3)
+
+
+def _grid(a, axis_r, axis_c, rows, cols):
+    """a[..rows.., ..cols..] on the two spatial axes of a (C, ., ., .) array."""
+    idx = [slice(None)] * a.ndim
+    idx[axis_r], idx[axis_c] = rows, cols
+    return a[tuple(idx)]
+
+
+def _shape(C, n, R, S, batch_last):
+    return (C, R, S, n) if batch_last else (C, n, R, S)
+
+
+def transform_input(x, padding, TH, TW, out=None, batch_last=False):
     """V = B^T d B for every 4x4 input tile: x (n, C, H, W) -> V (16, C, n*TH*TW).
 
     ``padding`` (pt, pb, pl, pr) pads x with zeros (rows past pb that only discarded
     outputs would read are zeros too). ``out``, if given, is a flat buffer to write V into.
+    ``batch_last``: x is laid out (C, H, W, n) in memory and the tiles are ordered (i, j, n).
     """
     xp = get_array_module(x)
     n, C, H, W = x.shape
     pt, _, pl, _ = padding
-    planes = xp.zeros((2, 2, C, n, TH + 1, TW + 1), dtype=x.dtype)   # P[p][q] (C, n, TH+1, TW+1)
-    xt = x.transpose(1, 0, 2, 3)
+    order, ar, ac = _layout(batch_last)
+    xt = x.transpose(order)
+    planes = xp.zeros((2, 2) + _shape(C, n, TH + 1, TW + 1, batch_last), dtype=x.dtype)   # P[p][q]
     for p in range(2):
         r0, i0 = _phase(p, pt)
-        rows = xt[:, :, r0::2][:, :, :max(0, TH + 1 - i0)]
         for q in range(2):
             c0, j0 = _phase(q, pl)
-            src = rows[..., c0::2][..., :max(0, TW + 1 - j0)]
-            planes[p, q, :, :, i0:i0 + src.shape[2], j0:j0 + src.shape[3]] = src
-    t = xp.empty((4, 2, C, n, TH, TW + 1), dtype=x.dtype)            # B^T d: along rows
+            src = _grid(xt, ar, ac, slice(r0, None, 2), slice(c0, None, 2))
+            src = _grid(src, ar, ac, slice(0, max(0, TH + 1 - i0)), slice(0, max(0, TW + 1 - j0)))
+            _grid(planes[p, q], ar, ac, slice(i0, i0 + src.shape[ar]), slice(j0, j0 + src.shape[ac]))[...] = src
+    t = xp.empty((4, 2) + _shape(C, n, TH, TW + 1, batch_last), dtype=x.dtype)   # B^T d: along rows
     for q in range(2):
-        _bt(t[:, q], planes[0, q], planes[1, q], axis=2)
+        _bt(t[:, q], planes[0, q], planes[1, q], axis=ar)
     size = 16 * C * n * TH * TW
-    V = (xp.empty(size, dtype=x.dtype) if out is None else out[:size]).reshape(4, 4, C, n, TH, TW)
+    V = (xp.empty(size, dtype=x.dtype) if out is None else out[:size]).reshape((4, 4) + _shape(C, n, TH, TW, batch_last))
     for a in range(4):                                                # (B^T d) B: along columns
-        _bt(V[a], t[a, 0], t[a, 1], axis=3)
+        _bt(V[a], t[a, 0], t[a, 1], axis=ac)
     return V.reshape(16, C, n * TH * TW)
 
 
-def transform_output(M, y):
-    """y = A^T m A for every tile: M (16, K, n*TH*TW) -> written into y (n, K, OH, OW)."""
+def transform_output(M, y, batch_last=False):
+    """y = A^T m A for every tile: M (16, K, n*TH*TW) -> written into y (n, K, OH, OW)
+    (laid out (K, OH, OW, n) and tiles ordered (i, j, n) when ``batch_last``)."""
     xp = get_array_module(M)
     n, K, OH, OW = y.shape
     TH, TW = tiles(OH, OW)
-    M = M.reshape(4, 4, K, n, TH, TW)
-    s = xp.empty((2, 4, K, n, TH, TW), dtype=M.dtype)                 # A^T m: along rows
+    order, ar, ac = _layout(batch_last)
+    M = M.reshape((4, 4) + _shape(K, n, TH, TW, batch_last))
+    s = xp.empty((2, 4) + M.shape[2:], dtype=M.dtype)                 # A^T m: along rows
     xp.add(M[0], M[1], out=s[0])
     s[0] += M[2]
     xp.subtract(M[1], M[2], out=s[1])
     s[1] -= M[3]
-    q = xp.empty((2, K, n, TH, TW), dtype=M.dtype)
-    yt = y.transpose(1, 0, 2, 3)
+    q = xp.empty((2,) + M.shape[2:], dtype=M.dtype)
+    yt = y.transpose(order)
     for al in range(2):                                               # (A^T m) A: along columns
         r = s[al]
         xp.add(r[0], r[1], out=q[0])
@@ -145,28 +167,30 @@ def transform_output(M, y):
         xp.subtract(r[1], r[2], out=q[1])
         q[1] -= r[3]
         for be in range(2):                                           # tile (al, be) -> y[2i+al, 2j+be]
-            dst = yt[:, :, al::2, be::2]
-            dst[...] = q[be][:, :, :dst.shape[2], :dst.shape[3]]
+            dst = _grid(yt, ar, ac, slice(al, None, 2), slice(be, None, 2))
+            dst[...] = _grid(q[be], ar, ac, slice(0, dst.shape[ar]), slice(0, dst.shape[ac]))
 
 
-def transform_output_grad(gy, TH, TW, out=None):
+def transform_output_grad(gy, TH, TW, out=None, batch_last=False):
     """gM = A gy_tile A^T, the adjoint of transform_output: gy (n, K, OH, OW) -> gM (16, K, n*TH*TW).
     A = [[1, 0], [1, 1], [1, -1], [0, -1]]; gy is read as zeros past OH, OW."""
     xp = get_array_module(gy)
     n, K, OH, OW = gy.shape
-    g = xp.zeros((2, 2, K, n, TH, TW), dtype=gy.dtype)               # gy's phase planes
-    gt = gy.transpose(1, 0, 2, 3)
+    order, ar, ac = _layout(batch_last)
+    shape = _shape(K, n, TH, TW, batch_last)
+    g = xp.zeros((2, 2) + shape, dtype=gy.dtype)                      # gy's phase planes
+    gt = gy.transpose(order)
     for al in range(2):
         for be in range(2):
-            src = gt[:, :, al::2, be::2]
-            g[al, be, :, :, :src.shape[2], :src.shape[3]] = src
-    r = xp.empty((4, 2, K, n, TH, TW), dtype=gy.dtype)                # A gy: along rows
+            src = _grid(gt, ar, ac, slice(al, None, 2), slice(be, None, 2))
+            _grid(g[al, be], ar, ac, slice(0, src.shape[ar]), slice(0, src.shape[ac]))[...] = src
+    r = xp.empty((4, 2) + shape, dtype=gy.dtype)                      # A gy: along rows
     r[0] = g[0]
     xp.add(g[0], g[1], out=r[1])
     xp.subtract(g[0], g[1], out=r[2])
     xp.negative(g[1], out=r[3])
     size = 16 * K * n * TH * TW
-    gM = (xp.empty(size, dtype=gy.dtype) if out is None else out[:size]).reshape(4, 4, K, n, TH, TW)
+    gM = (xp.empty(size, dtype=gy.dtype) if out is None else out[:size]).reshape((4, 4) + shape)
     for a in range(4):                                                # (A gy) A^T: along columns
         gM[a, 0] = r[a, 0]
         xp.add(r[a, 0], r[a, 1], out=gM[a, 1])

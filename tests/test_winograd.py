@@ -123,7 +123,9 @@ def test_a_vgg_layer_takes_winograd_by_default_and_matches_pytorch(monkeypatch):
 @pytest.mark.parametrize("shape,K,stride,padding,expected", [
     ((2, 128, 16, 16), 128, 1, 1, True),
     ((2, 64, 16, 16), 128, 1, 1, False),       # too few channels: the transforms cost more than they save
-    ((2, 128, 7, 7), 128, 1, 1, False),        # 7x7 output: 2x2 tiles cover 8x8
+    ((2, 128, 7, 7), 128, 1, 1, False),        # 98 output pixels: the transforms' fixed costs win
+    ((8, 128, 7, 7), 128, 1, 1, True),
+    ((64, 128, 2, 2), 128, 1, 1, True),        # batch-last
     ((2, 128, 16, 16), 128, 2, 1, False),      # stride 2
     ((2, 128, 16, 16), 128, 1, 3, False),      # padding 3: gx would need padding -1
 ])
@@ -132,8 +134,46 @@ def test_when_conv2d_chooses_winograd(shape, K, stride, padding, expected):
     assert conv_module.winograd_fits(g, K) == expected
 
 
-def test_batch_last_and_gpu_layers_keep_im2col(forced, device):
-    """Winograd runs channel-first on the CPU: 16 images (batch-last) and CuPy arrays keep im2col."""
-    x, w = rand(16 if device == "cpu" else 2, 3, 6, 6, seed=60), rand(4, 3, 3, 3, seed=61)
-    out = torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w], device)
-    assert not forced and out.shape == (x.shape[0], 4, 6, 6)
+def test_winograd_runs_on_the_cpu_only(forced, device):
+    """CuPy arrays keep im2col (Winograd's choice was measured on the CPU only)."""
+    x, w = rand(2, 3, 6, 6, seed=60), rand(4, 3, 3, 3, seed=61)
+    torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w], device)
+    assert bool(forced) == (device == "cpu")
+
+
+@pytest.mark.parametrize("shape,K,padding", CASES[:5])
+@pytest.mark.parametrize("per_piece", [17, 5])
+def test_winograd_batch_last(forced, monkeypatch, shape, K, padding, per_piece):
+    """17 images: conv2d works batch-last (conv.py), Winograd included -- whole, or 5 images a
+    piece -- and returns its output batch-last, as the im2col path does."""
+    n, C, H, W = (17,) + shape[1:]
+    pads = conv_module.conv_padding(padding, (3, 3), (1, 1))
+    TH, TW = winograd.tiles(H + pads[0] + pads[1] - 2, W + pads[2] + pads[3] - 2)
+    monkeypatch.setattr(conv_module, "COL_BUDGET", per_piece * 16 * (C + K) * TH * TW * 4)
+    x, w, b = rand(n, C, H, W, seed=70), rand(K, C, 3, 3, seed=71), rand(K, seed=72)
+    out = torch_oracle(lambda *a: F.conv2d(*a, padding=padding), lambda *a: TF.conv2d(*a, padding=padding), [x, w, b])
+    assert len(forced) == 1 and out.data.transpose(1, 2, 3, 0).flags.c_contiguous
+
+
+def test_winograd_batch_last_gradcheck(forced):
+    T = lambda *s, seed: mc.tensor(distinct(*s, seed=seed), dtype=np.float64, requires_grad=True)
+    assert mc.gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1),
+                        [T(16, 2, 5, 4, seed=80), T(3, 2, 3, 3, seed=81), T(3, seed=82)])
+    assert forced
+
+
+def test_batch_last_transforms_match_channel_first():
+    """The module's three transforms give the same numbers for x laid out (C, H, W, n)."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 2, 7, 6))
+    xb = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)       # same array, batch-last
+    TH, TW = winograd.tiles(7, 6)
+    V, Vb = (winograd.transform_input(a, (1, 1, 1, 1), TH, TW, batch_last=bl) for a, bl in ((x, False), (xb, True)))
+    to_cf = lambda m: m.reshape(16, -1, TH, TW, 5).transpose(0, 1, 4, 2, 3).reshape(m.shape)   # tiles (i, j, n) -> (n, i, j)
+    np.testing.assert_array_equal(to_cf(Vb), V)
+    gM, gMb = (winograd.transform_output_grad(a, TH, TW, batch_last=bl) for a, bl in ((x, False), (xb, True)))
+    np.testing.assert_array_equal(to_cf(gMb), gM)
+    y, yb = np.empty_like(x), np.empty((2, 7, 6, 5)).transpose(3, 0, 1, 2)
+    winograd.transform_output(gM, y)
+    winograd.transform_output(gMb, yb, batch_last=True)
+    np.testing.assert_array_equal(yb, y)

@@ -11,6 +11,11 @@ or, for stride 1 when C >= K, the input gradient as a convolution of gY:
            gx  = Wf @ im2col(gY, padding R-1-pt, R-1-pb, S-1-pl, S-1-pr)
                  Wf[c, (k, r, s)] = weight[k, c, R-1-r, S-1-s]   (flipped, channels swapped)
 
+Winograd. 3x3 stride-1 layers with many channels (VGG's and ResNet's deep layers) run as
+Winograd F(2x2, 3x3) instead, on the CPU, in either layout: 16 GEMMs on transformed 4x4 tiles,
+2.25x fewer multiplications (minicnn/winograd.py; when: winograd_fits). Same numbers up to
+float32 rounding; WINOGRAD_MIN_CHANNELS = 1 << 30 switches it off.
+
 Memory layout. For batches of BATCH_LAST_MIN or more, the columns are ordered
 (oh, ow, n) instead (im2col_batch_last), so the GEMM's output (K, OH*OW*N) is the
 output batch-last, (K, OH, OW, N) in memory; conv2d returns it as is, as the
@@ -89,25 +94,27 @@ def check_conv_args(op, x_shape, w_shape, stride, padding):
 COL_BUDGET = 32 << 20
 # From this many images on, conv2d works and leaves its output batch-last (module docstring).
 BATCH_LAST_MIN = 16
-# 3x3 stride-1 layers with at least this many input and output channels and outputs of at least
-# 8x8 use Winograd F(2x2, 3x3) (minicnn/winograd.py) on the CPU, channel-first. Its transforms cost
-# memory traffic per channel, its GEMMs save arithmetic per channel *pair*, so the saving grows with
-# the channel counts. Forward + backward against im2col, batch 2 (benchmarks/ops.py): 64 -> 64 at
-# 224x224 1.00x, 64 -> 128 1.05x, 128 -> 128 at 112x112 0.67x, 512 -> 512 at 28x28 0.63x; on 7x7
-# maps (2x2 tiles cover 8x8: 31% wasted) 512 -> 512 loses, 1.08x at batch 4.
+# 3x3 stride-1 layers with at least this many input and output channels, and 256 output pixels
+# or more per call (N*OH*OW), use Winograd F(2x2, 3x3) on the CPU (minicnn/winograd.py). Its
+# transforms cost memory traffic per channel, its GEMMs save arithmetic per channel *pair*, so the
+# saving grows with the channel counts (benchmarks/winograd.py, forward + backward against
+# im2col): at batch 2, 64 -> 64 at 224x224 0.96-1.00x, 64 -> 128 0.94-1.05x, 128 -> 128 at
+# 112x112 0.67-0.74x, 512 -> 512 at 28x28 0.56-0.63x; at batch 64 (batch-last) 128 -> 128 at
+# 16x16 0.79x, 512 -> 512 at 4x4 0.63x, at 2x2 0.91x. Few outputs lose: 512 -> 512 on 7x7 maps
+# (2x2 tiles cover 8x8, 31% wasted) 1.08x at batch 4 (196 pixels), 0.84x at batch 8.
 # 0 sends every 3x3 stride-1 layer through Winograd (tests do), a huge number none.
 WINOGRAD_MIN_CHANNELS = 128
 _workspace = {}
 
 
 def winograd_fits(g, K):
-    """Whether conv2d runs a layer (ConvGeometry g, K filters) as Winograd F(2x2, 3x3), given a
-    channel-first layout on the CPU: 3x3, stride 1, padding at most 2 (gx is then a convolution
-    with padding 2 - p), WINOGRAD_MIN_CHANNELS on both sides and outputs of at least 8x8
-    (WINOGRAD_MIN_CHANNELS = 0 lifts both size conditions)."""
+    """Whether conv2d runs a layer (ConvGeometry g, K filters) as Winograd F(2x2, 3x3) on the CPU:
+    3x3, stride 1, padding at most 2 (gx is then a convolution with padding 2 - p),
+    WINOGRAD_MIN_CHANNELS on both sides and 256 output pixels or more (WINOGRAD_MIN_CHANNELS = 0
+    lifts both size conditions)."""
     if not (g.R == g.S == 3 and g.sh == g.sw == 1 and max(g.padding) <= 2):
         return False
-    return WINOGRAD_MIN_CHANNELS == 0 or (min(g.C, K) >= WINOGRAD_MIN_CHANNELS and min(g.OH, g.OW) >= 8)
+    return WINOGRAD_MIN_CHANNELS == 0 or (min(g.C, K) >= WINOGRAD_MIN_CHANNELS and g.N * g.OH * g.OW >= 256)
 
 
 def _workspace_for(xp, size, dtype, slot="col"):
@@ -143,7 +150,7 @@ class Conv2d(Function):
         w2 = w.reshape(K, -1)                                           # (K, C*R*S)
         self.g, self.w, self.has_bias = g, w, b is not None
         self.batch_last = g.N >= BATCH_LAST_MIN
-        self.winograd = xp is np and not self.batch_last and winograd_fits(g, K)
+        self.winograd = xp is np and winograd_fits(g, K)
         if self.winograd:
             return self._forward_winograd(x, w, b)
         if self.batch_last:
@@ -188,14 +195,22 @@ class Conv2d(Function):
         size = max(1, min(g.N, COL_BUDGET // per_image))
         self.pieces = [(i, min(g.N, i + size)) for i in range(0, g.N, size)]
         self.U = winograd.transform_weight(w)                          # (16, K, C)
-        y = xp.empty((g.N, K, g.OH, g.OW), dtype=x.dtype)
+        y = self._empty(xp, K, g.OH, g.OW, x.dtype)
         for i0, i1 in self.pieces:
-            V = winograd.transform_input(x[i0:i1], g.padding, TH, TW, out=self._slot(xp, x.dtype, "wV"))
-            winograd.transform_output(self._product(xp, self.U, V, "wM"), y[i0:i1])
+            V = winograd.transform_input(x[i0:i1], g.padding, TH, TW, out=self._slot(xp, x.dtype, "wV"),
+                                         batch_last=self.batch_last)
+            winograd.transform_output(self._product(xp, self.U, V, "wM"), y[i0:i1], batch_last=self.batch_last)
         self.src = x if self.requires_grad else None
         if b is not None:
             y += b[:, None, None]
         return y
+
+    def _empty(self, xp, channels, H, W, dtype):
+        """An (N, channels, H, W) array, batch-last in memory when this layer works batch-last."""
+        N = self.g.N
+        if self.batch_last:
+            return xp.empty((channels, H, W, N), dtype=dtype).transpose(3, 0, 1, 2)
+        return xp.empty((N, channels, H, W), dtype=dtype)
 
     def _slot(self, xp, dtype, name):
         """The workspace buffer for one Winograd piece (V or M of up to COL_BUDGET / 2 bytes)."""
@@ -218,20 +233,22 @@ class Conv2d(Function):
         TH, TW = winograd.tiles(g.OH, g.OW)
         pt, pb, pl, pr = g.padding
         flipped_pad = (2 - pt, 2 - pb, 2 - pl, 2 - pr)
-        gx = xp.empty((g.N, g.C, g.H, g.W), dtype=gy.dtype) if need_x else None
+        bl = self.batch_last
+        gx = self._empty(xp, g.C, g.H, g.W, gy.dtype) if need_x else None
         uf = self.U[winograd.FLIP].transpose(0, 2, 1) if need_x else None   # (16, C, K)
         gU = None
         for i0, i1 in self.pieces:
             gyn = gy[i0:i1]
             if need_w:
-                V = winograd.transform_input(x[i0:i1], g.padding, TH, TW, out=self._slot(xp, gy.dtype, "wV"))
-                gM = winograd.transform_output_grad(gyn, TH, TW, out=self._slot(xp, gy.dtype, "wM"))
+                V = winograd.transform_input(x[i0:i1], g.padding, TH, TW, out=self._slot(xp, gy.dtype, "wV"),
+                                             batch_last=bl)
+                gM = winograd.transform_output_grad(gyn, TH, TW, out=self._slot(xp, gy.dtype, "wM"), batch_last=bl)
                 part = xp.matmul(gM, V.transpose(0, 2, 1))             # (16, K, C)
                 gU = part if gU is None else xp.add(gU, part, out=gU)
             if need_x:
                 V = winograd.transform_input(gyn, flipped_pad, *winograd.tiles(g.H, g.W),
-                                             out=self._slot(xp, gy.dtype, "wV"))
-                winograd.transform_output(self._product(xp, uf, V, "wM"), gx[i0:i1])
+                                             out=self._slot(xp, gy.dtype, "wV"), batch_last=bl)
+                winograd.transform_output(self._product(xp, uf, V, "wM"), gx[i0:i1], batch_last=bl)
         gw = winograd.weight_grad(gU).reshape(self.w.shape) if need_w else None
         if not self.has_bias:
             return gx, gw
