@@ -150,7 +150,9 @@ class Conv2d(Function):
         w2 = w.reshape(K, -1)                                           # (K, C*R*S)
         self.g, self.w, self.has_bias = g, w, b is not None
         self.batch_last = g.N >= BATCH_LAST_MIN
-        self.winograd = xp is np and winograd_fits(g, K)
+        # batch-last, Winograd's pieces are groups of images, whose runs must stay long (module docstring)
+        self.winograd = (xp is np and winograd_fits(g, K)
+                         and (not self.batch_last or self._winograd_piece(K, x.itemsize) >= BATCH_LAST_MIN))
         if self.winograd:
             return self._forward_winograd(x, w, b)
         if self.batch_last:
@@ -191,8 +193,7 @@ class Conv2d(Function):
         g = self.g
         K = w.shape[0]
         TH, TW = winograd.tiles(g.OH, g.OW)
-        per_image = 16 * (g.C + K) * TH * TW * x.itemsize
-        size = max(1, min(g.N, COL_BUDGET // per_image))
+        size = self._winograd_piece(K, x.itemsize)
         self.pieces = [(i, min(g.N, i + size)) for i in range(0, g.N, size)]
         self.U = winograd.transform_weight(w)                          # (16, K, C)
         y = self._empty(xp, K, g.OH, g.OW, x.dtype)
@@ -204,6 +205,12 @@ class Conv2d(Function):
         if b is not None:
             y += b[:, None, None]
         return y
+
+    def _winograd_piece(self, K, itemsize):
+        """Images per Winograd piece: as many as fit V (16 x C x tiles) and M (16 x K x tiles) in COL_BUDGET."""
+        g = self.g
+        TH, TW = winograd.tiles(g.OH, g.OW)
+        return max(1, min(g.N, COL_BUDGET // (16 * (g.C + K) * TH * TW * itemsize)))
 
     def _empty(self, xp, channels, H, W, dtype):
         """An (N, channels, H, W) array, batch-last in memory when this layer works batch-last."""
