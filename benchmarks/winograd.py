@@ -33,15 +33,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     batch = args.batch or (64 if args.cifar else 2)
-    fix_threads(args.threads)
+    blas = fix_threads(args.threads)
     import torch
     import minicnn as mc
     import minicnn.functional as F
     from minicnn.functional import conv as conv_module
     from minicnn.im2col import ConvGeometry
 
-    print(f"# {machine()}, torch {torch.__version__}, batch {batch}, forward + backward, medians of "
-          f"{args.rounds} rounds, ms")
+    print(f"# {machine()}, BLAS {blas}, torch {torch.__version__}, batch {batch}, forward + backward, "
+          f"medians of {args.rounds} rounds, ms")
     print(f"{'layer':<22}{'winograd':>10}{'im2col':>9}{'torch':>9}{'wino/im2col':>13}{'wino/torch':>12}  used")
     rng = np.random.default_rng(0)
     default = conv_module.WINOGRAD_MIN_CHANNELS

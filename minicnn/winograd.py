@@ -91,10 +91,11 @@ def _bt(out, even, odd, axis):
     xp.subtract(o0, o1, out=out[3])
 
 
-def _phase(start, pad):
-    """For padded index 2i+p, p = 0/1: (first source index with that parity, its i)."""
-    first = (start - pad) % 2
-    return first, (first + pad) // 2
+def _phase(p, pad):
+    """Which input rows land on padded rows 2i + p (p = 0 or 1), with ``pad`` rows of padding
+    before them: every other row from r0, the first at i = i0. Returns (r0, i0)."""
+    r0 = (p - pad) % 2
+    return r0, (r0 + pad) // 2
 
 
 def _layout(batch_last):
@@ -112,6 +113,7 @@ def _grid(a, axis_r, axis_c, rows, cols):
 
 
 def _shape(C, n, R, S, batch_last):
+    """The shape of a (C, n, R, S) working array in the layout's axis order."""
     return (C, R, S, n) if batch_last else (C, n, R, S)
 
 
