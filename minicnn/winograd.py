@@ -37,9 +37,13 @@ Stride-2 tiles in NumPy: the four rows of a tile, 2i .. 2i+3, are even, odd, eve
 The input is split once into its four phase planes P[p][q][i, j] = xpad[2i+p, 2j+q], so
 that every operand of the transforms is a *contiguous* slice of a plane (rows 2i and 2i+2
 are rows i and i+1 of the even plane): element-wise ops then run at memory speed.
+Either layout of conv.py works: channel-first, tiles are ordered (n, i, j); batch-last
+(``batch_last=True``: x is (C, H, W, n) in memory), (i, j, n), and y comes out batch-last.
 
-Rounding: in float32 the result differs from direct convolution by ~1e-6 relative, the
-same order as the difference between two GEMM blockings.
+Rounding: against a float64 convolution, float32 Winograd is off by 4-6e-7 of the output's
+largest value on 128- to 512-channel layers, im2col + GEMM by 3.5-4.5e-7 and PyTorch's own
+float32 convolution by 1.5-3e-6 (measured on this machine); in float64 Winograd agrees with the
+textbook convolution to 1e-12.
 """
 import numpy as np
 
