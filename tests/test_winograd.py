@@ -195,3 +195,10 @@ def test_winograd_rounds_about_as_well_as_im2col(monkeypatch):
             y = F.conv2d(mc.tensor(x), mc.tensor(w), padding=1).numpy()
         errors[name] = np.abs(y - exact).max() / np.abs(exact).max()
     assert errors["winograd"] < 2 * errors["im2col"] and errors["winograd"] < 1e-6, errors
+
+
+def test_integer_layers_keep_im2col():
+    """G has entries 1/2: integer arrays would be truncated, so they keep exact im2col."""
+    x, w = np.ones((1, 128, 16, 16), dtype=np.int64), np.ones((128, 128, 3, 3), dtype=np.int64)
+    y = F.conv2d(mc.tensor(x), mc.tensor(w), padding=1).numpy()
+    assert y.dtype == np.int64 and y[0, 0, 0, 0] == 128 * 4 and y[0, 0, 1, 1] == 128 * 9 and y[0, 0, 0, 1] == 128 * 6
