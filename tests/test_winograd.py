@@ -202,3 +202,8 @@ def test_integer_layers_keep_im2col():
     x, w = np.ones((1, 128, 16, 16), dtype=np.int64), np.ones((128, 128, 3, 3), dtype=np.int64)
     y = F.conv2d(mc.tensor(x), mc.tensor(w), padding=1).numpy()
     assert y.dtype == np.int64 and y[0, 0, 0, 0] == 128 * 4 and y[0, 0, 1, 1] == 128 * 9 and y[0, 0, 0, 1] == 128 * 6
+
+
+def test_mixed_dtypes_promote_as_with_im2col():
+    x, w = np.ones((1, 128, 16, 16), dtype=np.float32), np.ones((128, 128, 3, 3))
+    assert F.conv2d(mc.tensor(x), mc.tensor(w, dtype=np.float64), padding=1).dtype == np.float64
