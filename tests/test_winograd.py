@@ -204,6 +204,15 @@ def test_integer_layers_keep_im2col():
     assert y.dtype == np.int64 and y[0, 0, 0, 0] == 128 * 4 and y[0, 0, 1, 1] == 128 * 9 and y[0, 0, 0, 1] == 128 * 6
 
 
-def test_mixed_dtypes_promote_as_with_im2col():
-    x, w = np.ones((1, 128, 16, 16), dtype=np.float32), np.ones((128, 128, 3, 3))
-    assert F.conv2d(mc.tensor(x), mc.tensor(w, dtype=np.float64), padding=1).dtype == np.float64
+@pytest.mark.parametrize("x_dtype,w_dtype,expected", [(np.float32, np.float32, True), (np.float64, np.float64, True),
+                                                     (np.float32, np.float64, False), (np.float16, np.float16, False)])
+def test_which_dtypes_take_winograd(monkeypatch, x_dtype, w_dtype, expected):
+    """float32 and float64 of one dtype; mixed dtypes promote through im2col as NumPy does, float16
+    keeps im2col's rounding."""
+    taken = []
+    run = conv_module.Conv2d._forward_winograd
+    monkeypatch.setattr(conv_module.Conv2d, "_forward_winograd", lambda self, *a: taken.append(1) or run(self, *a))
+    x, w = np.ones((1, 128, 16, 16)), np.ones((128, 128, 3, 3)) / 64
+    y = F.conv2d(mc.tensor(x, dtype=x_dtype), mc.tensor(w, dtype=w_dtype), padding=1)
+    assert bool(taken) == expected and y.dtype == np.result_type(x_dtype, w_dtype)
+    assert float(y.numpy()[0, 0, 1, 1]) == 128 * 9 / 64

@@ -151,9 +151,11 @@ class Conv2d(Function):
         self.g, self.w, self.has_bias = g, w, b is not None
         self.batch_last = g.N >= BATCH_LAST_MIN
         # batch-last, Winograd's pieces are groups of images, whose runs must stay long (module docstring)
-        # Winograd's transforms have factors 1/2: floating point only (integers stay exact with im2col),
-        # and one dtype (mixed ones promote through im2col's GEMM, as NumPy does)
-        self.winograd = (xp is np and x.dtype.kind == "f" and x.dtype == w.dtype and winograd_fits(g, K)
+        # Winograd's transforms have factors 1/2 and add up to 4 terms: float32 and float64 only
+        # (integers stay exact with im2col, float16 keeps its rounding), and one dtype (mixed ones
+        # promote through im2col's GEMM, as NumPy does)
+        self.winograd = (xp is np and x.dtype in (np.float32, np.float64) and x.dtype == w.dtype
+                         and winograd_fits(g, K)
                          and (not self.batch_last or self._winograd_piece(K, x.itemsize) >= BATCH_LAST_MIN))
         if self.winograd:
             return self._forward_winograd(x, w, b)
