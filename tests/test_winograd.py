@@ -18,7 +18,7 @@ CASES = [((2, 3, 9, 9), 4, 1), ((1, 2, 8, 7), 3, 0), ((2, 2, 1, 1), 2, 1), ((3, 
 
 @pytest.fixture
 def forced(monkeypatch):
-    """Every 3x3 stride-1 layer through Winograd; yields the list of layers that took it."""
+    """Every 3x3 stride-1 layer through Winograd; returns the list of layers that took it."""
     monkeypatch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 0)
     taken = []
     run = conv_module.Conv2d._forward_winograd
@@ -79,6 +79,13 @@ def test_winograd_matches_pytorch(forced, shape, K, padding, bias):
     args = [x, w, b] if bias else [x, w]
     torch_oracle(lambda *a: F.conv2d(*a, padding=padding), lambda *a: TF.conv2d(*a, padding=padding), args)
     assert len(forced) == 1
+
+
+@pytest.mark.parametrize("x_scale,w_scale", [(1e4, 1e-3), (1e-4, 1e3), (1e3, 1e3)])
+def test_winograd_with_large_and_small_magnitudes(forced, x_scale, w_scale):
+    x, w = rand(2, 6, 9, 8, seed=13, scale=x_scale), rand(5, 6, 3, 3, seed=14, scale=w_scale)
+    torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w])
+    assert forced
 
 
 @pytest.mark.parametrize("shape,K,padding", CASES[:4])
