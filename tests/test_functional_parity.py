@@ -310,6 +310,15 @@ def test_conv2d_in_pieces(device, monkeypatch, stride, padding, kernel, bias, n)
                  lambda *a: TF.conv2d(*a, stride=stride, padding=padding), args, device)
 
 
+@pytest.mark.parametrize("n,size", [(3, 12), (3, 7), (1, 12), (17, 12)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_pointwise_conv_per_image_or_whole_batch(device, n, size, bias):
+    """1x1 convolutions, channel-first: one image at a time (x[i] is its own column matrix) from
+    10x10 maps, the whole batch in one GEMM below; batch-last from 16 images."""
+    x, w, b = rand(n, 5, size, size, seed=90), rand(6, 5, 1, 1, seed=91), rand(6, seed=92)
+    torch_oracle(F.conv2d, TF.conv2d, [x, w, b] if bias else [x, w], device)
+
+
 @pytest.mark.parametrize("wshape,padding", [((4, 6, 3, 3), 1), ((5, 5, 5, 5), 0), ((3, 6, 4, 4), "same"),
                                             ((4, 4, 3, 5), (1, 2)), ((4, 6, 3, 3), 2), ((6, 6, 3, 3), 3)])
 @pytest.mark.parametrize("n", [3, 17])

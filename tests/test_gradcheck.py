@@ -135,6 +135,12 @@ def test_conv2d_in_pieces(monkeypatch, n):
           T(3, seed=42))
 
 
+@pytest.mark.parametrize("size", [10, 4])
+def test_pointwise_conv2d(size):
+    """1x1: per image from 10x10 maps, the whole batch below."""
+    check(lambda x, w, b: F.conv2d(x, w, b), T(3, 2, size, size, seed=43), T(3, 2, 1, 1, seed=44), T(3, seed=45))
+
+
 @pytest.mark.parametrize("n", [3, 16])
 @pytest.mark.parametrize("padding", [1, "same"])
 def test_conv2d_input_gradient_as_a_convolution(n, padding):
