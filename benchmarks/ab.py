@@ -1,0 +1,94 @@
+"""Two versions of minicnn head to head, in one process: the working tree against a git revision.
+
+Both packages are imported side by side (the old one extracted with ``git archive`` into a
+temporary folder) and timed alternately, with the pause between turns, so that the machine's
+drift over minutes hits both alike. What a change buys is the ratio new / old.
+
+    python benchmarks/ab.py HEAD~1 --model resnet50 --batch 2            # a training step
+    python benchmarks/ab.py HEAD~1 --model vgg16_cifar --batch 64 --size 32
+    python benchmarks/ab.py HEAD~1 --conv 2,256,64,56,1                   # one conv2d, fwd + bwd:
+                                                                          # N,C,K,H,kernel (padding k//2)
+"""
+import argparse
+import importlib
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+from timing import compare, fix_threads, machine
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load(path):
+    """Import the minicnn package found in ``path`` as a module object of its own."""
+    for name in [k for k in sys.modules if k == "minicnn" or k.startswith("minicnn.")]:
+        del sys.modules[name]
+    sys.path.insert(0, path)
+    try:
+        mc = importlib.import_module("minicnn")
+        for sub in ("functional", "models", "optim"):
+            importlib.import_module("minicnn." + sub)
+    finally:
+        sys.path.pop(0)
+    return mc
+
+
+def step_fn(mc, args, rng):
+    mc.manual_seed(0)
+    model = mc.models.get_model(args.model, num_classes=10)
+    opt = mc.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9, weight_decay=5e-4)
+    x = rng.standard_normal((args.batch, 3, args.size, args.size)).astype(np.float32)
+    y = rng.integers(0, 10, args.batch)
+
+    def step():
+        opt.zero_grad()
+        mc.functional.cross_entropy(model(mc.Tensor(x)), mc.Tensor(y)).backward()
+        opt.step()
+    return step
+
+
+def conv_fn(mc, args, rng):
+    N, C, K, H, k = (int(v) for v in args.conv.split(","))
+    r = np.random.default_rng(0)
+    x = r.standard_normal((N, C, H, H)).astype(np.float32)
+    w = (r.standard_normal((K, C, k, k)) * (2 / (C * k * k)) ** 0.5).astype(np.float32)
+    X, Wt = mc.Tensor(x, requires_grad=True), mc.Tensor(w, requires_grad=True)
+    OH = H + 2 * (k // 2) - k + 1
+    gy = r.standard_normal((N, K, OH, OH)).astype(np.float32)
+
+    def run():
+        mc.functional.conv2d(X, Wt, padding=k // 2).backward(gy)
+        X.grad = Wt.grad = None
+    return run
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("old", help="git revision of the old version")
+    ap.add_argument("--model", default="vgg16")
+    ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--size", type=int, default=224)
+    ap.add_argument("--conv", default=None, help="time one conv2d instead: N,C,K,H,kernel")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    blas = fix_threads(args.threads)
+    root = os.path.dirname(HERE)
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "-C", root, "archive", args.old, "minicnn"], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+        make = conv_fn if args.conv else step_fn
+        funcs = {"old": make(load(tmp), args, np.random.default_rng(0)),
+                 "new": make(load(root), args, np.random.default_rng(0))}
+        what = f"conv2d {args.conv} fwd+bwd" if args.conv else f"{args.model} b{args.batch} {args.size}x{args.size} step"
+        r = compare(funcs, rounds=args.rounds, warmup=1, block_time=1.0, settle=0.3)
+    print(f"# {machine()}, BLAS {blas}; {what}; old = {args.old}, new = working tree")
+    print(f"old {r['old'] * 1e3:.1f} ms, new {r['new'] * 1e3:.1f} ms, new/old {r['new'] / r['old']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
