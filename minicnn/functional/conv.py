@@ -98,10 +98,11 @@ BATCH_LAST_MIN = 16
 # or more per call (N*OH*OW), use Winograd F(2x2, 3x3) on the CPU (minicnn/winograd.py). Its
 # transforms cost memory traffic per channel, its GEMMs save arithmetic per channel *pair*, so the
 # saving grows with the channel counts (benchmarks/winograd.py, forward + backward against
-# im2col): at batch 2, 64 -> 64 at 224x224 0.96-1.00x, 64 -> 128 0.94-1.05x, 128 -> 128 at
-# 112x112 0.67-0.74x, 512 -> 512 at 28x28 0.56-0.63x; at batch 64 (batch-last) 128 -> 128 at
-# 16x16 0.79x, 512 -> 512 at 4x4 0.63x, at 2x2 0.91x. Few outputs lose: 512 -> 512 on 7x7 maps
-# (2x2 tiles cover 8x8, 31% wasted) 1.08x at batch 4 (196 pixels), 0.84x at batch 8.
+# im2col, over 2-3 runs): at batch 2, 64 -> 64 at 224x224 0.96-1.10x, 64 -> 128 0.83-1.05x,
+# 128 -> 128 at 112x112 0.67-0.83x, 512 -> 512 at 28x28 0.56-0.63x; at batch 64 (batch-last)
+# 128 -> 128 at 16x16 0.79-0.80x, 512 -> 512 at 4x4 0.63-0.77x, at 2x2 0.84-0.91x. Few outputs
+# lose: 512 -> 512 on 7x7 maps (2x2 tiles cover 8x8, 31% wasted) 1.08x at batch 4 (196 pixels),
+# 1.27-1.40x at batch 2, 0.84x at batch 8.
 # 0 sends every 3x3 stride-1 layer through Winograd (tests do), a huge number none.
 WINOGRAD_MIN_CHANNELS = 128
 _workspace = {}
@@ -150,10 +151,10 @@ class Conv2d(Function):
         w2 = w.reshape(K, -1)                                           # (K, C*R*S)
         self.g, self.w, self.has_bias = g, w, b is not None
         self.batch_last = g.N >= BATCH_LAST_MIN
-        # batch-last, Winograd's pieces are groups of images, whose runs must stay long (module docstring)
-        # Winograd's transforms have factors 1/2 and add up to 4 terms: float32 and float64 only
-        # (integers stay exact with im2col, float16 keeps its rounding), and one dtype (mixed ones
-        # promote through im2col's GEMM, as NumPy does)
+        # Winograd: float32 or float64 only, its transforms having factors 1/2 and sums of 4 terms
+        # (integers stay exact with im2col, float16 keeps its rounding); one dtype (mixed ones
+        # promote through im2col's GEMM, as NumPy does); batch-last, pieces of 16 images or more
+        # (its pieces are groups of images, and their runs must stay long: module docstring)
         self.winograd = (xp is np and x.dtype in (np.float32, np.float64) and x.dtype == w.dtype
                          and winograd_fits(g, K)
                          and (not self.batch_last or self._winograd_piece(K, x.itemsize) >= BATCH_LAST_MIN))
@@ -230,7 +231,7 @@ class Conv2d(Function):
         return xp.empty((N, channels, H, W), dtype=dtype)
 
     def _slot(self, xp, dtype, name):
-        """The workspace buffer for one Winograd piece (V or M of up to COL_BUDGET / 2 bytes)."""
+        """The workspace buffer for one Winograd piece's V or M (either pass, forward or backward)."""
         g = self.g
         TH, TW = winograd.tiles(max(g.H, g.OH), max(g.W, g.OW))
         n = self.pieces[0][1] - self.pieces[0][0]
