@@ -53,12 +53,11 @@ def step_fn(mc, args, rng):
 
 def conv_fn(mc, args, rng):
     N, C, K, H, k = (int(v) for v in args.conv.split(","))
-    r = np.random.default_rng(0)
-    x = r.standard_normal((N, C, H, H)).astype(np.float32)
-    w = (r.standard_normal((K, C, k, k)) * (2 / (C * k * k)) ** 0.5).astype(np.float32)
+    x = rng.standard_normal((N, C, H, H)).astype(np.float32)
+    w = (rng.standard_normal((K, C, k, k)) * (2 / (C * k * k)) ** 0.5).astype(np.float32)
     X, Wt = mc.Tensor(x, requires_grad=True), mc.Tensor(w, requires_grad=True)
     OH = H + 2 * (k // 2) - k + 1
-    gy = r.standard_normal((N, K, OH, OH)).astype(np.float32)
+    gy = rng.standard_normal((N, K, OH, OH)).astype(np.float32)
 
     def run():
         mc.functional.conv2d(X, Wt, padding=k // 2).backward(gy)

@@ -212,6 +212,15 @@ def batch_last(a):
     return a.ndim == 4 and a.shape[0] > 1 and a.transpose(1, 2, 3, 0).flags.c_contiguous
 
 
+def alloc_nchw(alloc, shape, dtype, batch_last_layout):
+    """An (N, C, H, W) array from ``alloc`` (xp.empty or xp.zeros): batch-last in memory,
+    (C, H, W, N), when ``batch_last_layout``, else C-contiguous."""
+    if batch_last_layout:
+        N, C, H, W = shape
+        return alloc((C, H, W, N), dtype=dtype).transpose(3, 0, 1, 2)
+    return alloc(shape, dtype=dtype)
+
+
 def padded_batch_last(x, g):
     """x (N, C, H, W), any memory layout -> zero-padded copy (C, Hp, Wp, N). A straight copy when
     x is batch-last already; otherwise this is where the batch moves to the last axis."""

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module, prepare_cpu
-from ..im2col import (ConvGeometry, add_patches_batch_last, col2im_fast, col2im_reference, col2im_wide,
+from ..im2col import (ConvGeometry, add_patches_batch_last, alloc_nchw, col2im_fast, col2im_reference, col2im_wide,
                       conv_output_size, im2col_batch_last, im2col_fast, im2col_reference, padded_batch_last)
 from .. import winograd
 
@@ -207,7 +207,7 @@ class Conv2d(Function):
         size = self._winograd_piece(K, x.itemsize)
         self.pieces = [(i, min(g.N, i + size)) for i in range(0, g.N, size)]
         self.U = winograd.transform_weight(w)                          # (16, K, C)
-        y = self._empty(xp, K, g.OH, g.OW, x.dtype)
+        y = alloc_nchw(xp.empty, (g.N, K, g.OH, g.OW), x.dtype, self.batch_last)
         for i0, i1 in self.pieces:
             V = winograd.transform_input(x[i0:i1], g.padding, TH, TW, out=self._slot(xp, x.dtype, "wV"),
                                          batch_last=self.batch_last)
@@ -222,13 +222,6 @@ class Conv2d(Function):
         g = self.g
         TH, TW = winograd.tiles(g.OH, g.OW)
         return max(1, min(g.N, COL_BUDGET // (16 * (g.C + K) * TH * TW * itemsize)))
-
-    def _empty(self, xp, channels, H, W, dtype):
-        """An (N, channels, H, W) array, batch-last in memory when this layer works batch-last."""
-        N = self.g.N
-        if self.batch_last:
-            return xp.empty((channels, H, W, N), dtype=dtype).transpose(3, 0, 1, 2)
-        return xp.empty((N, channels, H, W), dtype=dtype)
 
     def _slot(self, xp, dtype, name):
         """The workspace buffer for one Winograd piece's V or M (either pass, forward or backward)."""
@@ -252,7 +245,7 @@ class Conv2d(Function):
         pt, pb, pl, pr = g.padding
         flipped_pad = (2 - pt, 2 - pb, 2 - pl, 2 - pr)
         bl = self.batch_last
-        gx = self._empty(xp, g.C, g.H, g.W, gy.dtype) if need_x else None
+        gx = alloc_nchw(xp.empty, (g.N, g.C, g.H, g.W), gy.dtype, bl) if need_x else None
         uf = self.U[winograd.FLIP].transpose(0, 2, 1) if need_x else None   # (16, C, K)
         gU = None
         for i0, i1 in self.pieces:

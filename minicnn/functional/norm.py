@@ -32,7 +32,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..im2col import batch_last
+from ..im2col import alloc_nchw, batch_last
 from ..tensor import Tensor
 from .math import as_tensor
 
@@ -51,14 +51,6 @@ def _as_3d(a):
     if batch_last(a):
         return a.transpose(1, 2, 3, 0).reshape(1, C, -1)
     return get_array_module(a).ascontiguousarray(a).reshape(N, C, -1)
-
-
-def _empty(xp, shape, dtype, batch_last_layout):
-    """An uninitialized (N, C, ...) array, batch-last in memory or C-contiguous."""
-    if batch_last_layout:
-        N, C, H, W = shape
-        return xp.empty((C, H, W, N), dtype=dtype).transpose(3, 0, 1, 2)
-    return xp.empty(shape, dtype=dtype)
 
 
 def _blocks(shape, xp):
@@ -136,7 +128,7 @@ class BatchNorm(Function):
         a = weight * inv_std                                             # y = a x + (bias - a mean)
         a3, shift3 = _per_channel(a), _per_channel(bias - a * mean)
         self.x_batch_last = batch_last(x)
-        y = _empty(xp, x.shape, x.dtype, self.x_batch_last)
+        y = alloc_nchw(xp.empty, x.shape, x.dtype, self.x_batch_last)
         y3 = _as_3d(y)                                                   # a view of y
         for b, c in blocks:
             yb = y3[b, c]
@@ -151,7 +143,7 @@ class BatchNorm(Function):
         xp = get_array_module(gy)
         x3, mean3, inv_std = self.x3, _per_channel(self.mean), self.inv_std
         if self.x_batch_last and not batch_last(gy):                    # gy into x's layout
-            g = _empty(xp, gy.shape, gy.dtype, True)
+            g = alloc_nchw(xp.empty, gy.shape, gy.dtype, True)
             g[...] = gy
         else:
             g = gy if self.x_batch_last else xp.ascontiguousarray(gy)
@@ -177,7 +169,7 @@ class BatchNorm(Function):
                 mean_g, mean_gx = [(v / (self.m * self.M)).astype(gy.dtype) for v in (s_g, s_gx)]
             k3, shift3 = _per_channel(scale * inv_std * mean_gx), _per_channel(scale * mean_g)
         scale3 = _per_channel(scale)
-        gx = _empty(xp, g.shape, g.dtype, self.x_batch_last)
+        gx = alloc_nchw(xp.empty, g.shape, g.dtype, self.x_batch_last)
         gx3 = _as_3d(gx)
         for b, c in blocks:
             out = gx3[b, c]

@@ -29,7 +29,7 @@ input keeps the R*S sweep: its slices are runs of N there, and it was faster.
 """
 from ..autograd import Function
 from ..backend import get_array_module
-from ..im2col import batch_last, conv_output_size, pad_nchw
+from ..im2col import alloc_nchw, batch_last, conv_output_size, pad_nchw
 from .conv import _pair
 
 
@@ -76,10 +76,8 @@ class _WindowSweep:
     def padded_zeros(self, xp, dtype):
         pt, pb, pl, pr = self.padding
         N, C, H, W = self.shape
-        alloc = xp.empty if self.tiles else xp.zeros
-        if self.batch_last:
-            return alloc((C, H + pt + pb, W + pl + pr, N), dtype=dtype).transpose(3, 0, 1, 2)
-        return alloc((N, C, H + pt + pb, W + pl + pr), dtype=dtype)
+        return alloc_nchw(xp.empty if self.tiles else xp.zeros, (N, C, H + pt + pb, W + pl + pr), dtype,
+                          self.batch_last)
 
     def crop(self, xp, gpad):
         pt, pb, pl, pr = self.padding
