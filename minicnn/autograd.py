@@ -56,13 +56,32 @@ class no_grad:
 
 
 class enable_grad(no_grad):
-    """Context manager that turns graph recording back on (inside ``no_grad``)."""
+    """Context manager (and decorator) that turns graph recording back on (inside ``no_grad``)."""
 
     def __enter__(self):
         global _grad_enabled
         self._prev = _grad_enabled
         _grad_enabled = True
-profiler = None          # set by minicnn.profiler.profile(): times every forward and backward
+
+    def __call__(self, func):
+        def wrapper(*args, **kwargs):
+            with enable_grad():
+                return func(*args, **kwargs)
+        wrapper.__name__ = func.__name__
+        wrapper.__doc__ = func.__doc__
+        return wrapper
+
+
+class set_grad_enabled(no_grad):
+    """``with set_grad_enabled(False):`` is ``no_grad()``; ``set_grad_enabled(True)`` is ``enable_grad()``."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        global _grad_enabled
+        self._prev = _grad_enabled
+        _grad_enabled = self.mode
 
 
 def is_grad_enabled():
@@ -119,9 +138,27 @@ class Function:
         self.inputs = None
 
 
+def _give(t, g, handed):
+    """Add the gradient ``g`` into ``t.grad``. The first gradient is kept as it is only when nothing
+    else can see it: a broadcast view (Sum's backward), an array also handed to another tensor (Add
+    gives one array to both inputs) or the caller's own upstream gradient is copied, so every
+    ``.grad`` owns its memory and may be changed in place."""
+    if t._grad is None:
+        if id(g) in handed or not (g.flags.owndata and g.flags.writeable):
+            g = g.copy()
+        t._grad = Tensor._wrap(g, t._device, False)
+    else:
+        t._grad = Tensor._wrap(t._grad.data + g, t._device, False)
+    handed.add(id(g))
+
+
 def backward(tensor, grad, retain_graph=False):
     """Accumulate d(tensor)/d(leaf) * grad into the ``.grad`` of every leaf that requires grad."""
+    handed = {id(grad)}                          # arrays some tensor or node already holds
     root = tensor._ctx
+    if root is None:                             # backward on a leaf: its gradient is the upstream one
+        _give(tensor, grad, handed)
+        return
     root.grad_out = grad
     tie = itertools.count()                      # breaks ties between equal generations
     heap = [(-root.generation, next(tie), root)]
@@ -142,17 +179,17 @@ def backward(tensor, grad, retain_graph=False):
             if g is None or not needed:
                 continue
             creator = t._ctx
-            if creator is None:
-                # A leaf: add out of place, since g may be shared with another leaf.
-                t.grad = g if t.grad is None else t.grad + g
+            if creator is None:                  # a leaf
+                _give(t, g, handed)
                 continue
+            if t.retains_grad:
+                _give(t, g, handed)
             if creator.grad_out is None:         # first gradient for this tensor: schedule its op
                 creator.grad_out = g
+                handed.add(id(g))
                 heapq.heappush(heap, (-creator.generation, next(tie), creator))
             else:                                # used twice or more: gradients add up
                 creator.grad_out = creator.grad_out + g
-            if t.retains_grad:
-                t.grad = g if t.grad is None else t.grad + g
         if not retain_graph:
             fn.release()
 

@@ -158,7 +158,7 @@ def train(args):
         info = load_checkpoint(args.resume, model, opt, sched, loader)
         history, start = info["history"], info["epoch"]
         print(f"resumed from {args.resume} after epoch {start}")
-    n_params = sum(p.size for p in model.parameters())
+    n_params = sum(p.numel() for p in model.parameters())
     print(f"{args.model} ({n_params:,} parameters) on {args.dataset}: {len(train_set):,} training and "
           f"{len(test_set):,} test images, {args.optimizer} lr {opt.param_groups[0]['lr']}, batch {args.batch_size}"
           + (f" per process x {comm.size} processes ({comm.name})" if comm.size > 1 else "")

@@ -70,7 +70,7 @@ def diagnose(model, x, y, loss_fn=F.cross_entropy, print_fn=print):
     grads = {}
     for n, p in model.named_parameters():
         if p.grad is not None:
-            g, w = float(np.linalg.norm(np.asarray(_host(p.grad)))), float(np.linalg.norm(np.asarray(_host(p.data))))
+            g, w = float(np.linalg.norm(np.asarray(_host(p.grad.data)))), float(np.linalg.norm(np.asarray(_host(p.data))))
             grads[n] = (g, w)
         p.grad = saved_grads[n]
     model.train(was_training)

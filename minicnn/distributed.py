@@ -423,7 +423,7 @@ def average_gradients(parameters, count=None, bucket_mb=BUCKET_MB):
             p.grad = backend.get_array_module(p.data).zeros_like(p.data)
     weight = 1.0 if count is None else float(count)
     total = None
-    groups = _buckets([p.grad for p in params], bucket_mb << 20)
+    groups = _buckets([p.grad.data for p in params], bucket_mb << 20)
     bufs = []
     for i, group in enumerate(groups):
         buf = _flat.get(group, extra=1 if i == 0 else 0)
@@ -436,8 +436,8 @@ def average_gradients(parameters, count=None, bucket_mb=BUCKET_MB):
         buf *= buf.dtype.type(1.0 / total)
         bufs.append(buf)
     # Each gradient becomes a view of its bucket: no new arrays each step. Safe because autograd and the
-    # optimizers never write into .grad in place (accumulation makes a new array), and the next call
-    # packs every gradient before it overwrites the buckets.
+    # optimizers never write into .grad in place (accumulation makes a new array), each view is one
+    # parameter's alone, and the next call packs every gradient before it overwrites the buckets.
     grads = iter(params)
     for group, buf in zip(groups, bufs):
         offset = 0

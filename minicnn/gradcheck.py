@@ -43,7 +43,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     worst = (0.0, None)
     for i in checked:
         t = inputs[i]
-        analytic = t.grad if t.grad is not None else xp.zeros_like(t.data)
+        analytic = t.grad.data if t.grad is not None else xp.zeros_like(t.data)
         flat = t.data.reshape(-1)
         if flat.base is not t.data and not np.shares_memory(flat, t.data):
             raise ValueError("gradcheck: inputs must be contiguous")

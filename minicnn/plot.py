@@ -134,7 +134,7 @@ def plot_model(model, input_shape, path):
     plt = _plt()
     info = model.summary(input_shape, print_fn=None)
     layers = info["layers"]
-    params = {n: sum(p.size for p in model.get_submodule(n).parameters()) for n, _, _ in layers}
+    params = {n: sum(p.numel() for p in model.get_submodule(n).parameters()) for n, _, _ in layers}
     h = 0.5 * len(layers) + 1
     fig, ax = plt.subplots(figsize=(6, h))
     ax.set_xlim(0, 1)

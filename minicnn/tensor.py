@@ -3,7 +3,15 @@
 A Tensor made by an op remembers that op in ``_ctx``; leaves (made by the
 user, or parameters) have ``_ctx = None`` and receive ``.grad`` when
 ``backward`` is called on something computed from them.
+
+Every method name that PyTorch has means what it means in PyTorch:
+``transpose(0, 1)`` swaps two dimensions, ``max(1)`` returns (values, indices),
+``size()`` is the shape. NumPy's ``axis=``/``keepdims=`` are accepted as
+aliases of ``dim=``/``keepdim=``. The one attribute that follows NumPy is
+``data``: it is the ndarray itself (the thing a learner studies), not a Tensor.
 """
+from collections import namedtuple
+
 import numpy as np
 
 from . import backend
@@ -16,17 +24,40 @@ def _default_dtype(array):
     return None
 
 
+def _dim(dim, axis, keepdim, keepdims, name):
+    """Merge PyTorch's (dim, keepdim) with NumPy's aliases (axis, keepdims)."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{name}() got both dim={dim!r} and axis={axis!r}; pass one of them")
+        dim = axis
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    return dim, bool(keepdim or keepdims)
+
+
+def _shape_args(shape):
+    """reshape(2, 3), reshape((2, 3)) and reshape([2, 3]) all mean the shape (2, 3)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+# torch.return_types.max / min: a named tuple, so `values, indices = x.max(1)` and `x.max(1).values` both work
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
 class Tensor:
     """A multi-dimensional array that can record the ops applied to it.
 
     Attributes:
       data           the ndarray (numpy.ndarray on "cpu", cupy.ndarray on "cuda")
-      grad           ndarray of the same shape, or None: d(loss)/d(self) after backward
+      grad           a Tensor of the same shape, or None: d(loss)/d(self) after backward;
+                     its array is this tensor's own (never shared with another tensor)
       requires_grad  whether ops on this tensor are recorded for backward
       device         "cpu" or "cuda"
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "retains_grad", "_ctx", "_device", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "retains_grad", "_ctx", "_device", "__weakref__")
     __array_priority__ = 1000          # ndarray + Tensor -> Tensor.__radd__
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -44,7 +75,7 @@ class Tensor:
         if dtype is not None and data.dtype != dtype:
             data = data.astype(dtype)
         self.data = data
-        self.grad = None
+        self._grad = None
         self.requires_grad = bool(requires_grad)
         self.retains_grad = False
         self._ctx = None
@@ -57,7 +88,7 @@ class Tensor:
         """Fast constructor for op outputs (no conversion, no checks)."""
         t = object.__new__(cls)
         t.data = data
-        t.grad = None
+        t._grad = None
         t.requires_grad = requires_grad
         t.retains_grad = False
         t._ctx = None
@@ -68,30 +99,75 @@ class Tensor:
     shape = property(lambda self: tuple(self.data.shape))
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: int(self.data.size))
     device = property(lambda self: self._device)
     is_leaf = property(lambda self: self._ctx is None)
+    is_cuda = property(lambda self: self._device == "cuda")
+
+    def size(self, dim=None):
+        """The shape (as PyTorch's ``x.size()``), or its length along ``dim``."""
+        return self.shape if dim is None else self.data.shape[dim]
+
+    def dim(self):
+        return self.data.ndim
+
+    def numel(self):
+        return int(self.data.size)
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                value = Tensor._wrap(value, backend.device_of(value), False)
+            if value.shape != self.shape:
+                raise ValueError(f"assigned grad has shape {value.shape}, but the tensor has shape {self.shape}")
+        self._grad = value
 
     def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
         return len(self.data)
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
 
     def __bool__(self):
         if self.data.size != 1:
             raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
-                             "use .any() on .numpy(), or compare .item()")
+                             "use .any() or .all(), or compare .item()")
         return bool(self.data.reshape(()).item())
+
+    def __float__(self): return float(self.item())
+    def __int__(self): return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(f"only one-element integer tensors can be used as an index, got {self.dtype} {self.shape}")
+        return int(self.item())
 
     def __repr__(self):
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
         extra = "" if self._device == "cpu" else f", device='{self._device}'"
         extra += ", requires_grad=True" if self.requires_grad else ""
-        extra += f", dtype={self.dtype}" if self.dtype != np.float32 else ""
+        extra += f", dtype={self.dtype}" if self.dtype not in (np.float32, np.int64, np.bool_) else ""
         return f"tensor({body}{extra})"
 
     # ------------------------------------------------------------ conversion
     def numpy(self):
         """The data as a NumPy array (copied from the GPU when needed)."""
         return self.data if self._device == "cpu" else self.data.get()
+
+    def __array__(self, dtype=None, copy=None):
+        """np.asarray(tensor) for a CPU tensor, as PyTorch allows; a GPU tensor must be copied with .cpu() first."""
+        if self._device != "cpu":
+            raise TypeError("can't convert a cuda tensor to NumPy implicitly: use .cpu() or .numpy() first")
+        a = np.asarray(self.data)                  # ops may leave a NumPy scalar for a 0-d result
+        return a if dtype is None else a.astype(dtype, copy=False)
 
     def item(self):
         if self.data.size != 1:
@@ -101,52 +177,79 @@ class Tensor:
     def tolist(self):
         return self.numpy().tolist()
 
-    def to(self, device):
-        """A copy on ``device`` ("cpu" or "cuda"); self when already there. The copy is a leaf."""
-        device = backend.check_device(device)
-        if device == self._device:
-            return self
-        return Tensor(backend.to_device(self.data, device), requires_grad=self.requires_grad)
+    def to(self, *args, dtype=None, device=None, **_ignored):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``.
+
+        A device move gives a new leaf (self when already there); a dtype change is recorded
+        in the graph, as in PyTorch. ``non_blocking=`` and ``copy=`` are accepted and ignored."""
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, str):
+                device = a
+            else:
+                dtype = a
+        out = self
+        if device is not None:
+            device = backend.check_device(device)
+            if device != self._device:
+                out = Tensor(backend.to_device(self.data, device), requires_grad=self.requires_grad)
+        if dtype is not None:
+            out = out.type(dtype)
+        return out
 
     def cpu(self):
         return self.to("cpu")
 
-    def cuda(self):
+    def cuda(self, device=None):
         return self.to("cuda")
 
-    def astype(self, dtype):
-        return Tensor(self.data.astype(dtype), requires_grad=self.requires_grad)
+    def type(self, dtype):
+        """The tensor cast to ``dtype`` (differentiable between floating types, as in PyTorch)."""
+        return _m.cast(self, dtype)
 
-    float = lambda self: self.astype(np.float32)  # noqa: E731
-    double = lambda self: self.astype(np.float64)  # noqa: E731
+    astype = type
+
+    def float(self): return _m.cast(self, np.float32)
+    def double(self): return _m.cast(self, np.float64)
+    def half(self): return _m.cast(self, np.float16)
+    def long(self): return _m.cast(self, np.int64)
+    def int(self): return _m.cast(self, np.int32)
+    def bool(self): return _m.cast(self, np.bool_)
 
     def detach(self):
         """The same data, cut from the graph."""
         return Tensor._wrap(self.data, self._device, False)
 
+    def clone(self):
+        """A copy with its own memory; gradients flow back through it (as PyTorch's clone)."""
+        return _m.clone(self)
+
+    def contiguous(self):
+        """self: minicnn's op outputs already own their memory in the layout each op wants."""
+        return self
+
     # ------------------------------------------------------------ autograd
-    def backward(self, grad=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=False):
         """Compute d(self)/d(leaf) for every leaf that requires grad, into ``leaf.grad``.
 
-        ``grad`` is the upstream gradient (same shape as self); it may be left out
+        ``gradient`` is the upstream gradient (same shape as self); it may be left out
         for a one-element tensor such as a loss, where it is 1.
         """
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad "
                                "(was it computed under no_grad(), or from tensors without requires_grad=True?)")
         xp = backend.get_array_module(self.data)
-        if grad is None:
+        if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError(f"backward() without a gradient needs a one-element tensor, got shape {self.shape}")
-            grad = xp.ones_like(self.data)
+            gradient = xp.ones_like(self.data)
         else:
-            grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
-            if grad.shape != self.data.shape:
-                raise ValueError(f"backward(): gradient shape {tuple(grad.shape)} does not match tensor shape {self.shape}")
-        if self._ctx is None:
-            self.grad = grad if self.grad is None else self.grad + grad
-            return
-        autograd.backward(self, grad, retain_graph)
+            gradient = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=self.dtype)
+            if gradient.shape != self.data.shape:
+                raise ValueError(f"backward(): gradient shape {tuple(gradient.shape)} does not match "
+                                 f"tensor shape {self.shape}")
+        autograd.backward(self, gradient, retain_graph)
 
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor during backward."""
@@ -154,10 +257,10 @@ class Tensor:
         return self
 
     def zero_grad(self):
-        self.grad = None
+        self._grad = None
 
-    def requires_grad_(self, flag=True):
-        self.requires_grad = bool(flag)
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = bool(requires_grad)
         return self
 
     # ------------------------------------------------------------ operators
@@ -175,6 +278,11 @@ class Tensor:
     def __neg__(self): return _m.neg(self)
     def __getitem__(self, index): return _m.getitem(self, index)
 
+    def __setitem__(self, index, value):
+        self._in_place("item assignment")
+        index = _m.unwrap_index(index)
+        self.data[index] = value.data if isinstance(value, Tensor) else value
+
     # comparisons give plain boolean tensors (no gradient)
     def _cmp(self, other, op):
         other = other.data if isinstance(other, Tensor) else other
@@ -187,62 +295,233 @@ class Tensor:
     def __eq__(self, other): return self._cmp(other, lambda a, b: a == b)
     def __ne__(self, other): return self._cmp(other, lambda a, b: a != b)
     __hash__ = object.__hash__
+    lt, le, gt, ge, eq, ne = __lt__, __le__, __gt__, __ge__, __eq__, __ne__
 
-    # ------------------------------------------------------------ methods
-    def sum(self, axis=None, keepdims=False): return _m.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return _m.mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return _m.max(self, axis, keepdims)
-    def argmax(self, axis=None):
-        return Tensor._wrap(self.data.argmax(axis=axis), self._device, False)
+    def equal(self, other):
+        """True when both tensors have the same shape and elements (torch.equal)."""
+        return self.shape == other.shape and bool((self.data == other.data).all())
 
+    def any(self): return Tensor._wrap(self.data.any(), self._device, False)
+    def all(self): return Tensor._wrap(self.data.all(), self._device, False)
+
+    # ------------------------------------------------------------ in place
+    def _in_place(self, what):
+        """PyTorch's rule: no in-place change to a leaf that requires grad while gradients are
+        recorded. minicnn does not record in-place ops at all, so a tensor inside a graph is refused too."""
+        if not (self.requires_grad and autograd.is_grad_enabled()):
+            return
+        if self._ctx is None:
+            raise RuntimeError(f"a leaf tensor that requires grad is being used in an in-place operation ({what}); "
+                               "do it inside `with no_grad():`, as when updating weights by hand")
+        raise RuntimeError(f"{what}: minicnn does not record in-place operations on a tensor inside a graph; "
+                           "write the out-of-place form instead (x = x + y rather than x.add_(y))")
+
+    def _inplace_op(self, other, ufunc, what):
+        self._in_place(what)
+        other = other.data if isinstance(other, Tensor) else other
+        ufunc(self.data, other, out=self.data, casting="same_kind")
+        return self
+
+    def _augmented(self, other, ufunc, out_of_place):
+        """``x += y``: in place when no graph is being recorded (a weight update under no_grad);
+        inside a graph, the out-of-place result (Python rebinds x to it, so x gets PyTorch's value)."""
+        if autograd.is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False)):
+            if self._ctx is None and self.requires_grad:
+                self._in_place("an augmented assignment such as -=")       # raises PyTorch's error
+            return out_of_place(self, other)
+        return self._inplace_op(other, ufunc, "an augmented assignment")
+
+    def __iadd__(self, other): return self._augmented(other, backend.get_array_module(self.data).add, _m.add)
+    def __isub__(self, other): return self._augmented(other, backend.get_array_module(self.data).subtract, _m.sub)
+    def __imul__(self, other): return self._augmented(other, backend.get_array_module(self.data).multiply, _m.mul)
+    def __itruediv__(self, other): return self._augmented(other, backend.get_array_module(self.data).divide, _m.div)
+
+    def add_(self, other, alpha=1):
+        other = other.data if isinstance(other, Tensor) else other
+        return self._inplace_op(other * alpha if alpha != 1 else other, backend.get_array_module(self.data).add, "add_")
+
+    def sub_(self, other, alpha=1):
+        other = other.data if isinstance(other, Tensor) else other
+        return self._inplace_op(other * alpha if alpha != 1 else other, backend.get_array_module(self.data).subtract,
+                                "sub_")
+
+    def mul_(self, other): return self._inplace_op(other, backend.get_array_module(self.data).multiply, "mul_")
+    def div_(self, other): return self._inplace_op(other, backend.get_array_module(self.data).divide, "div_")
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        self._in_place("fill_")
+        self.data[...] = value
+        return self
+
+    def copy_(self, src):
+        """Copy ``src``'s values (broadcast to this shape) into this tensor's own memory."""
+        self._in_place("copy_")
+        src = src.data if isinstance(src, Tensor) else src
+        xp = backend.get_array_module(self.data)
+        if backend.device_of(src) != self._device:
+            src = backend.to_device(src if hasattr(src, "dtype") else np.asarray(src), self._device)
+        self.data[...] = xp.asarray(src).astype(self.dtype, copy=False)
+        return self
+
+    def clamp_(self, min=None, max=None):  # noqa: A002  (PyTorch's argument names)
+        self._in_place("clamp_")
+        backend.get_array_module(self.data).clip(self.data, min, max, out=self.data)
+        return self
+
+    # ------------------------------------------------------------ reductions
+    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None):
+        dim, keepdim = _dim(dim, axis, keepdim, keepdims, "sum")
+        out = _m.sum(self, dim, keepdim)
+        return out if dtype is None else out.type(dtype)
+
+    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        dim, keepdim = _dim(dim, axis, keepdim, keepdims, "mean")
+        return _m.mean(self, dim, keepdim)
+
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        """The largest element; with ``dim``, (values, indices) along it, as torch.max. With a tensor, the
+        element-wise maximum (torch.max(a, b))."""
+        if isinstance(dim, Tensor):
+            return _m.maximum(self, dim)
+        dim, keepdim = _dim(dim, axis, keepdim, keepdims, "max")
+        return _m.max(self) if dim is None else _m.max_dim(self, dim, keepdim, "max")
+
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        """The smallest element; with ``dim``, (values, indices) along it, as torch.min."""
+        if isinstance(dim, Tensor):
+            return _m.minimum(self, dim)
+        dim, keepdim = _dim(dim, axis, keepdim, keepdims, "min")
+        return _m.min(self) if dim is None else _m.max_dim(self, dim, keepdim, "min")
+
+    def amax(self, dim=None, keepdim=False):
+        return _m.max(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return _m.min(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        dim, keepdim = _dim(dim, axis, keepdim, keepdims, "argmax")
+        return _m.arg_reduce(self, dim, keepdim, "argmax")
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        dim, keepdim = _dim(dim, axis, keepdim, keepdims, "argmin")
+        return _m.arg_reduce(self, dim, keepdim, "argmin")
+
+    # ------------------------------------------------------------ shapes
     def reshape(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _m.reshape(self, shape)
+        return _m.reshape(self, _shape_args(shape))
 
-    view = reshape
+    def view(self, *shape):
+        return _m.reshape(self, _shape_args(shape))
 
-    def transpose(self, *axes):
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return _m.transpose(self, axes or None)
+    def view_as(self, other):
+        return _m.reshape(self, other.shape)
+
+    reshape_as = view_as
+
+    def transpose(self, dim0, dim1):
+        """Swap two dimensions (PyTorch's transpose; permute() takes a full order)."""
+        nd = self.data.ndim
+        axes = list(range(nd))
+        try:
+            axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+        except IndexError:
+            raise IndexError(f"transpose({dim0}, {dim1}): dimension out of range for a {nd}-D tensor") from None
+        return _m.transpose(self, axes)
+
+    def permute(self, *dims):
+        dims = _shape_args(dims)
+        if sorted(d % self.data.ndim for d in dims) != list(range(self.data.ndim)):
+            raise ValueError(f"permute{dims}: expected an order of all {self.data.ndim} dimensions")
+        return _m.transpose(self, [d % self.data.ndim for d in dims])
 
     T = property(lambda self: _m.transpose(self, None))
 
-    def flatten(self, start_dim=0):
-        return _m.reshape(self, self.shape[:start_dim] + (-1,))
+    def t(self):
+        if self.data.ndim > 2:
+            raise ValueError(f"t() expects a tensor with at most 2 dimensions, got {self.data.ndim}")
+        return _m.transpose(self, None)
 
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _m.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim=None):
+        """Drop dimensions of size 1 (only ``dim``, if given and of size 1)."""
+        shape = self.shape
+        if dim is None:
+            return _m.reshape(self, tuple(n for n in shape if n != 1))
+        dims = {d % len(shape) for d in ((dim,) if isinstance(dim, int) else dim)} if shape else set()
+        return _m.reshape(self, tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1)))
+
+    def unsqueeze(self, dim):
+        shape = list(self.shape)
+        if not -len(shape) - 1 <= dim <= len(shape):
+            raise IndexError(f"unsqueeze({dim}): dimension out of range for a {len(shape)}-D tensor")
+        shape.insert(dim % (len(shape) + 1), 1)
+        return _m.reshape(self, tuple(shape))
+
+    def expand(self, *sizes):
+        return _m.expand(self, _shape_args(sizes))
+
+    def expand_as(self, other):
+        return _m.expand(self, other.shape)
+
+    # ------------------------------------------------------------ element-wise
     def exp(self): return _m.exp(self)
     def log(self): return _m.log(self)
     def sqrt(self): return _m.pow(self, 0.5)
     def abs(self): return _m.abs(self)
+    def pow(self, exponent): return _m.pow(self, exponent)
+    def sin(self): return _m.sin(self)
+    def cos(self): return _m.cos(self)
+    def clamp(self, min=None, max=None): return _m.clamp(self, min, max)  # noqa: A002
+    clip = clamp
+    def add(self, other, alpha=1): return _m.add(self, other if alpha == 1 else other * alpha)
+    def sub(self, other, alpha=1): return _m.sub(self, other if alpha == 1 else other * alpha)
+    def mul(self, other): return _m.mul(self, other)
+    def div(self, other): return _m.div(self, other)
+    def matmul(self, other): return _m.matmul(self, other)
+    def mm(self, other): return _m.matmul(self, other)
     def relu(self): return _act.relu(self)
     def sigmoid(self): return _act.sigmoid(self)
     def tanh(self): return _act.tanh(self)
-    def softmax(self, axis=-1): return _act.softmax(self, axis)
-    def log_softmax(self, axis=-1): return _act.log_softmax(self, axis)
+    def softmax(self, dim=None, *, axis=None): return _act.softmax(self, dim if axis is None else axis)
+    def log_softmax(self, dim=None, *, axis=None): return _act.log_softmax(self, dim if axis is None else axis)
 
 
 def tensor(data, dtype=None, device="cpu", requires_grad=False):
-    """Make a leaf Tensor from a list, a scalar or an array (float32 for floating data by default)."""
+    """Make a leaf Tensor from a list, a scalar or an array (float32 for floating data by default).
+    Like torch.tensor, it copies: the tensor never shares memory with ``data``."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data):
+        data = [v.numpy() if isinstance(v, Tensor) else v for v in data]
+    xp = backend.xp_for(device)
+    if backend.device_of(data) == backend.check_device(device):
+        data = xp.array(data, copy=True)
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def zeros(*shape, dtype=np.float32, device="cpu", requires_grad=False):
+def _filled(fill, shape, dtype, device, requires_grad):
     xp = backend.xp_for(device)
-    return Tensor(xp.zeros(shape, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(fill(xp, _shape_args(shape), dtype), requires_grad=requires_grad)
 
 
-def ones(*shape, dtype=np.float32, device="cpu", requires_grad=False):
-    xp = backend.xp_for(device)
-    return Tensor(xp.ones(shape, dtype=dtype), requires_grad=requires_grad)
+def zeros(*size, dtype=np.float32, device="cpu", requires_grad=False):
+    """zeros(2, 3) or zeros((2, 3))."""
+    return _filled(lambda xp, s, d: xp.zeros(s, dtype=d), size, dtype, device, requires_grad)
 
 
-def randn(*shape, dtype=np.float32, device="cpu", requires_grad=False):
+def ones(*size, dtype=np.float32, device="cpu", requires_grad=False):
+    return _filled(lambda xp, s, d: xp.ones(s, dtype=d), size, dtype, device, requires_grad)
+
+
+def randn(*size, dtype=np.float32, device="cpu", requires_grad=False):
     """Standard normal samples from the library's seeded generator."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    data = backend.rng(device).standard_normal(shape, dtype=np.dtype(dtype).type)
+    data = backend.rng(device).standard_normal(_shape_args(size), dtype=np.dtype(dtype).type)
     return Tensor(data, requires_grad=requires_grad)
 
 

@@ -90,8 +90,9 @@ class NonFiniteGuard(Callback):
         for name, p in self.model.named_parameters():
             if p.grad is None:
                 continue
-            xp = backend.get_array_module(p.grad)
-            if not bool(xp.isfinite(p.grad.sum())) and not bool(xp.isfinite(p.grad).all()):
+            g = p.grad.data
+            xp = backend.get_array_module(g)
+            if not bool(xp.isfinite(g.sum())) and not bool(xp.isfinite(g).all()):
                 layer = name.rsplit(".", 1)[0] if "." in name else name
                 raise NonFiniteError(f"training stopped at step {step}: the gradient of layer '{layer}' ({name}) "
                                      f"is not finite; the weights are those after step {step - 1} "

@@ -184,7 +184,7 @@ def test_dropout_statistics_and_eval_identity():
 def test_repr_and_helpers():
     x = mc.tensor([[1.0, 2.0]], requires_grad=True)
     assert "requires_grad=True" in repr(x)
-    assert x.shape == (1, 2) and x.ndim == 2 and x.size == 2 and len(x) == 1
+    assert x.shape == (1, 2) and x.ndim == 2 and x.size() == (1, 2) and x.numel() == 2 and len(x) == 1
     assert x.detach()._ctx is None and not x.detach().requires_grad
     assert (x > 1.5).numpy().tolist() == [[False, True]]
     assert x.argmax(axis=1).item() == 1

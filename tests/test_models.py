@@ -11,7 +11,7 @@ from minicnn.models import (alexnet, alexnet_cifar, get_model, googlenet, lenet5
 
 
 def count(model):
-    return sum(p.size for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 @pytest.mark.parametrize("make,expected", [

@@ -4,13 +4,14 @@ Each op is a small :class:`minicnn.autograd.Function` subclass (array-level
 forward and backward) and a lowercase function that checks its arguments and
 applies it. Read the module docstrings for the shapes and the math.
 """
-from .math import (add, sub, mul, div, matmul, neg, exp, log, abs, pow, sum, mean, max,  # noqa: F401
-                   reshape, transpose)
-from .activation import relu, leaky_relu, sigmoid, tanh, softmax, log_softmax  # noqa: F401
+from .math import (add, sub, mul, div, matmul, neg, exp, log, abs, pow, sum, mean, max, min,  # noqa: F401
+                   maximum, minimum, clamp, reshape, transpose, sin, cos)
+from .activation import relu, leaky_relu, elu, gelu, sigmoid, tanh, softmax, log_softmax  # noqa: F401
 from .conv import conv2d  # noqa: F401
 from .pool import max_pool2d, avg_pool2d, global_avg_pool2d, adaptive_avg_pool2d  # noqa: F401
 from .linear import linear, flatten, concat, pad2d  # noqa: F401
 from .norm import batch_norm, local_response_norm  # noqa: F401
 from .dropout import dropout  # noqa: F401
-from .loss import cross_entropy, binary_cross_entropy_with_logits, mse_loss  # noqa: F401
+from .loss import (cross_entropy, nll_loss, binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
+                   mse_loss)
 from ..im2col import im2col, col2im, im2col_reference, col2im_reference  # noqa: F401

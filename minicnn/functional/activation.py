@@ -1,8 +1,13 @@
 """Element-wise activations and the softmax family.
 
-Notation: x is any shape; ``axis`` is the class axis for softmax.
+Notation: x is any shape; ``dim`` is the class axis for softmax.
 
   relu(x)        = max(x, 0)                 d/dx = 1[x > 0]
+  leaky_relu(x)  = x if x > 0 else a x       d/dx = 1 or a
+  elu(x)         = x if x > 0 else a (e^x - 1)          d/dx = 1 or y + a
+  gelu(x)        = x Phi(x), Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2
+                                             d/dx = Phi(x) + x phi(x),  phi(x) = e^(-x^2/2) / sqrt(2 pi)
+                 (approximate="tanh": x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))))
   sigmoid(x)     = 1 / (1 + e^-x)            d/dx = y (1 - y)
   tanh(x)                                    d/dx = 1 - y^2
   softmax(x)_i   = e^(x_i - m) / sum_j e^(x_j - m),   m = max_j x_j (for stability)
@@ -10,6 +15,11 @@ Notation: x is any shape; ``axis`` is the class axis for softmax.
   log_softmax(x) = x - m - log sum_j e^(x_j - m)
                  backward: gx = gy - softmax(x) * sum_j gy_j
 """
+import math
+import warnings
+
+import numpy as np
+
 from ..autograd import Function
 from ..backend import get_array_module
 
@@ -35,6 +45,54 @@ class LeakyReLU(Function):
     def backward(self, gy):
         xp = get_array_module(gy)
         return xp.where(self.mask, gy, gy * self.slope)
+
+
+class ELU(Function):
+    def forward(self, x, alpha=1.0):
+        xp = get_array_module(x)
+        self.mask, self.alpha = x > 0, x.dtype.type(alpha)
+        self.y = xp.where(self.mask, x, self.alpha * xp.expm1(xp.minimum(x, x.dtype.type(0))))
+        return self.y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return xp.where(self.mask, gy, gy * (self.y + self.alpha))
+
+
+def _erf(x):
+    """erf for NumPy or CuPy arrays, without SciPy: Abramowitz and Stegun 7.1.26 would lose digits,
+    so this uses math.erf element-wise on the CPU (vectorized) and cupyx's erf on the GPU."""
+    xp = get_array_module(x)
+    if xp is not np:
+        import cupyx.scipy.special
+        return cupyx.scipy.special.erf(x)
+    return _np_erf(x).astype(x.dtype, copy=False)
+
+
+_np_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+class GELU(Function):
+    def forward(self, x, approximate="none"):
+        xp = get_array_module(x)
+        t = x.dtype.type
+        self.x, self.approximate = x, approximate
+        if approximate == "tanh":
+            k = t(math.sqrt(2 / math.pi))
+            self.th = xp.tanh(k * (x + t(0.044715) * x * x * x))
+            return t(0.5) * x * (1 + self.th)
+        self.cdf = t(0.5) * (1 + _erf(x * t(1 / math.sqrt(2))))
+        return x * self.cdf
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x, t = self.x, self.x.dtype.type
+        if self.approximate == "tanh":
+            k = t(math.sqrt(2 / math.pi))
+            th = self.th
+            return gy * (t(0.5) * (1 + th) + t(0.5) * x * (1 - th * th) * k * (1 + t(3 * 0.044715) * x * x))
+        pdf = xp.exp(t(-0.5) * x * x) * t(1 / math.sqrt(2 * math.pi))
+        return gy * (self.cdf + x * pdf)
 
 
 class Sigmoid(Function):
@@ -96,9 +154,36 @@ class LogSoftmax(Function):
         return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
 
 
-def relu(x): return ReLU.apply(x)
-def leaky_relu(x, negative_slope=0.01): return LeakyReLU.apply(x, slope=negative_slope)
-def sigmoid(x): return Sigmoid.apply(x)
-def tanh(x): return Tanh.apply(x)
-def softmax(x, axis=-1): return Softmax.apply(x, axis=axis)
-def log_softmax(x, axis=-1): return LogSoftmax.apply(x, axis=axis)
+def _implicit_dim(x, dim, name):
+    """PyTorch's choice when softmax is called without dim (it warns too): 0 for 0-, 1- and 3-D input, else 1."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", UserWarning, stacklevel=3)
+    return 0 if x.ndim in (0, 1, 3) else 1
+
+
+def relu(input, inplace=False): return ReLU.apply(input)  # noqa: A002  (inplace: accepted, not in place)
+def leaky_relu(input, negative_slope=0.01, inplace=False): return LeakyReLU.apply(input, slope=negative_slope)  # noqa: A002
+def elu(input, alpha=1.0, inplace=False): return ELU.apply(input, alpha=alpha)  # noqa: A002
+
+
+def gelu(input, approximate="none"):  # noqa: A002
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(input, approximate=approximate)
+
+
+def sigmoid(input): return Sigmoid.apply(input)  # noqa: A002
+def tanh(input): return Tanh.apply(input)  # noqa: A002
+
+
+def softmax(input, dim=None, dtype=None):  # noqa: A002
+    """softmax along ``dim`` (PyTorch's implicit choice, with its warning, when dim is None)."""
+    x = input if dtype is None else input.type(dtype)
+    return Softmax.apply(x, axis=_implicit_dim(x, dim, "softmax"))
+
+
+def log_softmax(input, dim=None, dtype=None):  # noqa: A002
+    x = input if dtype is None else input.type(dtype)
+    return LogSoftmax.apply(x, axis=_implicit_dim(x, dim, "log_softmax"))

@@ -417,14 +417,45 @@ class Conv2dReference(Function):
         return gx, gw, gy2.sum(axis=0)
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, reference=False):
+class Dilate(Function):
+    """A kernel (K, C, R, S) spread out with d-1 zeros between its taps: (K, C, (R-1)dh+1, (S-1)dw+1).
+    A dilated convolution is the ordinary convolution with this kernel; the gradient is the taps' slice."""
+
+    def forward(self, w, dilation):
+        xp = get_array_module(w)
+        K, C, R, S = w.shape
+        self.dilation = dh, dw = dilation
+        out = xp.zeros((K, C, (R - 1) * dh + 1, (S - 1) * dw + 1), dtype=w.dtype)
+        out[:, :, ::dh, ::dw] = w
+        return out
+
+    def backward(self, gy):
+        dh, dw = self.dilation
+        return gy[:, :, ::dh, ::dw].copy()
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, reference=False):  # noqa: A002
     """2-D convolution (cross-correlation, as in every deep-learning library).
 
-    x (N, C, H, W), weight (K, C, R, S), bias (K,) or None -> (N, K, OH, OW) with
-    OH = (H + 2*ph - R) // sh + 1 and OW likewise. ``padding`` is an int, a pair,
+    input (N, C, H, W), weight (K, C/groups, R, S), bias (K,) or None -> (N, K, OH, OW) with
+    OH = (H + 2*ph - dh*(R-1) - 1) // sh + 1 and OW likewise. ``padding`` is an int, a pair,
     "same" (stride 1; output size = input size) or "valid" (no padding).
-    ``reference=True`` runs the textbook im2col instead of the fast one.
+    ``dilation`` spreads the kernel's taps apart (run as the ordinary convolution with a kernel
+    holding zeros between them); ``groups`` splits the channels into independent convolutions
+    (run one after the other and concatenated). ``reference=True`` runs the textbook im2col.
     """
+    x = input
+    dilation = _pair(dilation, "dilation")
+    if dilation[0] < 1 or dilation[1] < 1:
+        raise ValueError(f"conv2d: dilation must be positive, got {dilation}")
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    if dilation != (1, 1):
+        if weight.ndim != 4:
+            raise ValueError(f"conv2d: expected a 4-D weight (K, C, R, S), got shape {weight.shape}")
+        weight = Dilate.apply(weight, dilation=dilation)
+    if groups > 1:
+        return _grouped(x, weight, bias, stride, padding, groups, reference)
     stride = _pair(stride, "stride")
     _check_conv_dims("conv2d", x.shape, weight.shape)     # weight.shape[2:] is read below
     pads = conv_padding(padding, weight.shape[2:], stride)
@@ -435,3 +466,23 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, reference=False):
     if tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"conv2d: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
     return fn.apply(x, weight, bias, stride=stride, padding=pads)
+
+
+def _grouped(x, weight, bias, stride, padding, groups, reference):
+    """groups > 1: group g convolves input channels [g*C/groups, (g+1)*C/groups) with output channels
+    [g*K/groups, (g+1)*K/groups) of the weight; the outputs are joined along the channels."""
+    from .linear import concat
+    if x.ndim != 4 or weight.ndim != 4:
+        raise ValueError(f"conv2d: expected a 4-D input and weight, got {x.shape} and {weight.shape}")
+    C, K = x.shape[1], weight.shape[0]
+    if C % groups or K % groups or weight.shape[1] * groups != C:
+        raise ValueError(f"conv2d: with groups={groups}, the input's {C} channels and the weight's {K} output "
+                         f"channels must divide by {groups}, and the weight must have {C // groups or 1} "
+                         f"input channels per group; got input {x.shape}, weight {weight.shape}")
+    c, k = C // groups, K // groups
+    outs = []
+    for g in range(groups):
+        b = None if bias is None else bias[g * k:(g + 1) * k]
+        outs.append(conv2d(x[:, g * c:(g + 1) * c], weight[g * k:(g + 1) * k], b, stride, padding,
+                           reference=reference))
+    return concat(outs, 1)

@@ -1,16 +1,25 @@
-"""Losses, each fused into one op with a short backward.
+"""Losses, each fused into one op with a short backward, with PyTorch's arguments.
 
-cross_entropy, logits z (N, C), target class indices t (N,) or probabilities q (N, C):
-    log p = log_softmax(z)                                   (stable: z - max z - log sum e^(z - max z))
-    loss  = -(1/N) sum_n sum_c q[n, c] log p[n, c]           q = one-hot(t) for indices
-    label smoothing eps: q <- (1 - eps) q + eps / C
-    dloss/dz = (p * sum_c q - q) / N                         (= (p - q) / N when rows of q sum to 1)
+Notation: logits z (N, C), log-probabilities log p = log_softmax(z), class weights w (C,)
+(all ones by default), eps = label_smoothing.
 
-binary_cross_entropy_with_logits, logits z and targets y of the same shape:
-    loss = mean( max(z, 0) - z y + log(1 + e^-|z|) )         (never exponentiates a large number)
-    dloss/dz = (sigmoid(z) - y) / numel
+cross_entropy and nll_loss are both written as a weighted sum over classes,
+    loss_n = - sum_c A[n, c] log p[n, c]          (nll_loss: log p is the input itself)
+with the coefficient matrix A:
+    class indices t (N,):  A[n, c] = (1 - eps) w[t_n] 1[c = t_n] + (eps / C) w[c]   (0 where t_n = ignore_index)
+    probabilities q (N, C): A[n, c] = w[c] ((1 - eps) q[n, c] + eps / C)
+    reduction "mean": sum_n loss_n / D, D = sum_n w[t_n] over the kept samples (indices) or N (probabilities)
+    d loss_n / dz = p[n] sum_c A[n, c] - A[n]        (cross_entropy; = p - onehot for plain labels)
+    d loss_n / d log p = -A[n]                      (nll_loss)
+    log_softmax is computed stably: z - max z - log sum e^(z - max z).
 
-mse_loss: mean((x - y)^2);  dloss/dx = 2 (x - y) / numel
+binary_cross_entropy_with_logits, logits z, targets y, pos_weight pw, weight w:
+    loss = w ((1 - y) softplus(z) + pw y softplus(-z))     softplus(s) = max(s, 0) + log(1 + e^-|s|)
+    dloss/dz = w ((1 - y) sigmoid(z) - pw y (1 - sigmoid(z)))   (never exponentiates a large number)
+binary_cross_entropy, probabilities x: loss = -w (y log x + (1 - y) log(1 - x)), each log clamped
+    at -100 and the gradient's denominator x (1 - x) at 1e-12, as PyTorch.
+mse_loss: (x - y)^2;  dloss/dx = 2 (x - y)
+reduction: "mean" (the default: the mean over all elements), "sum", or "none" (per element).
 """
 from ..autograd import Function
 from ..backend import get_array_module
@@ -18,105 +27,250 @@ from ..tensor import Tensor
 from .activation import _log_softmax
 from .math import as_tensor
 
+REDUCTIONS = ("mean", "sum", "none")
 
-class CrossEntropy(Function):
-    def forward(self, z, target, smoothing):
-        xp = get_array_module(z)
-        N, C = z.shape
-        logp = _log_softmax(z, axis=1)
-        t = z.dtype.type
-        if target.dtype.kind in "iu":                          # class indices
-            rows = xp.arange(N)
-            picked = logp[rows, target]
-            loss = -(t(1 - smoothing) * picked.sum() + t(smoothing / C) * logp.sum()) / t(N)
-            self.rows = rows
-        else:                                                  # probabilities
-            q = target.astype(z.dtype, copy=False)
+
+def _reduced(per, reduction, denominator):
+    """The per-sample (or per-element) losses reduced as asked, in their dtype."""
+    xp = get_array_module(per)
+    if reduction == "none":
+        return per
+    total = per.sum()
+    if reduction == "mean":
+        total = total / denominator
+    return xp.asarray(total, dtype=per.dtype)
+
+
+def _upstream(gy, reduction, denominator, ndim):
+    """The upstream gradient of each per-sample loss, shaped to broadcast over a row."""
+    if reduction == "none":
+        return gy.reshape(gy.shape + (1,) * (ndim - gy.ndim))
+    return gy / denominator if reduction == "mean" else gy
+
+
+class _ClassLoss(Function):
+    """What cross_entropy and nll_loss share: the coefficient matrix A and the reduction (module docstring)."""
+
+    def coefficients(self, x, target, weight, ignore_index, smoothing):
+        xp = get_array_module(x)
+        N, C = x.shape
+        t = x.dtype.type
+        w = xp.ones(C, dtype=x.dtype) if weight is None else weight
+        if target.dtype.kind in "iu":                               # class indices
+            kept = target != ignore_index
+            safe = xp.where(kept, target, 0)
+            wt = w[safe] * kept
+            A = xp.zeros((N, C), dtype=x.dtype)
+            A[xp.arange(N), safe] = wt * t(1 - smoothing)
             if smoothing:
-                q = q * t(1 - smoothing) + t(smoothing / C)
-            loss = -(q * logp).sum() / t(N)
-            self.q = q
-        self.logp, self.target, self.smoothing = logp, target, smoothing
-        return xp.asarray(loss, dtype=z.dtype)
+                A += (t(smoothing / C) * w) * kept[:, None]
+            return A, wt.sum()
+        q = target.astype(x.dtype, copy=False)                      # probabilities
+        if smoothing:
+            q = q * t(1 - smoothing) + t(smoothing / C)
+        return (q * w if weight is not None else q), t(N)
+
+    def finish(self, logp, A, denominator, reduction):
+        self.A, self.denominator, self.reduction = A, denominator, reduction
+        return _reduced(-(A * logp).sum(axis=1), reduction, denominator)
+
+
+class CrossEntropy(_ClassLoss):
+    def forward(self, z, target, weight=None, ignore_index=-100, smoothing=0.0, reduction="mean"):
+        self.logp = _log_softmax(z, axis=1)
+        A, denominator = self.coefficients(z, target, weight, ignore_index, smoothing)
+        return self.finish(self.logp, A, denominator, reduction)
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        logp, target = self.logp, self.target
-        N, C = logp.shape
-        t = logp.dtype.type
-        g = xp.exp(logp)                                       # softmax(z)
-        if target.dtype.kind in "iu":
-            if self.smoothing:
-                g -= t(self.smoothing / C)
-            g[self.rows, target] -= t(1 - self.smoothing)
-        else:
-            g *= self.q.sum(axis=1, keepdims=True)
-            g -= self.q
-        g *= gy / t(N)
+        A = self.A
+        g = xp.exp(self.logp)                                       # softmax(z)
+        g *= A.sum(axis=1, keepdims=True)
+        g -= A
+        g *= _upstream(gy, self.reduction, self.denominator, 2)
         return g
 
 
-def cross_entropy(logits, target, label_smoothing=0.0):
-    """Softmax cross-entropy, mean over the batch. target: indices (N,) or probabilities (N, C)."""
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: expected logits of shape (N, C), got {logits.shape}")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    xp = get_array_module(logits.data)
+class NLLLoss(_ClassLoss):
+    def forward(self, logp, target, weight=None, ignore_index=-100, reduction="mean"):
+        A, denominator = self.coefficients(logp, target, weight, ignore_index, 0.0)
+        return self.finish(logp, A, denominator, reduction)
+
+    def backward(self, gy):
+        return -self.A * _upstream(gy, self.reduction, self.denominator, 2)
+
+
+def _check_reduction(name, reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _class_target(name, x, target, ignore_index, allow_probabilities):
+    """The target's array, checked against the input (N, C): indices (N,) in [0, C) or ignore_index,
+    or probabilities (N, C)."""
+    xp = get_array_module(x.data)
     t = target.data if isinstance(target, Tensor) else xp.asarray(target)
-    N, C = logits.shape
+    N, C = x.shape
     if t.dtype.kind in "iu":
         if t.shape != (N,):
-            raise ValueError(f"cross_entropy: class-index target must have shape ({N},) for logits {logits.shape}, "
+            raise ValueError(f"{name}: class-index target must have shape ({N},) for input {x.shape}, "
                              f"got {tuple(t.shape)}")
-        if t.size and (int(t.min()) < 0 or int(t.max()) >= C):
-            raise ValueError(f"cross_entropy: target class indices must be in [0, {C - 1}] for {C} classes, "
-                             f"got values in [{int(t.min())}, {int(t.max())}]")
-    elif t.shape != (N, C):
-        raise ValueError(f"cross_entropy: probability target must have the logits' shape {logits.shape}, "
-                         f"got {tuple(t.shape)}")
-    return CrossEntropy.apply(logits, target=t, smoothing=float(label_smoothing))
+        kept = t[t != ignore_index]
+        if kept.size:
+            lo, hi = (int(v) for v in xp.stack([kept.min(), kept.max()]).tolist())   # one device read
+            if lo < 0 or hi >= C:
+                raise ValueError(f"{name}: target class indices must be in [0, {C - 1}] for {C} classes "
+                                 f"(or {ignore_index}, the ignore_index), got values in [{lo}, {hi}]")
+        return t
+    if not allow_probabilities:
+        raise ValueError(f"{name}: target must hold class indices (an integer tensor), got dtype {t.dtype}")
+    if t.shape != (N, C):
+        raise ValueError(f"{name}: probability target must have the input's shape {x.shape}, got {tuple(t.shape)}")
+    return t
 
 
-class BCEWithLogits(Function):
-    def forward(self, z, y):
+def _class_loss(name, op, x, target, weight, ignore_index, reduction, allow_probabilities, **params):
+    """Checks and shapes shared by cross_entropy and nll_loss; (N, C, d1, ...) input is flattened to rows."""
+    _check_reduction(name, reduction)
+    if x.ndim == 1:                                      # one sample, as PyTorch allows: (C,) and a 0-d target
+        out = _class_loss(name, op, x.reshape(1, -1), _as_rows(target, (1,)), weight, ignore_index, reduction,
+                          allow_probabilities, **params)
+        return out.reshape(()) if reduction == "none" else out
+    if x.ndim != 2:                                      # (N, C, d1, ...): every position is a sample
+        C, spatial = x.shape[1], x.shape[2:]
+        order = (0,) + tuple(range(2, x.ndim)) + (1,)
+        rows = x.permute(*order).reshape(-1, C)
+        t = target.data if isinstance(target, Tensor) else target
+        if getattr(t, "dtype", None) is not None and t.dtype.kind not in "iu":
+            t = t.transpose(order).reshape(-1, C)
+        else:
+            t = _as_rows(t, (-1,))
+        out = _class_loss(name, op, rows, t, weight, ignore_index, reduction, allow_probabilities, **params)
+        return out.reshape((x.shape[0],) + spatial) if reduction == "none" else out
+    t = _class_target(name, x, target, ignore_index, allow_probabilities)
+    if weight is not None:
+        weight = weight.data if isinstance(weight, Tensor) else get_array_module(x.data).asarray(weight)
+        if weight.shape != (x.shape[1],):
+            raise ValueError(f"{name}: weight must have one value per class, shape ({x.shape[1]},), "
+                             f"got {tuple(weight.shape)}")
+        weight = weight.astype(x.dtype, copy=False)
+    return op.apply(x, target=t, weight=weight, ignore_index=ignore_index, reduction=reduction, **params)
+
+
+def _as_rows(t, shape):
+    t = t.data if isinstance(t, Tensor) else t
+    return t.reshape(shape)
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",  # noqa: A002
+                  label_smoothing=0.0):
+    """Softmax cross-entropy (torch.nn.functional.cross_entropy).
+
+    input: logits (N, C), (C,) or (N, C, d1, ...); target: class indices (N,) / (N, d1, ...), or
+    probabilities of the input's shape. See the module docstring for weight, ignore_index,
+    reduction and label_smoothing. Stable for logits of any size."""
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    return _class_loss("cross_entropy", CrossEntropy, input, target, weight, ignore_index, reduction, True,
+                       smoothing=float(label_smoothing))
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
+    """Negative log-likelihood of log-probabilities (N, C) (e.g. log_softmax's output) and class indices (N,)."""
+    return _class_loss("nll_loss", NLLLoss, input, target, weight, ignore_index, reduction, False)
+
+
+class _ElementLoss(Function):
+    """A loss computed element by element: forward gives the elements' losses and d loss / d input."""
+
+    def reduce(self, per, grad, reduction):
+        self.grad, self.reduction, self.numel = grad, reduction, per.size
+        return _reduced(per, reduction, per.dtype.type(per.size))
+
+    def input_grad(self, gy):
+        if self.reduction == "none":
+            return self.grad * gy
+        return self.grad * (gy / gy.dtype.type(self.numel) if self.reduction == "mean" else gy)
+
+
+def _softplus(xp, s):
+    return xp.maximum(s, 0) + xp.log1p(xp.exp(-abs(s)))
+
+
+class BCEWithLogits(_ElementLoss):
+    def forward(self, z, y, weight=None, pos_weight=None, reduction="mean"):
         xp = get_array_module(z)
-        self.z, self.y = z, y
-        loss = xp.maximum(z, 0) - z * y + xp.log1p(xp.exp(-abs(z)))
-        return xp.asarray(loss.mean(), dtype=z.dtype)
-
-    def backward(self, gy):
-        xp = get_array_module(gy)
-        z, y = self.z, self.y
         t = z.dtype.type
+        w = t(1) if weight is None else weight
+        pw = t(1) if pos_weight is None else pos_weight
         sig = t(0.5) * xp.tanh(t(0.5) * z) + t(0.5)
-        g = (sig - y) * (gy / t(z.size))
-        return g, (-z * (gy / t(z.size)) if self.needs_grad[1] else None)
-
-
-def binary_cross_entropy_with_logits(logits, target):
-    """Sigmoid + binary cross-entropy in one stable op, mean over all elements."""
-    target = as_tensor(target.data if isinstance(target, Tensor) else target, logits)
-    if target.shape != logits.shape:
-        raise ValueError(f"binary_cross_entropy_with_logits: target shape {target.shape} "
-                         f"does not match logits shape {logits.shape}")
-    return BCEWithLogits.apply(logits, target)
-
-
-class MSELoss(Function):
-    def forward(self, x, y):
-        xp = get_array_module(x)
-        self.diff = x - y
-        return xp.asarray((self.diff * self.diff).mean(), dtype=x.dtype)
+        sp_pos, sp_neg = _softplus(xp, z), _softplus(xp, -z)
+        per = w * ((1 - y) * sp_pos + pw * y * sp_neg)
+        self.y_grad = w * (pw * sp_neg - sp_pos)                    # d loss / d y
+        return self.reduce(per, w * ((1 - y) * sig - pw * y * (1 - sig)), reduction)
 
     def backward(self, gy):
-        g = self.diff * (2 * gy / self.diff.dtype.type(self.diff.size))
+        gz = self.input_grad(gy)
+        if not self.needs_grad[1]:
+            return gz, None
+        self.grad = self.y_grad
+        return gz, self.input_grad(gy)
+
+
+class BCE(_ElementLoss):
+    def forward(self, x, y, weight=None, reduction="mean"):
+        xp = get_array_module(x)
+        t = x.dtype.type
+        w = t(1) if weight is None else weight
+        per = -w * (y * xp.maximum(xp.log(x), t(-100)) + (1 - y) * xp.maximum(xp.log1p(-x), t(-100)))
+        grad = w * (x - y) / xp.maximum(x * (1 - x), t(1e-12))
+        return self.reduce(per, grad, reduction)
+
+    def backward(self, gy):
+        return self.input_grad(gy), None
+
+
+class MSELoss(_ElementLoss):
+    def forward(self, x, y, reduction="mean"):
+        diff = x - y
+        return self.reduce(diff * diff, 2 * diff, reduction)
+
+    def backward(self, gy):
+        g = self.input_grad(gy)
         return g, -g
 
 
-def mse_loss(input, target):  # noqa: A002  (PyTorch's argument names)
-    """Mean squared error, mean over all elements."""
-    target = as_tensor(target, input)
+def _pair_loss(name, input, target, reduction, weight=None):  # noqa: A002
+    """The target (and weight) as tensors like the input, checked against its shape."""
+    _check_reduction(name, reduction)
+    target = as_tensor(target.data if isinstance(target, Tensor) and target.dtype != input.dtype else target, input)
     if target.shape != input.shape:
-        raise ValueError(f"mse_loss: target shape {target.shape} does not match input shape {input.shape}")
-    return MSELoss.apply(input, target)
+        raise ValueError(f"{name}: target shape {target.shape} does not match input shape {input.shape} "
+                         "(PyTorch would broadcast with a warning; reshape one of them)")
+    if weight is not None:
+        weight = as_tensor(weight.data if isinstance(weight, Tensor) else weight, input).data
+    return target, weight
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):  # noqa: A002
+    """Sigmoid + binary cross-entropy in one stable op (mean over all elements by default)."""
+    target, weight = _pair_loss("binary_cross_entropy_with_logits", input, target, reduction, weight)
+    if pos_weight is not None:
+        pos_weight = as_tensor(pos_weight.data if isinstance(pos_weight, Tensor) else pos_weight, input).data
+    return BCEWithLogits.apply(input, target, weight=weight, pos_weight=pos_weight, reduction=reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
+    """Binary cross-entropy of probabilities in [0, 1] (e.g. sigmoid's output)."""
+    target, weight = _pair_loss("binary_cross_entropy", input, target, reduction, weight)
+    xp = get_array_module(input.data)
+    if input.data.size and not bool(xp.logical_and(input.data >= 0, input.data <= 1).all()):
+        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] (apply sigmoid first, "
+                         "or use binary_cross_entropy_with_logits on the logits)")
+    return BCE.apply(input, target, weight=weight, reduction=reduction)
+
+
+def mse_loss(input, target, reduction="mean"):  # noqa: A002  (PyTorch's argument names)
+    """Mean squared error (mean over all elements by default)."""
+    target, _ = _pair_loss("mse_loss", input, target, reduction)
+    return MSELoss.apply(input, target, reduction=reduction)

@@ -6,7 +6,7 @@ is summed back over the broadcast axes (:func:`unbroadcast`), so that
 """
 from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Tensor
+from ..tensor import Tensor, ValuesIndices
 
 
 def as_tensor(value, like):
@@ -21,7 +21,11 @@ def as_tensor(value, like):
     return Tensor._wrap(xp.asarray(value, dtype=like.data.dtype), like._device, False)
 
 
-def _pair(a, b):
+def _operands(a, b):
+    for v in (a, b):
+        if isinstance(v, (tuple, list)):         # PyTorch refuses them too; x.max(1) + y is a likely slip
+            raise TypeError(f"unsupported operand: a {type(v).__name__} ({type(v).__name__} of tensors from "
+                            "max(dim)/min(dim)? take .values); use a tensor or a number")
     if not isinstance(a, Tensor):
         a = as_tensor(a, b)
     elif not isinstance(b, Tensor):
@@ -40,6 +44,8 @@ def unbroadcast(grad, shape):
 
 
 class Add(Function):
+    """y = a + b (broadcasting); ga = gy, gb = gy, each summed back to its input's shape."""
+
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
         return a + b
@@ -50,6 +56,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    """y = a - b; ga = gy, gb = -gy (unbroadcast)."""
+
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
         return a - b
@@ -60,6 +68,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """y = a * b; ga = gy * b, gb = gy * a (unbroadcast)."""
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return a * b
@@ -72,6 +82,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    """y = a / b; ga = gy / b, gb = -gy * a / b^2 (unbroadcast)."""
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return a / b
@@ -85,6 +97,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    """y = -a; ga = -gy."""
+
     def forward(self, a):
         return -a
 
@@ -195,11 +209,12 @@ class Mean(Function):
 
 
 class Max(Function):
-    """Maximum over axes; the gradient is shared equally among tied maxima (as torch.amax)."""
+    """Maximum over axes (all of them by default); the gradient is shared equally among tied maxima
+    (as torch.max(x) and torch.amax). ``op="min"`` makes it the minimum."""
 
-    def forward(self, a, axis=None, keepdims=False):
+    def forward(self, a, axis=None, keepdims=False, op="max"):
         self.axes, self.keepdims = _norm_axis(axis, a.ndim), keepdims
-        y = a.max(axis=self.axes, keepdims=True)
+        y = getattr(a, op)(axis=self.axes, keepdims=True)
         self.mask = a == y
         return y if keepdims else y.reshape([n for i, n in enumerate(y.shape) if i not in self.axes])
 
@@ -210,7 +225,118 @@ class Max(Function):
         return mask * (g / count)
 
 
+class MaxDim(Function):
+    """torch.max(x, dim): the values at the indices argmax picks (the first of ties); the gradient
+    goes to those indices only. ``op="min"`` for torch.min(x, dim)."""
+
+    def forward(self, a, dim, keepdim, op="max"):
+        xp = get_array_module(a)
+        idx = getattr(a, "arg" + op)(axis=dim)
+        self.index = xp.expand_dims(idx, dim)
+        self.shape, self.dim, self.keepdim = a.shape, dim, keepdim
+        y = xp.take_along_axis(a, self.index, axis=dim)
+        return y if keepdim else y.squeeze(dim)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        if not self.keepdim:
+            gy = xp.expand_dims(gy, self.dim)
+        where = [1] * len(self.shape)
+        where[self.dim] = self.shape[self.dim]
+        hit = xp.arange(self.shape[self.dim]).reshape(where) == self.index      # one-hot along dim
+        return hit * gy
+
+
+class Maximum(Function):
+    """Element-wise max(a, b) (torch.maximum); a tie sends half the gradient to each side, as PyTorch.
+    ``op="minimum"`` for torch.minimum."""
+
+    def forward(self, a, b, op="maximum"):
+        xp = get_array_module(a)
+        self.a_wins = (a > b) if op == "maximum" else (a < b)
+        self.tie, self.shapes = a == b, (a.shape, b.shape)
+        return getattr(xp, op)(a, b)
+
+    def backward(self, gy):
+        t = gy.dtype.type
+        half = gy * self.tie * t(0.5)
+        ga = gy * self.a_wins + half
+        return unbroadcast(ga, self.shapes[0]), unbroadcast(gy - ga, self.shapes[1])
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi); the gradient passes where lo <= x <= hi (the bounds included, as PyTorch)."""
+
+    def forward(self, a, lo, hi):
+        xp = get_array_module(a)
+        self.keep = xp.ones(a.shape, dtype=bool)
+        if lo is not None:
+            self.keep &= a >= lo
+        if hi is not None:
+            self.keep &= a <= hi
+        return xp.clip(a, lo, hi)
+
+    def backward(self, gy):
+        return gy * self.keep
+
+
+class Cast(Function):
+    """The input converted to another dtype; the gradient is converted back."""
+
+    def forward(self, a, dtype):
+        self.dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, gy):
+        return gy.astype(self.dtype)
+
+
+class Clone(Function):
+    """A copy with memory of its own; the gradient passes unchanged."""
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, gy):
+        return gy
+
+
+class Expand(Function):
+    """The input broadcast to a larger shape (no copy); the gradient is summed back (unbroadcast)."""
+
+    def forward(self, a, shape):
+        self.shape = a.shape
+        return get_array_module(a).broadcast_to(a, shape)
+
+    def backward(self, gy):
+        return unbroadcast(gy, self.shape)
+
+
+class Sin(Function):
+    """y = sin(a); ga = gy cos(a)."""
+
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).sin(a)
+
+    def backward(self, gy):
+        return gy * get_array_module(gy).cos(self.a)
+
+
+class Cos(Function):
+    """y = cos(a); ga = -gy sin(a)."""
+
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).cos(a)
+
+    def backward(self, gy):
+        return -gy * get_array_module(gy).sin(self.a)
+
+
 class Reshape(Function):
+    """The same elements in a new shape; the gradient is gy in the input's shape."""
+
     def forward(self, a, shape):
         self.shape = a.shape
         return a.reshape(shape)
@@ -220,6 +346,8 @@ class Reshape(Function):
 
 
 class Transpose(Function):
+    """Axes reordered by ``axes`` (all reversed when None); the gradient is gy put back by the inverse order."""
+
     def forward(self, a, axes=None):
         self.axes = axes
         return a.transpose(axes)
@@ -254,11 +382,11 @@ def _is_basic(index):
 
 
 # ---------------------------------------------------------------- wrappers
-def add(a, b): return Add.apply(*_pair(a, b))
-def sub(a, b): return Sub.apply(*_pair(a, b))
-def mul(a, b): return Mul.apply(*_pair(a, b))
-def div(a, b): return Div.apply(*_pair(a, b))
-def matmul(a, b): return MatMul.apply(*_pair(a, b))
+def add(a, b): return Add.apply(*_operands(a, b))
+def sub(a, b): return Sub.apply(*_operands(a, b))
+def mul(a, b): return Mul.apply(*_operands(a, b))
+def div(a, b): return Div.apply(*_operands(a, b))
+def matmul(a, b): return MatMul.apply(*_operands(a, b))
 def neg(a): return Neg.apply(a)
 def exp(a): return Exp.apply(a)
 def log(a): return Log.apply(a)
@@ -271,16 +399,88 @@ def pow(a, exponent):  # noqa: A001
     return Pow.apply(a, exponent=exponent)
 
 
-def sum(a, axis=None, keepdims=False): return Sum.apply(a, axis=axis, keepdims=keepdims)  # noqa: A001
-def mean(a, axis=None, keepdims=False): return Mean.apply(a, axis=axis, keepdims=keepdims)
-def max(a, axis=None, keepdims=False): return Max.apply(a, axis=axis, keepdims=keepdims)  # noqa: A001
+def sum(a, dim=None, keepdim=False): return Sum.apply(a, axis=dim, keepdims=keepdim)  # noqa: A001
+def mean(a, dim=None, keepdim=False): return Mean.apply(a, axis=dim, keepdims=keepdim)
+def max(a, dim=None, keepdim=False): return Max.apply(a, axis=dim, keepdims=keepdim)  # noqa: A001
+def min(a, dim=None, keepdim=False): return Max.apply(a, axis=dim, keepdims=keepdim, op="min")  # noqa: A001
+def maximum(a, b): return Maximum.apply(*_operands(a, b))
+def minimum(a, b): return Maximum.apply(*_operands(a, b), op="minimum")
 def reshape(a, shape): return Reshape.apply(a, shape=tuple(shape))
 def transpose(a, axes=None): return Transpose.apply(a, axes=None if axes is None else tuple(axes))
+def clone(a): return Clone.apply(a)
+def expand(a, shape): return Expand.apply(a, shape=tuple(n if n != -1 else a.shape[i - len(shape) + a.ndim]
+                                                         for i, n in enumerate(shape)))
+def sin(a): return Sin.apply(a)
+def cos(a): return Cos.apply(a)
+
+
+def max_dim(a, dim, keepdim=False, op="max"):
+    """(values, indices) of the maximum (op="min": minimum) along ``dim``, as torch.max(x, dim)."""
+    if not isinstance(dim, int):
+        raise TypeError(f"{op}(dim={dim!r}): dim must be one int here (values and indices along it); "
+                        f"use amax/amin for several dimensions")
+    if a.ndim == 0:
+        raise IndexError(f"{op}(dim={dim}) on a 0-d tensor")
+    dim = dim % a.ndim
+    if a.shape[dim] == 0:
+        raise IndexError(f"{op}(): dimension {dim} of shape {a.shape} is empty")
+    values = MaxDim.apply(a, dim=dim, keepdim=keepdim, op=op)
+    return ValuesIndices(values, arg_reduce(a, dim, keepdim, "arg" + op))
+
+
+def arg_reduce(a, dim, keepdim, op):
+    """argmax/argmin: over all elements (a flat index) when ``dim`` is None, as PyTorch."""
+    data = a.data
+    if dim is None:
+        out = getattr(data.reshape(-1), op)()
+        if keepdim:
+            out = out.reshape((1,) * data.ndim)
+    else:
+        out = getattr(data, op)(axis=dim, keepdims=keepdim)
+    return Tensor._wrap(out.astype("int64", copy=False), a.device, False)
+
+
+def clamp(a, min=None, max=None):  # noqa: A002  (PyTorch's argument names)
+    """Limit every element to [min, max]; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    t = a.dtype.type
+    return Clamp.apply(a, lo=None if min is None else t(min), hi=None if max is None else t(max))
+
+
+def cast(a, dtype):
+    """``a`` as ``dtype``: differentiable between floating types; an integer or bool result has no gradient."""
+    dtype = getattr(dtype, "np_dtype", dtype)
+    dtype = get_array_module(a.data).dtype(dtype)
+    if dtype == a.dtype:
+        return a
+    if dtype.kind not in "fc" or not a.requires_grad:
+        return Tensor._wrap(a.data.astype(dtype), a.device, False)
+    return Cast.apply(a, dtype=dtype)
+
+
+def flatten(a, start_dim=0, end_dim=-1):
+    """Merge the dimensions start_dim..end_dim (inclusive) into one."""
+    shape = a.shape
+    if not shape:
+        return reshape(a, (1,))
+    s, e = start_dim % len(shape), end_dim % len(shape)
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {shape}")
+    merged = 1
+    for n in shape[s:e + 1]:
+        merged *= n
+    return reshape(a, shape[:s] + (merged,) + shape[e + 1:])
+
+
+def unwrap_index(index):
+    """An index with any Tensors in it replaced by their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
 
 
 def getitem(a, index):
-    if isinstance(index, Tensor):
-        index = index.data
-    elif isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return GetItem.apply(a, index=index)
+    return GetItem.apply(a, index=unwrap_index(index))

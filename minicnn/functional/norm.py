@@ -195,7 +195,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         raise ValueError(f"batch_norm: expected input (N, C) or (N, C, H, W), got shape {x.shape}")
     C = x.shape[1]
     xp = get_array_module(x.data)
-    if training and x.size // C < 2:
+    if training and x.numel() // C < 2:
         raise ValueError(f"batch_norm: training needs more than one value per channel, got input shape {x.shape}")
     rm = running_mean.data if isinstance(running_mean, Tensor) else running_mean
     rv = running_var.data if isinstance(running_var, Tensor) else running_var

@@ -33,7 +33,7 @@ from ..im2col import alloc_nchw, batch_last, conv_output_size, pad_nchw
 from .conv import _pair
 
 
-def _pool_args(op, x_shape, kernel_size, stride, padding):
+def _pool_args(op, x_shape, kernel_size, stride, padding, ceil_mode=False):
     kernel = _pair(kernel_size, "kernel_size")
     stride = kernel if stride is None else _pair(stride, "stride")
     ph, pw = _pair(padding, "padding")
@@ -47,7 +47,28 @@ def _pool_args(op, x_shape, kernel_size, stride, padding):
                          f"{H + 2 * ph}x{W + 2 * pw} (input {tuple(x_shape)})")
     if stride[0] < 1 or stride[1] < 1:
         raise ValueError(f"{op}: stride must be positive, got {stride}")
-    return kernel, stride, (ph, ph, pw, pw)
+    eh = _ceil_extra(H, kernel[0], stride[0], ph) if ceil_mode else 0
+    ew = _ceil_extra(W, kernel[1], stride[1], pw) if ceil_mode else 0
+    return kernel, stride, (ph, ph + eh, pw, pw + ew)
+
+
+def _ceil_extra(size, k, s, p):
+    """ceil_mode=True: the cells to add after the padding so that a last, partial window fits.
+    As PyTorch: OH = ceil((size + 2p - k) / s) + 1, less one if that last window would start
+    in the right padding (every window keeps at least one input cell)."""
+    out = -(-(size + 2 * p - k) // s) + 1
+    if (out - 1) * s >= size + p:
+        out -= 1
+    return max(0, (out - 1) * s + k - (size + 2 * p))
+
+
+def _window_counts(size, k, s, p, out, include_pad):
+    """For each of ``out`` windows along one axis, how many of its cells count in an average:
+    those inside the padded input (count_include_pad) or inside the input itself."""
+    starts = [i * s - p for i in range(out)]
+    if include_pad:
+        return [min(a + k, size + p) - a for a in starts]
+    return [min(a + k, size) - max(a, 0) for a in starts]
 
 
 class _WindowSweep:
@@ -186,20 +207,25 @@ class MaxPool2d(Function):
 
 
 class AvgPool2d(Function):
-    def forward(self, x, kernel, stride, padding):
+    """The mean of each window: the sum of the R*S slices times 1 / divisor. ``divisor`` is
+    None for R*S everywhere, else an (OH, OW) array (count_include_pad=False, ceil_mode, divisor_override)."""
+
+    def forward(self, x, kernel, stride, padding, divisor=None):
         sweep = _WindowSweep(x, kernel, stride, padding)
         slices = sweep.slices(pad_nchw(x, padding))
         y = next(slices).copy(order="K")
         for sl in slices:
             y += sl
-        y *= x.dtype.type(1.0 / (sweep.R * sweep.S))
+        self.scale = x.dtype.type(1.0 / (sweep.R * sweep.S)) if divisor is None else \
+            (1 / divisor).astype(x.dtype)
+        y *= self.scale
         self.sweep = sweep
         return y
 
     def backward(self, gy):
         xp = get_array_module(gy)
         sweep = self.sweep
-        g = gy * gy.dtype.type(1.0 / (sweep.R * sweep.S))
+        g = gy * self.scale
         gpad = sweep.padded_zeros(xp, gy.dtype)
         for gsl in sweep.slices(gpad):
             if sweep.tiles:
@@ -223,16 +249,32 @@ class GlobalAvgPool2d(Function):
         return xp.broadcast_to(g[:, :, None, None], self.shape).copy()
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """Max over each window; padding is -inf. See the module docstring."""
-    kernel, stride, pads = _pool_args("max_pool2d", x.shape, kernel_size, stride, padding)
-    return MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=pads)
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+               return_indices=False):
+    """Max over each window; padding is -inf. See the module docstring. ``ceil_mode`` as PyTorch."""
+    if dilation not in (1, (1, 1)) or return_indices:
+        raise NotImplementedError("max_pool2d: dilation and return_indices are not supported (see the porting "
+                                  "guide in README.md)")
+    kernel, stride, pads = _pool_args("max_pool2d", input.shape, kernel_size, stride, padding, ceil_mode)
+    return MaxPool2d.apply(input, kernel=kernel, stride=stride, padding=pads)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    """Mean over each window, padded cells counted (count_include_pad=True)."""
-    kernel, stride, pads = _pool_args("avg_pool2d", x.shape, kernel_size, stride, padding)
-    return AvgPool2d.apply(x, kernel=kernel, stride=stride, padding=pads)
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,  # noqa: A002
+               divisor_override=None):
+    """Mean over each window. count_include_pad=True (the default) counts padded cells in the divisor;
+    False counts only input cells; with ceil_mode, cells past the padding never count (as PyTorch)."""
+    kernel, stride, pads = _pool_args("avg_pool2d", input.shape, kernel_size, stride, padding, ceil_mode)
+    xp = get_array_module(input.data)
+    (R, S), (sh, sw), (pt, pb, pl, pr) = kernel, stride, pads
+    H, W = input.shape[2:]
+    OH, OW = conv_output_size(H, R, sh, pt, pb), conv_output_size(W, S, sw, pl, pr)
+    if divisor_override is not None:
+        divisor = xp.full((OH, OW), float(divisor_override))
+    else:
+        ch = _window_counts(H, R, sh, pt, OH, count_include_pad)
+        cw = _window_counts(W, S, sw, pl, OW, count_include_pad)
+        divisor = None if set(ch) == {R} and set(cw) == {S} else xp.outer(xp.asarray(ch, float), xp.asarray(cw, float))
+    return AvgPool2d.apply(input, kernel=kernel, stride=stride, padding=pads, divisor=divisor)
 
 
 def global_avg_pool2d(x):

@@ -168,7 +168,7 @@ class Module:
         device = backend.check_device(device)
         for p in self.parameters():
             p.data = backend.to_device(p.data, device)
-            p.grad = None if p.grad is None else backend.to_device(p.grad, device)
+            p.grad = None if p.grad is None else backend.to_device(p.grad.data, device)
             p._device = device
         for m in self.modules():
             for name, b in list(m._buffers.items()):

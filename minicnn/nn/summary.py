@@ -62,8 +62,8 @@ def summary(model, input_shape, batch_size=1, print_fn=print, device=None):
 
     table, total, trainable, non_trainable, acts, flops = [], 0, 0, 0, 0, 0
     for name, m, shape in rows:
-        train_n = sum(p.size for p in m.parameters() if p.requires_grad)
-        frozen_n = sum(p.size for p in m.parameters() if not p.requires_grad)
+        train_n = sum(p.numel() for p in m.parameters() if p.requires_grad)
+        frozen_n = sum(p.numel() for p in m.parameters() if not p.requires_grad)
         stats_n = sum(int(np.size(b)) for k, b in m._buffers.items() if k in ("running_mean", "running_var"))
         params = train_n + frozen_n + stats_n
         act = int(np.prod(shape)) * 4

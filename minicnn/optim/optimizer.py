@@ -60,7 +60,7 @@ class Optimizer:
         for i, group, p in self._indexed():
             if p.grad is None or not p.requires_grad:
                 continue
-            w, g, state = p.data, p.grad, self.state.setdefault(i, {})
+            w, g, state = p.data, p.grad.data, self.state.setdefault(i, {})
             extra = self.prepare(w, state, group)
             for ws, gs, ss in self._slices(w, g, state):
                 self.update(ws, gs, {**ss, **extra} if extra else ss, group)
