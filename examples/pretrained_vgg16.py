@@ -70,7 +70,7 @@ def cached_features(base, dataset, batch_size, what):
 
 def transfer(args):
     model, mode = load_vgg16(args.weights)
-    to_input = lambda images: preprocess_input(images, mode=mode)       # noqa: E731  uint8 NHWC -> NCHW
+    to_input = lambda image: preprocess_input(image, mode=mode)[0]      # noqa: E731  uint8 HWC -> CHW
     train, val = datasets.image_folder_splits(args.folder, target_size=224, transform=to_input, val_transform=to_input)
     print(f"classes: {train.classes}; {len(train)} training and {len(val)} validation images")
     cut = 24 if args.fine_tune else 31                                  # block4_pool / block5_pool

@@ -6,18 +6,34 @@
 Read in this order to learn how it works: tensor.py (the Tensor), autograd.py
 (the op contract and the backward walk), functional/ (each op's forward and
 backward), im2col.py (convolution as a matrix product).
+
+PyTorch programs run with their imports changed (see "Porting from PyTorch" in README.md):
+
+    import minicnn as torch
+    import minicnn.nn as nn
+    import minicnn.nn.functional as F
+    import minicnn.optim as optim
+    from minicnn.utils.data import DataLoader, TensorDataset
+    from minicnn.vision import datasets, transforms
 """
 from .backend import cuda_available, manual_seed
 from .tensor import Tensor, tensor, zeros, ones, randn
-from .autograd import Function, no_grad, enable_grad, is_grad_enabled
+from .autograd import Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from .gradcheck import gradcheck
 from .serialization import save, load
-from . import functional, nn, optim, data, profiler, distributed
+from . import functional, nn, optim, data, profiler, distributed, cuda
+from .ops import (from_numpy, as_tensor, zeros_like, ones_like, full, empty, rand, randn_like, randint,  # noqa: F401
+                  randperm, arange, linspace, max, min, argmax, argmin, amax, amin, sum, mean, maximum, minimum,
+                  eq, equal, numel, flatten, reshape, transpose, permute, squeeze, unsqueeze, clamp, exp, log, sqrt,
+                  abs, pow, sin, cos, matmul, mm, relu, sigmoid, tanh, softmax, log_softmax, cat, concat, stack,
+                  device, float32, float64, float16, int64, int32, int16, int8, uint8, long, double, half)
+from .ops import float, int, bool  # noqa: F401,A004  (torch.float, torch.int, torch.bool: dtypes)
 from .diagnostics import diagnose
 from .train import fit, evaluate, predict, History, save_checkpoint, load_checkpoint
 
 __version__ = "0.1.0"
 
-__all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "Function", "no_grad", "enable_grad",
+__all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "Function", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "manual_seed", "cuda_available", "gradcheck", "save", "load", "functional",
-           "nn", "optim", "data", "profiler", "distributed", "diagnose", "fit", "evaluate", "predict", "History", "save_checkpoint", "load_checkpoint"]
+           "nn", "optim", "data", "profiler", "distributed", "cuda", "diagnose", "fit", "evaluate", "predict",
+           "History", "save_checkpoint", "load_checkpoint"]

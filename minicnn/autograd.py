@@ -145,7 +145,7 @@ def _give(t, g, handed):
     ``.grad`` owns its memory and may be changed in place."""
     if t._grad is None:
         if id(g) in handed or not (g.flags.owndata and g.flags.writeable):
-            g = g.copy()
+            g = g.copy(order="K")                 # "K": keep the layout (batch-last stays batch-last)
         t._grad = Tensor._wrap(g, t._device, False)
     else:
         t._grad = Tensor._wrap(t._grad.data + g, t._device, False)

@@ -172,21 +172,21 @@ def test_dataloader_shuffles_reproducibly_and_covers_every_sample():
 def test_transforms_on_batches():
     rs = np.random.default_rng(4)
     img = rs.integers(0, 256, (6, 8, 8, 3), dtype=np.uint8)
-    x = T.ToTensor()(img)
+    x = T.ToTensor().apply_batch(img)
     assert x.shape == (6, 3, 8, 8) and x.dtype == np.float32
     np.testing.assert_allclose(x[1, 2], img[1, :, :, 2] / 255, rtol=1e-6)
-    n = T.Normalize([0.5, 0.4, 0.3], [0.2, 0.2, 0.1])(x)
+    n = T.Normalize([0.5, 0.4, 0.3], [0.2, 0.2, 0.1]).apply_batch(x)
     np.testing.assert_allclose(n[:, 2], (x[:, 2] - 0.3) / 0.1, rtol=1e-5)
     mc.manual_seed(0)
-    crop = T.RandomCrop(8, padding=2)(x)
+    crop = T.RandomCrop(8, padding=2).apply_batch(x)
     pad = np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)))
     for i in range(6):                       # every crop is a real window of the padded image
         assert any(np.array_equal(crop[i], pad[i, :, r:r + 8, c:c + 8]) for r in range(5) for c in range(5))
-    flipped = T.RandomHorizontalFlip(p=1.0)(x)
+    flipped = T.RandomHorizontalFlip(p=1.0).apply_batch(x)
     np.testing.assert_array_equal(flipped, x[..., ::-1])
-    np.testing.assert_array_equal(T.RandomHorizontalFlip(p=0.0)(x), x)
-    assert T.CenterCrop(4)(x).shape == (6, 3, 4, 4)
-    r = T.Resize(16)(x)
+    np.testing.assert_array_equal(T.RandomHorizontalFlip(p=0.0).apply_batch(x), x)
+    assert T.CenterCrop(4).apply_batch(x).shape == (6, 3, 4, 4)
+    r = T.Resize(16).apply_batch(x)
     assert r.shape == (6, 3, 16, 16) and abs(r.mean() - x.mean()) < 0.02
 
 

@@ -18,10 +18,18 @@ from ..tensor import Tensor
 
 
 class DataLoader:
-    def __init__(self, dataset, batch_size=32, shuffle=False, drop_last=False, seed=None, device="cpu", shard=None):
+    def __init__(self, dataset, batch_size=32, shuffle=False, drop_last=False, seed=None, device="cpu", shard=None,
+                 num_workers=0, pin_memory=False, persistent_workers=False, prefetch_factor=None, timeout=0,
+                 worker_init_fn=None, sampler=None, batch_sampler=None, collate_fn=None):
         """batch_size: samples per batch on this process. shard: split every batch across the MPI ranks
-        (None: when there is more than one; False: every rank reads all of the data)."""
-        if batch_size < 1:
+        (None: when there is more than one; False: every rank reads all of the data).
+        num_workers, pin_memory, persistent_workers, prefetch_factor, timeout and worker_init_fn are
+        accepted for PyTorch code and change nothing: batches are read in this process, by
+        fancy indexing where the dataset allows it."""
+        if sampler is not None or batch_sampler is not None or collate_fn is not None:
+            raise NotImplementedError("DataLoader: sampler, batch_sampler and collate_fn are not supported; "
+                                      "use shuffle=True/False, or index your dataset yourself")
+        if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
         self.device = backend.check_device(device)
@@ -43,11 +51,14 @@ class DataLoader:
         return full + (1 if rest >= self.num_replicas and not self.drop_last else 0)
 
     def _fetch(self, idx):
+        """The batch as a tuple of arrays: by the dataset's get_batch, or sample by sample, stacked."""
         ds = self.dataset
         if hasattr(ds, "get_batch"):
             return ds.get_batch(idx)
         samples = [ds[int(i)] for i in idx]
-        return np.stack([np.asarray(s[0]) for s in samples]), np.asarray([s[1] for s in samples])
+        if not isinstance(samples[0], (tuple, list)):
+            return (_stack(samples),)
+        return tuple(_stack([s[k] for s in samples]) for k in range(len(samples[0])))
 
     def __iter__(self):
         n = len(self.dataset)
@@ -57,11 +68,16 @@ class DataLoader:
             idx = order[b * g:(b + 1) * g]
             if self.num_replicas > 1:
                 idx = np.array_split(idx, self.num_replicas)[self.rank]
-            x, y = self._fetch(idx)
-            yield Tensor(x, device=self.device), Tensor(y, device=self.device)
+            batch = tuple(Tensor(a, device=self.device) for a in self._fetch(idx))
+            yield batch[0] if len(batch) == 1 else batch
 
     def state_dict(self):
         return {"generator": self.generator.bit_generator.state}
 
     def load_state_dict(self, sd):
         self.generator.bit_generator.state = sd["generator"]
+
+
+def _stack(values):
+    """Samples (arrays, tensors or numbers) as one array with a batch dimension first."""
+    return np.stack([np.asarray(v.numpy() if hasattr(v, "numpy") else v) for v in values])

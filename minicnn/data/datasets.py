@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from .dataset import Dataset
+from .dataset import Dataset, apply_transform
 from .download import download, locate, not_found, offline
 from .transforms import ToTensor
 
@@ -93,11 +93,11 @@ class _ArrayImages(Dataset):
         return len(self.images)
 
     def get_batch(self, indices, transform=None):
-        return (transform or self.transform)(self.images[indices]), self.targets[indices]
+        return apply_transform(transform or self.transform, self.images[indices]), self.targets[indices]
 
     def __getitem__(self, index):
-        x, y = self.get_batch(np.asarray([index]))
-        return x[0], y[0]
+        """(image, label) as torchvision gives them: the transform applied to this one (H, W, C) image."""
+        return self.transform(self.images[index]), int(self.targets[index])
 
 
 class _MNISTLike(_ArrayImages):
@@ -290,11 +290,10 @@ class ImageFolder(Dataset):
         if len(shapes) > 1:
             raise ValueError(f"ImageFolder: images of different sizes {sorted(shapes)} in one batch; "
                              "pass target_size=(H, W)")
-        return (transform or self.transform)(np.stack(imgs)), self.targets[np.asarray(indices)]
+        return apply_transform(transform or self.transform, np.stack(imgs)), self.targets[np.asarray(indices)]
 
     def __getitem__(self, index):
-        x, y = self.get_batch([index])
-        return x[0], y[0]
+        return self.transform(self.load(index)), int(self.targets[index])
 
 
 def image_folder_splits(root, target_size=None, val_fraction=0.2, seed=0, transform=None, val_transform=None):

@@ -9,9 +9,10 @@ from .math import (add, sub, mul, div, matmul, neg, exp, log, abs, pow, sum, mea
 from .activation import relu, leaky_relu, elu, gelu, sigmoid, tanh, softmax, log_softmax  # noqa: F401
 from .conv import conv2d  # noqa: F401
 from .pool import max_pool2d, avg_pool2d, global_avg_pool2d, adaptive_avg_pool2d  # noqa: F401
-from .linear import linear, flatten, concat, pad2d  # noqa: F401
+from .linear import linear, flatten, concat, pad2d, pad  # noqa: F401
+cat = concat
 from .norm import batch_norm, local_response_norm  # noqa: F401
-from .dropout import dropout  # noqa: F401
+from .dropout import dropout, dropout2d  # noqa: F401
 from .loss import (cross_entropy, nll_loss, binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                    mse_loss)
 from ..im2col import im2col, col2im, im2col_reference, col2im_reference  # noqa: F401

@@ -36,7 +36,8 @@ from ..im2col import (ConvGeometry, add_patches_batch_last, alloc_nchw, col2im_f
 from .. import winograd
 
 
-def _pair(v, name):
+def pair(v, name):
+    """An int or a pair of ints as a pair: kernel sizes, strides, paddings, dilations."""
     if isinstance(v, int):
         return (v, v)
     v = tuple(v)
@@ -57,7 +58,7 @@ def conv_padding(padding, kernel_size, stride):
             # As PyTorch: the extra row/column of an even kernel goes at the bottom/right.
             return ((R - 1) // 2, R // 2, (S - 1) // 2, S // 2)
         raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
-    ph, pw = _pair(padding, "padding")
+    ph, pw = pair(padding, "padding")
     if ph < 0 or pw < 0:
         raise ValueError(f"padding must be non-negative, got {padding!r}")
     return (ph, ph, pw, pw)
@@ -445,7 +446,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     (run one after the other and concatenated). ``reference=True`` runs the textbook im2col.
     """
     x = input
-    dilation = _pair(dilation, "dilation")
+    dilation = pair(dilation, "dilation")
     if dilation[0] < 1 or dilation[1] < 1:
         raise ValueError(f"conv2d: dilation must be positive, got {dilation}")
     if not isinstance(groups, int) or groups < 1:
@@ -456,7 +457,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         weight = Dilate.apply(weight, dilation=dilation)
     if groups > 1:
         return _grouped(x, weight, bias, stride, padding, groups, reference)
-    stride = _pair(stride, "stride")
+    stride = pair(stride, "stride")
     _check_conv_dims("conv2d", x.shape, weight.shape)     # weight.shape[2:] is read below
     pads = conv_padding(padding, weight.shape[2:], stride)
     check_conv_args("conv2d", x.shape, weight.shape, stride, pads)

@@ -23,7 +23,35 @@ class Dropout(Function):
         return gy * self.scale
 
 
-def dropout(x, p=0.5, training=True):
+class Dropout2d(Function):
+    """Channel dropout: one keep/drop draw per (n, c) map, broadcast over H and W."""
+
+    def forward(self, x, p, device):
+        N, C = x.shape[:2]
+        keep = rng(device).random((N, C) + (1,) * (x.ndim - 2), dtype=x.dtype) >= x.dtype.type(p)
+        self.scale = keep * x.dtype.type(1.0 / (1.0 - p))
+        return x * self.scale
+
+    def backward(self, gy):
+        return gy * self.scale
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
+    """Zero whole channels of (N, C, H, W) with probability p, scale the rest by 1/(1-p) (torch's dropout2d)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected (N, C, H, W) or (C, H, W) input, got shape {input.shape}")
+    if not training or p == 0.0:
+        return input
+    if input.ndim == 3:                          # (C, H, W): one image, as PyTorch treats it
+        return dropout2d(input.unsqueeze(0), p, training)[0]
+    if p == 1.0:
+        return input * get_array_module(input.data).zeros((), dtype=input.dtype)
+    return Dropout2d.apply(input, p=p, device=input.device)
+
+
+def dropout(x, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p); identity when not training."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")

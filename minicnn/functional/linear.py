@@ -57,9 +57,10 @@ def linear(x, weight, bias=None):
     return Linear.apply(x, weight, bias)
 
 
-def flatten(x, start_dim=1):
-    """(N, C, H, W) -> (N, C*H*W) for start_dim=1: every axis from start_dim on is merged."""
-    return x.reshape(x.shape[:start_dim] + (-1,))
+def flatten(x, start_dim=1, end_dim=-1):
+    """(N, C, H, W) -> (N, C*H*W) for start_dim=1: the axes start_dim..end_dim are merged.
+    (torch.flatten, minicnn.flatten, starts at 0.)"""
+    return x.flatten(start_dim, end_dim)
 
 
 class Concat(Function):
@@ -74,8 +75,10 @@ class Concat(Function):
         return tuple(xp.split(gy, bounds, axis=self.axis))
 
 
-def concat(tensors, axis=1):
-    """Join tensors along ``axis`` (Inception concatenates its branches on channels)."""
+def concat(tensors, dim=1, *, axis=None):
+    """Join tensors along ``dim`` (Inception concatenates its branches on channels; torch.cat's
+    default is 0: use minicnn.cat for that). ``axis`` is NumPy's name for ``dim``."""
+    axis = dim if axis is None else axis
     tensors = list(tensors)
     if not tensors:
         raise ValueError("concat: needs at least one tensor")
@@ -115,3 +118,35 @@ def pad2d(x, padding, value=0.0):
     if min(pads) < 0:
         raise ValueError(f"pad2d: padding must be non-negative, got {padding!r}")
     return Pad2d.apply(x, padding=pads, value=value)
+
+
+def pad(input, pad, mode="constant", value=0.0):  # noqa: A002
+    """torch.nn.functional.pad with mode "constant": ``pad`` pairs (before, after) from the last
+    dimension backwards, e.g. (left, right, top, bottom) for the last two."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported, only 'constant'")
+    pad = tuple(pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: needs pairs of values, at most one pair per dimension of the {input.ndim}-D input; "
+                         f"got {pad}")
+    if len(pad) <= 4 and input.ndim == 4 and min(pad) >= 0:      # the fast NCHW path
+        left, right, top, bottom = (pad + (0, 0, 0, 0))[:4]
+        return Pad2d.apply(input, padding=(top, bottom, left, right), value=value)
+    if min(pad) < 0:
+        raise NotImplementedError("pad: negative padding (cropping) is not supported; slice the tensor instead")
+    return PadN.apply(input, pads=pad, value=value)
+
+
+class PadN(Function):
+    """Constant padding of the trailing dimensions of any tensor; the gradient is the middle slice."""
+
+    def forward(self, x, pads, value):
+        xp = get_array_module(x)
+        widths = [(0, 0)] * x.ndim
+        for i in range(len(pads) // 2):
+            widths[x.ndim - 1 - i] = (pads[2 * i], pads[2 * i + 1])
+        self.keep = tuple(slice(a, a + n) for (a, _), n in zip(widths, x.shape))
+        return xp.pad(x, widths, constant_values=value)
+
+    def backward(self, gy):
+        return gy[self.keep]

@@ -1,7 +1,7 @@
 """Normalization: batch norm and local response norm.
 
-batch_norm, x (N, C) or (N, C, H, W); statistics per channel c over the other axes
-(m = N or N*H*W values):
+batch_norm, x (N, C), (N, C, L) or (N, C, H, W); statistics per channel c over the other axes
+(m = N, N*L or N*H*W values):
 
     mean_c = (1/m) sum x          var_c = (1/m) sum (x - mean_c)^2      (biased)
     xhat   = (x - mean_c) / sqrt(var_c + eps)
@@ -185,14 +185,14 @@ class BatchNorm(Function):
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5, comm=None):
-    """Batch normalization over (N, C) or (N, C, H, W); see the module docstring.
+    """Batch normalization over (N, C), (N, C, L) or (N, C, H, W); see the module docstring.
 
     running_mean / running_var: (C,) arrays or Tensors updated in place when
     training (may be None when training). weight / bias: (C,) Tensors or None.
     comm: a minicnn.distributed communicator to synchronize the batch statistics over.
     """
-    if x.ndim not in (2, 4):
-        raise ValueError(f"batch_norm: expected input (N, C) or (N, C, H, W), got shape {x.shape}")
+    if x.ndim not in (2, 3, 4):
+        raise ValueError(f"batch_norm: expected input (N, C), (N, C, L) or (N, C, H, W), got shape {x.shape}")
     C = x.shape[1]
     xp = get_array_module(x.data)
     if training and x.numel() // C < 2:

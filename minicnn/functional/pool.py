@@ -30,13 +30,13 @@ input keeps the R*S sweep: its slices are runs of N there, and it was faster.
 from ..autograd import Function
 from ..backend import get_array_module
 from ..im2col import alloc_nchw, batch_last, conv_output_size, pad_nchw
-from .conv import _pair
+from .conv import pair
 
 
 def _pool_args(op, x_shape, kernel_size, stride, padding, ceil_mode=False):
-    kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None else _pair(stride, "stride")
-    ph, pw = _pair(padding, "padding")
+    kernel = pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else pair(stride, "stride")
+    ph, pw = pair(padding, "padding")
     if len(x_shape) != 4:
         raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {tuple(x_shape)}")
     if ph > kernel[0] // 2 or pw > kernel[1] // 2 or ph < 0 or pw < 0:
@@ -310,7 +310,7 @@ class AdaptiveAvgPool2d(Function):
 
 def adaptive_avg_pool2d(x, output_size):
     """Average pooling to a fixed output size (OH, OW) whatever the input size (VGG's and AlexNet's heads)."""
-    OH, OW = _pair(output_size, "output_size")
+    OH, OW = pair(output_size, "output_size")
     if x.ndim != 4:
         raise ValueError(f"adaptive_avg_pool2d: expected a 4-D input (N, C, H, W), got shape {x.shape}")
     H, W = x.shape[2:]

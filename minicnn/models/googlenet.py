@@ -26,7 +26,7 @@ class Inception(nn.Module):
         self.out_channels = c1 + c3 + c5 + pool_proj
 
     def forward(self, x):
-        return F.concat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], axis=1)
+        return F.concat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], dim=1)
 
 
 class AuxClassifier(nn.Module):

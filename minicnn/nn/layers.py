@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import functional as F
-from ..functional.conv import _pair
+from ..functional.conv import pair
 from . import init
 from .module import Module, Parameter
 
@@ -10,20 +10,29 @@ from .module import Module, Parameter
 class Conv2d(Module):
     """2-D convolution: (N, in_channels, H, W) -> (N, out_channels, OH, OW). See functional.conv2d."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros"):
         super().__init__()
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"Conv2d: padding_mode={padding_mode!r} is not supported, only 'zeros'")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must both "
+                             f"divide by groups ({groups})")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.padding = _pair(kernel_size, "kernel_size"), stride, padding
-        self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size, np.float32))
+        self.kernel_size, self.stride, self.padding = pair(kernel_size, "kernel_size"), stride, padding
+        self.dilation, self.groups = dilation, groups
+        self.weight = Parameter(np.empty((out_channels, in_channels // groups) + self.kernel_size, np.float32))
         self.bias = Parameter(np.empty(out_channels, np.float32)) if bias else None
         init.default_(self.weight, self.bias)
 
     def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         s += f", padding={self.padding!r}" if self.padding else ""
+        s += f", dilation={self.dilation}" if self.dilation not in (1, (1, 1)) else ""
+        s += f", groups={self.groups}" if self.groups != 1 else ""
         return s + ("" if self.bias is not None else ", bias=False")
 
 
@@ -48,23 +57,34 @@ class Linear(Module):
             ("" if self.bias is not None else ", bias=False")
 
 
-class _Pool(Module):
-    def __init__(self, kernel_size, stride=None, padding=0):
+class MaxPool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+                + (", ceil_mode=True" if self.ceil_mode else ""))
+
+
+class AvgPool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                            self.divisor_override)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-class MaxPool2d(_Pool):
-    def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
-
-
-class AvgPool2d(_Pool):
-    def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
 
 
 class GlobalAvgPool2d(Module):
@@ -89,8 +109,47 @@ class AdaptiveAvgPool2d(Module):
 
 
 class ReLU(Module):
+    """max(x, 0). ``inplace=True`` is accepted for PyTorch code and computes the same values out of place."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, x):
         return F.relu(x)
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(Module):
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class GELU(Module):
+    def __init__(self, approximate="none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
 
 
 class Sigmoid(Module):
@@ -104,22 +163,30 @@ class Tanh(Module):
 
 
 class Softmax(Module):
-    def __init__(self, axis=-1):
+    def __init__(self, dim=None):
         super().__init__()
-        self.axis = axis
+        self.dim = dim
 
     def forward(self, x):
-        return F.softmax(x, self.axis)
+        return F.softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    def forward(self, x):
+        return F.log_softmax(x, self.dim)
 
 
 class Dropout(Module):
     """Inverted dropout while training; the identity in eval() mode."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
-        self.p = p
+            raise ValueError(f"{type(self).__name__}: p must be in [0, 1], got {p}")
+        self.p, self.inplace = p, inplace
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
@@ -128,49 +195,72 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-class _BatchNorm(Module):
-    ndim = None
-
-    def __init__(self, num_features, eps=1e-5, momentum=0.1):
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.weight = Parameter(np.ones(num_features, np.float32))
-        self.bias = Parameter(np.zeros(num_features, np.float32))
-        self.register_buffer("running_mean", np.zeros(num_features, np.float32))
-        self.register_buffer("running_var", np.ones(num_features, np.float32))
-        self.register_buffer("num_batches_tracked", np.zeros((), np.int64))
+class Dropout2d(Dropout):
+    """Zeroes whole channels: each (n, c) feature map is kept with probability 1 - p (and scaled by 1/(1-p))."""
 
     def forward(self, x):
-        ndims = (self.ndim,) if self.ndim else (2, 4)
-        if x.ndim not in ndims or x.shape[1] != self.num_features:
-            want = " or ".join("(N, C)" if n == 2 else "(N, C, H, W)" for n in ndims)
+        return F.dropout2d(x, self.p, self.training)
+
+
+class _BatchNorm(Module):
+    """Batch norm with PyTorch's options: ``momentum=None`` keeps the cumulative average of the batch
+    statistics (factor 1 / num_batches_tracked); ``affine=False`` has no weight and bias;
+    ``track_running_stats=False`` has no running statistics and normalizes with the batch's, in eval too."""
+
+    ndims = None
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = Parameter(np.ones(num_features, np.float32)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, np.float32)) if affine else None
+        if track_running_stats:
+            self.register_buffer("running_mean", np.zeros(num_features, np.float32))
+            self.register_buffer("running_var", np.ones(num_features, np.float32))
+            self.register_buffer("num_batches_tracked", np.zeros((), np.int64))
+        else:
+            self.running_mean = self.running_var = self.num_batches_tracked = None
+
+    def forward(self, x):
+        if x.ndim not in self.ndims or x.shape[1] != self.num_features:
+            want = " or ".join({2: "(N, C)", 3: "(N, C, L)", 4: "(N, C, H, W)"}[n] for n in self.ndims)
             raise ValueError(f"expected input {want} with C={self.num_features}, got shape {x.shape}")
-        if self.training:
+        momentum = self.momentum
+        if self.training and self.track_running_stats:
             self.num_batches_tracked[...] += 1
+            if momentum is None:
+                momentum = 1.0 / float(self.num_batches_tracked)
+        use_batch = self.training or not self.track_running_stats
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training, self.momentum, self.eps, comm=self._comm())
+                            use_batch, momentum or 0.0, self.eps, comm=self._comm())
 
     def _comm(self):
         """The communicator to synchronize batch statistics over (None: this process's batch alone)."""
         return None
 
     def extra_repr(self):
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+        s = f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+        s += "" if self.affine else ", affine=False"
+        return s + ("" if self.track_running_stats else ", track_running_stats=False")
 
 
 class BatchNorm1d(_BatchNorm):
-    ndim = 2
+    """Over (N, C) or (N, C, L), statistics per channel C."""
+    ndims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
-    ndim = 4
+    ndims = (4,)
 
 
 class SyncBatchNorm(_BatchNorm):
     """Batch norm whose training statistics are those of the whole batch across MPI ranks
     (minicnn.distributed), not of this rank's shard: with it, N ranks at batch B train as one
     process at batch N*B. Costs two small allreduces forward and one backward per layer.
-    In a world of one process it is BatchNorm. Takes (N, C) or (N, C, H, W)."""
+    In a world of one process it is BatchNorm. Takes (N, C), (N, C, L) or (N, C, H, W)."""
+
+    ndims = (2, 3, 4)
 
     def _comm(self):
         if not self.training:
@@ -183,7 +273,7 @@ class SyncBatchNorm(_BatchNorm):
     def convert_sync_batchnorm(cls, module):
         """Replace every BatchNorm1d/2d in ``module`` by a SyncBatchNorm with the same weights and statistics."""
         if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
-            new = cls(module.num_features, module.eps, module.momentum)
+            new = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats)
             new.load_state_dict(module.state_dict())
             new.train(module.training)
             return new
@@ -205,12 +295,26 @@ class LocalResponseNorm(Module):
 
 
 class Flatten(Module):
-    def __init__(self, start_dim=1):
+    """Merge dimensions start_dim..end_dim (by default every one after the batch's)."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
-        self.start_dim = start_dim
+        self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        return F.flatten(x, self.start_dim)
+        return x.flatten(self.start_dim, self.end_dim)
+
+
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size`` (the inverse of Flatten)."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        d = self.dim % x.ndim
+        return x.reshape(x.shape[:d] + self.unflattened_size + x.shape[d + 1:])
 
 
 class ZeroPad2d(Module):

@@ -133,6 +133,9 @@ class Module:
             for name, b in mod._buffers.items():
                 yield (f"{mod_name}.{name}" if mod_name else name), b
 
+    def buffers(self):
+        return (b for _, b in self.named_buffers())
+
     def get_submodule(self, name):
         """The layer at a dotted path, e.g. model.get_submodule("features.0")."""
         mod = self
@@ -159,21 +162,63 @@ class Module:
                 p.grad = None
         return self
 
-    def zero_grad(self):
+    def zero_grad(self, set_to_none=True):
+        """Forget every parameter's gradient (set_to_none=False: fill it with zeros instead)."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad.data[...] = 0
 
-    def to(self, device):
-        """Move every parameter and buffer to ``device`` ("cpu" or "cuda"), in place."""
-        device = backend.check_device(device)
-        for p in self.parameters():
-            p.data = backend.to_device(p.data, device)
-            p.grad = None if p.grad is None else backend.to_device(p.grad.data, device)
-            p._device = device
-        for m in self.modules():
-            for name, b in list(m._buffers.items()):
-                m.register_buffer(name, backend.to_device(b, device))
+    def apply(self, fn):
+        """Call ``fn(module)`` on every submodule, children first, then on self (e.g. to initialize weights)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
         return self
+
+    def to(self, *args, device=None, dtype=None, **_ignored):
+        """Move every parameter and buffer to ``device`` ("cpu" or "cuda") and/or cast the floating ones
+        to ``dtype``, in place: ``to("cuda")``, ``to(torch.float64)``, ``to(device, dtype)``."""
+        for a in args:
+            if isinstance(a, str):
+                device = a
+            else:
+                dtype = a
+        if device is not None:
+            device = backend.check_device(device)
+            for p in self.parameters():
+                p.data = backend.to_device(p.data, device)
+                p.grad = None if p.grad is None else backend.to_device(p.grad.data, device)
+                p._device = device
+            for m in self.modules():
+                for name, b in list(m._buffers.items()):
+                    if b is not None:
+                        m.register_buffer(name, backend.to_device(b, device))
+        if dtype is not None:
+            dtype = np.dtype(getattr(dtype, "np_dtype", dtype))
+            if dtype.kind != "f":
+                raise TypeError(f"Module.to() takes a floating dtype, got {dtype}")
+            for p in self.parameters():
+                p.data = p.data.astype(dtype)
+                p.grad = None if p.grad is None else p.grad.data.astype(dtype)
+            for m in self.modules():
+                for name, b in list(m._buffers.items()):
+                    if b is not None and b.dtype.kind == "f":
+                        m.register_buffer(name, b.astype(dtype))
+        return self
+
+    def cuda(self, device=None):
+        return self.to("cuda")
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
 
     @property
     def device(self):
@@ -287,3 +332,88 @@ class Sequential(Module):
     def append(self, layer):
         self.add_module(str(len(self)), layer)
         return self
+
+
+class ModuleList(Module):
+    """A list of layers whose parameters the parent registers, named "0", "1", ... (torch.nn.ModuleList)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        for m in modules or []:
+            self.append(m)
+
+    def _name(self, index):
+        names = list(self._modules)
+        try:
+            return names[index]
+        except IndexError:
+            raise IndexError(f"ModuleList index {index} out of range for {len(names)} modules") from None
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
+        return self._modules[self._name(index)]
+
+    def __setitem__(self, index, module):
+        setattr(self, self._name(index), module)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleList has no forward(): call its layers in your own forward()")
+
+
+class ModuleDict(Module):
+    """A dict of layers whose parameters the parent registers, by key (torch.nn.ModuleDict)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        for k, m in (modules.items() if isinstance(modules, dict) else modules or []):
+            self.add_module(k, m)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules):
+        for k, m in (modules.items() if isinstance(modules, dict) else modules):
+            self.add_module(k, m)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleDict has no forward(): call its layers in your own forward()")

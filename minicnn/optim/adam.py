@@ -1,6 +1,8 @@
-"""Adam (torch.optim.Adam), with L2 weight decay added to the gradient.
+"""Adam (torch.optim.Adam), with L2 weight decay added to the gradient, and AdamW (torch.optim.AdamW),
+with the weight decay decoupled from it.
 
-    g = grad + weight_decay * w
+    Adam:  g = grad + weight_decay * w
+    AdamW: w = w * (1 - lr * weight_decay); g = grad
     m = beta1 * m + (1 - beta1) * g                  v = beta2 * v + (1 - beta2) * g^2
     w = w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 """
@@ -11,7 +13,11 @@ from .optimizer import Optimizer
 
 
 class Adam(Optimizer):
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+        if amsgrad:
+            raise NotImplementedError(f"{type(self).__name__}: amsgrad=True is not supported")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
 
     def prepare(self, w, state, group):
@@ -26,7 +32,9 @@ class Adam(Optimizer):
         xp = get_array_module(w)
         b1, b2 = group["betas"]
         tmp = self.scratch(w)
-        if group["weight_decay"]:
+        if group["weight_decay"] and self.decoupled:
+            w *= 1 - group["lr"] * group["weight_decay"]
+        elif group["weight_decay"]:
             xp.multiply(w, group["weight_decay"], out=tmp)
             tmp += g
             g = tmp
@@ -44,3 +52,10 @@ class Adam(Optimizer):
         xp.divide(m, denom, out=denom)
         denom *= group["lr"] / (1 - b1 ** t)
         w -= denom
+
+
+class AdamW(Adam):
+    decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)

@@ -52,9 +52,13 @@ class Optimizer:
                 yield i, group, p
                 i += 1
 
-    def zero_grad(self):
+    def zero_grad(self, set_to_none=True):
+        """Forget every parameter's gradient (set_to_none=False: fill it with zeros instead)."""
         for _, _, p in self._indexed():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad.data[...] = 0
 
     def step(self):
         for i, group, p in self._indexed():

@@ -1,0 +1,184 @@
+"""The ``torch.*`` functions: tensor creation and the functions PyTorch offers beside the methods.
+
+``import minicnn as torch`` then gives a PyTorch program ``torch.max(out, 1)``, ``torch.cat``,
+``torch.flatten(x, 1)``, ``torch.from_numpy`` ... with PyTorch's meaning. Each function here
+is a line or two over a Tensor method or an op of minicnn.functional; functions that read
+values also take a bare ndarray (``torch.max(outputs.data, 1)``: ``.data`` is the array here).
+"""
+import numpy as np
+
+from . import backend
+from .functional import activation as _act
+from .functional.linear import concat as _concat
+from .functional import math as _m
+from .tensor import Tensor, _shape_args, tensor, zeros, ones, randn  # noqa: F401
+
+
+def _t(x):
+    """A Tensor, or an ndarray seen as a constant Tensor."""
+    return x if isinstance(x, Tensor) else Tensor._wrap(x, backend.device_of(x), False)
+
+
+# ---------------------------------------------------------------- dtypes and devices
+float32 = float = np.float32  # noqa: A001  (PyTorch's names; not in __all__, so `import *` keeps the builtins)
+float64 = double = np.float64
+float16 = half = np.float16
+int64 = long = np.int64
+int32 = int = np.int32  # noqa: A001
+int16, int8, uint8 = np.int16, np.int8, np.uint8
+bool = np.bool_  # noqa: A001
+
+
+class device(str):
+    """torch.device: a device name that compares and prints as its string ("cpu", "cuda", "cuda:0")."""
+
+    def __new__(cls, type, index=None):  # noqa: A002
+        name = str(type) if index is None else f"{type}:{index}"
+        backend.check_device(name)
+        return super().__new__(cls, name)
+
+    @property
+    def type(self):
+        return self.split(":")[0]
+
+    @property
+    def index(self):
+        return builtins_int(self.split(":")[1]) if ":" in self else None
+
+    def __repr__(self):
+        return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
+
+
+# ---------------------------------------------------------------- creation
+def from_numpy(array):
+    """A tensor sharing ``array``'s memory and dtype (float64 stays float64, as in PyTorch)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._wrap(array, "cpu", False)
+
+
+def as_tensor(data, dtype=None, device=None):
+    return tensor(data, dtype=dtype, device=device or "cpu")
+
+
+def _like(fill, x, dtype, requires_grad):
+    xp = backend.get_array_module(x.data)
+    return Tensor(fill(xp, x.shape, dtype or x.dtype), requires_grad=requires_grad)
+
+
+def zeros_like(input, dtype=None, requires_grad=False):  # noqa: A002
+    return _like(lambda xp, s, d: xp.zeros(s, dtype=d), input, dtype, requires_grad)
+
+
+def ones_like(input, dtype=None, requires_grad=False):  # noqa: A002
+    return _like(lambda xp, s, d: xp.ones(s, dtype=d), input, dtype, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device="cpu", requires_grad=False):
+    if dtype is None:
+        dtype = np.float32 if isinstance(fill_value, builtins_float) else np.asarray(fill_value).dtype
+    return Tensor(backend.xp_for(device).full(tuple(size), fill_value, dtype=dtype), requires_grad=requires_grad)
+
+
+def empty(*size, dtype=np.float32, device="cpu", requires_grad=False):
+    return Tensor(backend.xp_for(device).empty(_shape_args(size), dtype=dtype), requires_grad=requires_grad)
+
+
+def rand(*size, dtype=np.float32, device="cpu", requires_grad=False):
+    """Uniform samples in [0, 1) from the library's seeded generator."""
+    return Tensor(backend.rng(device).random(_shape_args(size), dtype=np.dtype(dtype).type),
+                  requires_grad=requires_grad)
+
+
+def randn_like(input, dtype=None, requires_grad=False):  # noqa: A002
+    return randn(*input.shape, dtype=dtype or input.dtype, device=input.device, requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=np.int64, device="cpu"):
+    """randint(high, size) or randint(low, high, size): integers in [low, high)."""
+    if size is None:
+        low, high, size = 0, low, high
+    return Tensor(backend.rng(device).integers(low, high, tuple(size)).astype(dtype))
+
+
+def randperm(n, dtype=np.int64, device="cpu"):
+    return Tensor(backend.rng(device).permutation(n).astype(dtype))
+
+
+def arange(start, end=None, step=1, dtype=None, device="cpu", requires_grad=False):
+    """Integers (int64) when every bound is an int, else float32, as PyTorch."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        dtype = np.int64 if all(isinstance(v, (builtins_int, np.integer)) for v in (start, end, step)) else np.float32
+    return Tensor(backend.xp_for(device).arange(start, end, step).astype(dtype), requires_grad=requires_grad)
+
+
+def linspace(start, end, steps, dtype=np.float32, device="cpu", requires_grad=False):
+    return Tensor(backend.xp_for(device).linspace(start, end, steps).astype(dtype), requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------- functions of tensors
+def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001,A002
+    """torch.max: the largest element; (values, indices) along ``dim``; or max(a, b) element-wise."""
+    return _t(input).max(dim if not isinstance(dim, np.ndarray) else _t(dim), keepdim)
+
+
+def min(input, dim=None, keepdim=False):  # noqa: A001,A002
+    return _t(input).min(dim if not isinstance(dim, np.ndarray) else _t(dim), keepdim)
+
+
+def argmax(input, dim=None, keepdim=False): return _t(input).argmax(dim, keepdim)  # noqa: A002
+def argmin(input, dim=None, keepdim=False): return _t(input).argmin(dim, keepdim)  # noqa: A002
+def amax(input, dim=None, keepdim=False): return _t(input).amax(dim, keepdim)  # noqa: A002
+def amin(input, dim=None, keepdim=False): return _t(input).amin(dim, keepdim)  # noqa: A002
+def sum(input, dim=None, keepdim=False, dtype=None): return _t(input).sum(dim, keepdim, dtype=dtype)  # noqa: A001,A002
+def mean(input, dim=None, keepdim=False): return _t(input).mean(dim, keepdim)  # noqa: A002
+def maximum(input, other): return _m.maximum(_t(input), other)  # noqa: A002
+def minimum(input, other): return _m.minimum(_t(input), other)  # noqa: A002
+def eq(input, other): return _t(input) == other  # noqa: A002
+def equal(input, other): return _t(input).equal(_t(other))  # noqa: A002
+def numel(input): return _t(input).numel()  # noqa: A002
+def flatten(input, start_dim=0, end_dim=-1): return _t(input).flatten(start_dim, end_dim)  # noqa: A002
+def reshape(input, shape): return _t(input).reshape(shape)  # noqa: A002
+def transpose(input, dim0, dim1): return _t(input).transpose(dim0, dim1)  # noqa: A002
+def permute(input, dims): return _t(input).permute(dims)  # noqa: A002
+def squeeze(input, dim=None): return _t(input).squeeze(dim)  # noqa: A002
+def unsqueeze(input, dim): return _t(input).unsqueeze(dim)  # noqa: A002
+def clamp(input, min=None, max=None): return _m.clamp(_t(input), min, max)  # noqa: A001,A002
+def exp(input): return _m.exp(_t(input))  # noqa: A002
+def log(input): return _m.log(_t(input))  # noqa: A002
+def sqrt(input): return _m.pow(_t(input), 0.5)  # noqa: A002
+def abs(input): return _m.abs(_t(input))  # noqa: A001,A002
+def pow(input, exponent): return _m.pow(_t(input), exponent)  # noqa: A001,A002
+def sin(input): return _m.sin(_t(input))  # noqa: A002
+def cos(input): return _m.cos(_t(input))  # noqa: A002
+def matmul(input, other): return _m.matmul(_t(input), other)  # noqa: A002
+def mm(input, mat2): return _m.matmul(_t(input), mat2)  # noqa: A002
+def relu(input): return _act.relu(_t(input))  # noqa: A002
+def sigmoid(input): return _act.sigmoid(_t(input))  # noqa: A002
+def tanh(input): return _act.tanh(_t(input))  # noqa: A002
+def softmax(input, dim, dtype=None): return _act.softmax(_t(input), dim, dtype)  # noqa: A002
+def log_softmax(input, dim, dtype=None): return _act.log_softmax(_t(input), dim, dtype)  # noqa: A002
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dimension ``dim`` (0 by default, as torch.cat)."""
+    return _concat([_t(t) for t in tensors], dim)
+
+
+concat = cat
+
+
+def stack(tensors, dim=0):
+    """Join equally shaped tensors along a new dimension ``dim``."""
+    tensors = [_t(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expects a non-empty list of tensors")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: every tensor must have the same shape, got {sorted(shapes)}")
+    return _concat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+builtins_int, builtins_float = type(0), type(0.0)
