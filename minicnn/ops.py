@@ -14,6 +14,11 @@ from .functional import math as _m
 from .tensor import Tensor, _shape_args, tensor, zeros, ones, randn  # noqa: F401
 
 
+def _leaf(array, requires_grad):
+    """A new leaf holding ``array`` as it is (its dtype kept: asked-for float64 stays float64)."""
+    return Tensor(array, dtype=array.dtype, requires_grad=requires_grad)
+
+
 def _t(x):
     """A Tensor, or an ndarray seen as a constant Tensor."""
     return x if isinstance(x, Tensor) else Tensor._wrap(x, backend.device_of(x), False)
@@ -62,8 +67,8 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def _like(fill, x, dtype, requires_grad):
-    xp = backend.get_array_module(x.data)
-    return Tensor(fill(xp, x.shape, dtype or x.dtype), requires_grad=requires_grad)
+    a = fill(backend.get_array_module(x.data), x.shape, dtype or x.dtype)
+    return Tensor(a, dtype=a.dtype, requires_grad=requires_grad)
 
 
 def zeros_like(input, dtype=None, requires_grad=False):  # noqa: A002
@@ -77,17 +82,16 @@ def ones_like(input, dtype=None, requires_grad=False):  # noqa: A002
 def full(size, fill_value, dtype=None, device="cpu", requires_grad=False):
     if dtype is None:
         dtype = np.float32 if isinstance(fill_value, builtins_float) else np.asarray(fill_value).dtype
-    return Tensor(backend.xp_for(device).full(tuple(size), fill_value, dtype=dtype), requires_grad=requires_grad)
+    return _leaf(backend.xp_for(device).full(tuple(size), fill_value, dtype=dtype), requires_grad)
 
 
 def empty(*size, dtype=np.float32, device="cpu", requires_grad=False):
-    return Tensor(backend.xp_for(device).empty(_shape_args(size), dtype=dtype), requires_grad=requires_grad)
+    return _leaf(backend.xp_for(device).empty(_shape_args(size), dtype=dtype), requires_grad)
 
 
 def rand(*size, dtype=np.float32, device="cpu", requires_grad=False):
     """Uniform samples in [0, 1) from the library's seeded generator."""
-    return Tensor(backend.rng(device).random(_shape_args(size), dtype=np.dtype(dtype).type),
-                  requires_grad=requires_grad)
+    return _leaf(backend.rng(device).random(_shape_args(size), dtype=np.dtype(dtype).type), requires_grad)
 
 
 def randn_like(input, dtype=None, requires_grad=False):  # noqa: A002
@@ -98,11 +102,11 @@ def randint(low, high=None, size=None, dtype=np.int64, device="cpu"):
     """randint(high, size) or randint(low, high, size): integers in [low, high)."""
     if size is None:
         low, high, size = 0, low, high
-    return Tensor(backend.rng(device).integers(low, high, tuple(size)).astype(dtype))
+    return _leaf(backend.rng(device).integers(low, high, tuple(size)).astype(dtype), False)
 
 
 def randperm(n, dtype=np.int64, device="cpu"):
-    return Tensor(backend.rng(device).permutation(n).astype(dtype))
+    return _leaf(backend.rng(device).permutation(n).astype(dtype), False)
 
 
 def arange(start, end=None, step=1, dtype=None, device="cpu", requires_grad=False):
@@ -111,11 +115,11 @@ def arange(start, end=None, step=1, dtype=None, device="cpu", requires_grad=Fals
         start, end = 0, start
     if dtype is None:
         dtype = np.int64 if all(isinstance(v, (builtins_int, np.integer)) for v in (start, end, step)) else np.float32
-    return Tensor(backend.xp_for(device).arange(start, end, step).astype(dtype), requires_grad=requires_grad)
+    return _leaf(backend.xp_for(device).arange(start, end, step).astype(dtype), requires_grad)
 
 
 def linspace(start, end, steps, dtype=np.float32, device="cpu", requires_grad=False):
-    return Tensor(backend.xp_for(device).linspace(start, end, steps).astype(dtype), requires_grad=requires_grad)
+    return _leaf(backend.xp_for(device).linspace(start, end, steps).astype(dtype), requires_grad)
 
 
 # ---------------------------------------------------------------- functions of tensors

@@ -507,7 +507,8 @@ def tensor(data, dtype=None, device="cpu", requires_grad=False):
 
 def _filled(fill, shape, dtype, device, requires_grad):
     xp = backend.xp_for(device)
-    return Tensor(fill(xp, _shape_args(shape), dtype), requires_grad=requires_grad)
+    a = fill(xp, _shape_args(shape), dtype)
+    return Tensor(a, dtype=a.dtype, requires_grad=requires_grad)
 
 
 def zeros(*size, dtype=np.float32, device="cpu", requires_grad=False):
@@ -522,7 +523,7 @@ def ones(*size, dtype=np.float32, device="cpu", requires_grad=False):
 def randn(*size, dtype=np.float32, device="cpu", requires_grad=False):
     """Standard normal samples from the library's seeded generator."""
     data = backend.rng(device).standard_normal(_shape_args(size), dtype=np.dtype(dtype).type)
-    return Tensor(data, requires_grad=requires_grad)
+    return Tensor(data, dtype=data.dtype, requires_grad=requires_grad)
 
 
 from . import autograd  # noqa: E402  (autograd needs Tensor defined first)

@@ -159,3 +159,65 @@ def test_block_on_batch_last_activations():
         return F.conv2d(F.avg_pool2d(h, 2, stride=1), w2, stride=2, padding=1)
     check(block, T(16, 2, 5, 4, seed=43), T(3, 2, 3, 3, seed=44), T(3, seed=45), T(3, seed=46, shift=1.0),
           T(3, seed=47), T(2, 3, 2, 2, seed=48))
+
+
+# ---------------------------------------------------------------- the PyTorch API's ops
+@pytest.mark.parametrize("dim,keepdim", [(0, False), (1, True), (-1, False)])
+def test_max_and_min_along_a_dim(dim, keepdim):
+    check(lambda a: a.max(dim, keepdim).values * 2 + a.min(dim, keepdim)[0], T(3, 4, 5, seed=60))
+
+
+def test_elementwise_maximum_clamp_sin_cos_expand():
+    check(lambda a, b: mc.maximum(a, b) + mc.minimum(a, b) * 3, T(3, 4, seed=61), T(4, seed=62, shift=0.01))
+    check(lambda a: a.clamp(min=-1.0, max=1.5), T(4, 5, seed=63, shift=0.013))
+    check(lambda a: a.sin() * a.cos(), T(3, 4, seed=64))
+    check(lambda a: a.unsqueeze(0).expand(3, 2, 4) * 2, T(2, 4, seed=65))
+
+
+@pytest.mark.parametrize("name", ["elu", "gelu", "gelu_tanh", "leaky_relu"])
+def test_activations(name):
+    fn = {"elu": lambda a: F.elu(a, 0.7), "gelu": F.gelu, "gelu_tanh": lambda a: F.gelu(a, approximate="tanh"),
+          "leaky_relu": lambda a: F.leaky_relu(a, 0.1)}[name]
+    check(fn, T(3, 4, seed=67))                 # an even count: distinct() then keeps clear of 0
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_with_weight_ignore_index_and_smoothing(reduction):
+    t = mc.tensor(np.array([2, -100, 0, 3, 1]))
+    w = mc.tensor(np.array([0.5, 1.0, 2.0, 1.5]), dtype=np.float64)
+    check(lambda z: F.cross_entropy(z, t, weight=w, reduction=reduction, label_smoothing=0.1), T(5, 4, seed=68))
+    q = mc.tensor(np.random.default_rng(69).dirichlet(np.ones(4), 5), dtype=np.float64)
+    check(lambda z: F.cross_entropy(z, q, weight=w, reduction=reduction, label_smoothing=0.2), T(5, 4, seed=70))
+    check(lambda z: F.nll_loss(z, t, weight=w, reduction=reduction), T(5, 4, seed=71))
+    tm = mc.tensor(np.random.default_rng(72).integers(0, 3, (2, 4, 3)))
+    check(lambda z: F.cross_entropy(z, tm, reduction=reduction), T(2, 3, 4, 3, seed=73))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_binary_losses(reduction):
+    y = mc.tensor(np.random.default_rng(74).random((3, 4)), dtype=np.float64)
+    w = mc.tensor(np.random.default_rng(75).random((3, 4)) + 0.5, dtype=np.float64)
+    pw = mc.tensor(np.array([1.0, 2.0, 0.5, 3.0]), dtype=np.float64)
+    check(lambda z: F.binary_cross_entropy_with_logits(z, y, weight=w, pos_weight=pw, reduction=reduction),
+          T(3, 4, seed=76))
+    check(lambda p: F.binary_cross_entropy(p, y, weight=w, reduction=reduction),
+          mc.tensor(np.random.default_rng(77).random((3, 4)) * 0.8 + 0.1, dtype=np.float64, requires_grad=True))
+    check(lambda x: F.mse_loss(x, y, reduction=reduction), T(3, 4, seed=78))
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 2, 1), (3, 3, 1)])
+def test_pools_with_ceil_mode_and_count_include_pad(kernel, stride, padding):
+    check(lambda x: F.max_pool2d(x, kernel, stride, padding, ceil_mode=True), T(2, 2, 8, 7, seed=79))
+    check(lambda x: F.avg_pool2d(x, kernel, stride, padding, ceil_mode=True, count_include_pad=False),
+          T(2, 2, 8, 7, seed=80))
+
+
+@pytest.mark.parametrize("dilation,groups", [(2, 1), ((1, 2), 2), (1, 4)])
+def test_conv2d_dilation_and_groups(dilation, groups):
+    check(lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1, dilation=dilation, groups=groups),
+          T(2, 4, 7, 6, seed=81), T(4, 4 // groups, 3, 3, seed=82), T(4, seed=83))
+
+
+def test_pad_any_dimension():
+    check(lambda x: F.pad(x, (1, 0, 2, 1, 0, 1), value=0.3), T(2, 3, 4, seed=84))
+    check(lambda x: F.pad(x, (1, 2, 0, 1)), T(1, 2, 3, 4, seed=85))
