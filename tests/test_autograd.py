@@ -112,7 +112,7 @@ def test_float32_is_preserved_through_python_and_numpy_scalars():
     x = mc.tensor(np.ones(3), requires_grad=True)            # float64 data -> float32 by default
     assert x.dtype == np.float32
     for y in (x * 0.5, 0.5 * x, x / 3, 2 - x, x ** 2, np.float64(2.0) * x, x * np.float64(2.0),
-              F.softmax(x), F.sigmoid(x)):
+              F.softmax(x, dim=-1), F.sigmoid(x)):
         assert y.dtype == np.float32, y
     (np.float64(3.0) * x).sum().backward()
     assert x.grad.dtype == np.float32

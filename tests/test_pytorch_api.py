@@ -561,3 +561,25 @@ def test_vision_models_refuse_downloads_clearly():
     with pytest.raises(ValueError, match="does not download"):
         models.resnet18(weights="IMAGENET1K_V1")
     assert list(models.resnet18(weights=None, num_classes=3).state_dict())[0] == "conv1.weight"
+
+
+def test_datasets_called_as_torchvision_calls_them(tmp_path):
+    import minicnn.vision.transforms as T
+    from minicnn.utils.data import DataLoader
+    from minicnn.vision import datasets
+    from test_data import fake_mnist
+    fake_mnist(tmp_path)
+    transform = T.Compose([T.ToTensor(), T.Normalize((0.1307,), (0.3081,))])
+    train = datasets.MNIST(tmp_path, train=True, download=True, transform=transform, verify=False)
+    image, label = train[0]
+    assert isinstance(image, mc.Tensor) and image.shape == (1, 28, 28) and isinstance(label, int)
+    expect = (train.images[0].transpose(2, 0, 1) / 255 - 0.1307) / 0.3081
+    np.testing.assert_allclose(image.numpy(), expect, rtol=1e-5, atol=1e-6)
+    x, y = next(iter(DataLoader(train, batch_size=16, shuffle=True, num_workers=1)))
+    assert x.shape == (16, 1, 28, 28) and y.shape == (16,) and len(DataLoader(train, 10).dataset) == 64
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 3), (2, 5), (7, 7)])
+def test_adaptive_avg_pool(size):
+    x = rand(2, 3, 11, 14, seed=45)
+    torch_oracle(lambda t: nn.AdaptiveAvgPool2d(size)(t), lambda t: torch.nn.AdaptiveAvgPool2d(size)(t), [x])
