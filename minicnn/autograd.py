@@ -144,7 +144,8 @@ def _give(t, g, handed):
     gives one array to both inputs) or the caller's own upstream gradient is copied, so every
     ``.grad`` owns its memory and may be changed in place."""
     if t._grad is None:
-        if id(g) in handed or not (g.flags.owndata and g.flags.writeable):
+        # CuPy's flags have no "writeable": its broadcast views are caught by owndata alone
+        if id(g) in handed or not (g.flags.owndata and getattr(g.flags, "writeable", True)):
             g = g.copy(order="K")                 # "K": keep the layout (batch-last stays batch-last)
         t._grad = Tensor._wrap(g, t._device, False)
     else:

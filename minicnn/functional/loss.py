@@ -49,55 +49,89 @@ def _upstream(gy, reduction, denominator, ndim):
 
 
 class _ClassLoss(Function):
-    """What cross_entropy and nll_loss share: the coefficient matrix A and the reduction (module docstring)."""
+    """What cross_entropy and nll_loss share: the coefficients A (module docstring) and the reduction.
+    For class indices A is kept sparse: its one entry per row, (1 - eps) w[t_n], at column t_n,
+    plus the smoothing term (eps / C) w[c] on kept rows."""
 
     def coefficients(self, x, target, weight, ignore_index, smoothing):
         xp = get_array_module(x)
         N, C = x.shape
         t = x.dtype.type
-        w = xp.ones(C, dtype=x.dtype) if weight is None else weight
+        self.smoothing, self.w, self.C = smoothing, weight, C
         if target.dtype.kind in "iu":                               # class indices
             kept = target != ignore_index
-            safe = xp.where(kept, target, 0)
-            wt = w[safe] * kept
-            A = xp.zeros((N, C), dtype=x.dtype)
-            A[xp.arange(N), safe] = wt * t(1 - smoothing)
-            if smoothing:
-                A += (t(smoothing / C) * w) * kept[:, None]
-            return A, wt.sum()
-        q = target.astype(x.dtype, copy=False)                      # probabilities
+            self.rows, self.cols = xp.arange(N), xp.where(kept, target, 0)
+            wt = kept.astype(x.dtype) if weight is None else weight[self.cols] * kept
+            self.picked_w, self.kept, self.A = wt * t(1 - smoothing), kept, None
+            return wt.sum()
+        q = target.astype(x.dtype, copy=False)                      # probabilities: A dense
         if smoothing:
             q = q * t(1 - smoothing) + t(smoothing / C)
-        return (q * w if weight is not None else q), t(N)
+        self.A = q * weight if weight is not None else q
+        return t(N)
 
-    def finish(self, logp, A, denominator, reduction):
-        self.A, self.denominator, self.reduction = A, denominator, reduction
-        return _reduced(-(A * logp).sum(axis=1), reduction, denominator)
+    def weighted_sum(self, logp):
+        """sum_c A[n, c] logp[n, c] for every row n."""
+        if self.A is not None:
+            return (self.A * logp).sum(axis=1)
+        out = self.picked_w * logp[self.rows, self.cols]
+        if self.smoothing:
+            w = logp if self.w is None else logp * self.w
+            out = out + w.sum(axis=1) * (logp.dtype.type(self.smoothing / logp.shape[1]) * self.kept)
+        return out
+
+    def subtract_A(self, g):
+        """g - A, in place."""
+        if self.A is not None:
+            g -= self.A
+            return g
+        g[self.rows, self.cols] -= self.picked_w
+        if self.smoothing:
+            C = g.shape[1]
+            w = 1 if self.w is None else self.w
+            g -= (g.dtype.type(self.smoothing / C) * w) * self.kept[:, None]
+        return g
+
+    def row_sums(self):
+        """sum_c A[n, c], shaped (N, 1): 0 on ignored rows, 1 on the others for plain labels."""
+        if self.A is not None:
+            return self.A.sum(axis=1, keepdims=True)
+        s = self.picked_w
+        if self.smoothing:
+            C = self.C
+            wsum = C if self.w is None else self.w.sum()
+            s = s + self.kept * (s.dtype.type(self.smoothing / C) * wsum)
+        return s[:, None]
+
+    def finish(self, logp, denominator, reduction):
+        self.denominator, self.reduction = denominator, reduction
+        return _reduced(-self.weighted_sum(logp), reduction, denominator)
 
 
 class CrossEntropy(_ClassLoss):
     def forward(self, z, target, weight=None, ignore_index=-100, smoothing=0.0, reduction="mean"):
         self.logp = _log_softmax(z, axis=1)
-        A, denominator = self.coefficients(z, target, weight, ignore_index, smoothing)
-        return self.finish(self.logp, A, denominator, reduction)
+        return self.finish(self.logp, self.coefficients(z, target, weight, ignore_index, smoothing), reduction)
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        A = self.A
         g = xp.exp(self.logp)                                       # softmax(z)
-        g *= A.sum(axis=1, keepdims=True)
-        g -= A
+        g *= self.row_sums()
+        g = self.subtract_A(g)
         g *= _upstream(gy, self.reduction, self.denominator, 2)
         return g
 
 
 class NLLLoss(_ClassLoss):
     def forward(self, logp, target, weight=None, ignore_index=-100, reduction="mean"):
-        A, denominator = self.coefficients(logp, target, weight, ignore_index, 0.0)
-        return self.finish(logp, A, denominator, reduction)
+        self.shape = logp.shape
+        return self.finish(logp, self.coefficients(logp, target, weight, ignore_index, 0.0), reduction)
 
     def backward(self, gy):
-        return -self.A * _upstream(gy, self.reduction, self.denominator, 2)
+        g = get_array_module(gy).zeros(self.shape, dtype=gy.dtype)
+        g = self.subtract_A(g)                                      # -A
+        g *= _upstream(gy, self.reduction, self.denominator, 2)
+        return g
 
 
 def _check_reduction(name, reduction):
@@ -115,9 +149,10 @@ def _class_target(name, x, target, ignore_index, allow_probabilities):
         if t.shape != (N,):
             raise ValueError(f"{name}: class-index target must have shape ({N},) for input {x.shape}, "
                              f"got {tuple(t.shape)}")
-        kept = t[t != ignore_index]
-        if kept.size:
-            lo, hi = (int(v) for v in xp.stack([kept.min(), kept.max()]).tolist())   # one device read
+        lo, hi = (int(t.min()), int(t.max())) if t.size else (0, 0)
+        if lo < 0 or hi >= C:                            # maybe only ignore_index: look again without it
+            kept = t[t != ignore_index]
+            lo, hi = (int(kept.min()), int(kept.max())) if kept.size else (0, 0)
             if lo < 0 or hi >= C:
                 raise ValueError(f"{name}: target class indices must be in [0, {C - 1}] for {C} classes "
                                  f"(or {ignore_index}, the ignore_index), got values in [{lo}, {hi}]")
