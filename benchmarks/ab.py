@@ -8,6 +8,9 @@ drift over minutes hits both alike. What a change buys is the ratio new / old.
     python benchmarks/ab.py HEAD~1 --model vgg16_cifar --batch 64 --size 32
     python benchmarks/ab.py HEAD~1 --conv 2,256,64,56,1                   # one conv2d, fwd + bwd:
                                                                           # N,C,K,H,kernel (padding k//2)
+    python benchmarks/ab.py HEAD~1 --main-job                             # 100 steps of the main job's loop:
+                                                                          # LeNet-5, Adam, batch 32, batches
+                                                                          # read and transformed by its loader
 """
 import argparse
 import importlib
@@ -65,6 +68,28 @@ def conv_fn(mc, args, rng):
     return run
 
 
+def main_job_fn(mc, args, rng):
+    """The main job's training loop on random Fashion-MNIST-shaped data: DataLoader, ToTensor, LeNet-5, Adam."""
+    importlib.import_module("minicnn.data")
+    images = rng.integers(0, 256, (3200, 28, 28, 1), dtype=np.uint8)
+    labels = rng.integers(0, 10, 3200)
+    mc.manual_seed(0)
+    model = mc.models.lenet5()
+    opt = mc.optim.Adam(model.parameters(), lr=1e-3)
+    T = mc.data.transforms
+    loader = mc.data.DataLoader(mc.data.ArrayDataset(images, labels, transform=T.Compose([T.ToTensor()])),
+                                batch_size=32, shuffle=True, seed=0)
+
+    def run():
+        for x, y in loader:
+            opt.zero_grad()
+            loss = mc.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            loss.item()
+    return run
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("old", help="git revision of the old version")
@@ -72,6 +97,7 @@ def main():
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--conv", default=None, help="time one conv2d instead: N,C,K,H,kernel")
+    ap.add_argument("--main-job", action="store_true", help="time 100 steps of the main job's loop instead")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -80,10 +106,11 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         archive = subprocess.run(["git", "-C", root, "archive", args.old, "minicnn"], check=True, capture_output=True)
         subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
-        make = conv_fn if args.conv else step_fn
+        make = main_job_fn if args.main_job else conv_fn if args.conv else step_fn
         funcs = {"old": make(load(tmp), args, np.random.default_rng(0)),
                  "new": make(load(root), args, np.random.default_rng(0))}
-        what = f"conv2d {args.conv} fwd+bwd" if args.conv else f"{args.model} b{args.batch} {args.size}x{args.size} step"
+        what = ("100 main-job steps (LeNet-5, Adam, batch 32, with loading)" if args.main_job else
+                f"conv2d {args.conv} fwd+bwd" if args.conv else f"{args.model} b{args.batch} {args.size}x{args.size} step")
         r = compare(funcs, rounds=args.rounds, warmup=1, block_time=1.0, settle=0.3)
     print(f"# {machine()}, BLAS {blas}; {what}; old = {args.old}, new = working tree")
     print(f"old {r['old'] * 1e3:.1f} ms, new {r['new'] * 1e3:.1f} ms, new/old {r['new'] / r['old']:.3f}")

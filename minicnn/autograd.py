@@ -138,24 +138,31 @@ class Function:
         self.inputs = None
 
 
+def _memory(a):
+    """The object that owns an array's memory (the array itself, or the base its views lead to)."""
+    while getattr(a, "base", None) is not None:
+        a = a.base
+    return id(a)
+
+
 def _give(t, g, handed):
-    """Add the gradient ``g`` into ``t.grad``. The first gradient is kept as it is only when nothing
-    else can see it: a broadcast view (Sum's backward), an array also handed to another tensor (Add
-    gives one array to both inputs) or the caller's own upstream gradient is copied, so every
-    ``.grad`` owns its memory and may be changed in place."""
+    """Add the gradient ``g`` into ``t.grad``. The first gradient is kept as it is unless something
+    else can see its memory: another tensor's .grad (Add hands one array to both inputs), the
+    caller's upstream gradient, or a read-only broadcast (Sum's backward); then it is copied, so
+    every ``.grad`` owns its memory and may be changed in place. ``handed``: the memory given out."""
     if t._grad is None:
-        # CuPy's flags have no "writeable": its broadcast views are caught by owndata alone
-        if id(g) in handed or not (g.flags.owndata and getattr(g.flags, "writeable", True)):
+        # CuPy's flags have no "writeable": its broadcast views are new arrays, caught by _memory
+        if _memory(g) in handed or not getattr(g.flags, "writeable", True):
             g = g.copy(order="K")                 # "K": keep the layout (batch-last stays batch-last)
         t._grad = Tensor._wrap(g, t._device, False)
     else:
         t._grad = Tensor._wrap(t._grad.data + g, t._device, False)
-    handed.add(id(g))
+    handed.add(_memory(g))
 
 
 def backward(tensor, grad, retain_graph=False):
     """Accumulate d(tensor)/d(leaf) * grad into the ``.grad`` of every leaf that requires grad."""
-    handed = {id(grad)}                          # arrays some tensor or node already holds
+    handed = {_memory(grad)}                     # memory that a .grad or the caller already holds
     root = tensor._ctx
     if root is None:                             # backward on a leaf: its gradient is the upstream one
         _give(tensor, grad, handed)
@@ -187,7 +194,6 @@ def backward(tensor, grad, retain_graph=False):
                 _give(t, g, handed)
             if creator.grad_out is None:         # first gradient for this tensor: schedule its op
                 creator.grad_out = g
-                handed.add(id(g))
                 heapq.heappush(heap, (-creator.generation, next(tie), creator))
             else:                                # used twice or more: gradients add up
                 creator.grad_out = creator.grad_out + g
