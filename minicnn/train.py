@@ -7,7 +7,7 @@ One training step, the whole of it::
     optimizer.zero_grad()
     loss.backward()                     # gradients into every parameter's .grad
     average_gradients(params, len(x))   # under MPI only: the mean over every rank's samples
-    guard.check(step, loss)             # stop before a NaN/Inf reaches the weights
+    cb.after_backward(step, loss)       # the NaN guard: stop before a NaN/Inf reaches the weights
     optimizer.step()                    # update the weights in place
 
 ``fit`` wraps that in epochs with a progress bar and a Keras-style History;
@@ -74,19 +74,43 @@ class Callback:
 
     def on_train_begin(self): pass
     def on_epoch_begin(self, epoch): pass
+    def before_forward(self, step): pass
     def after_backward(self, step, loss): pass
     def on_epoch_end(self, epoch, logs): pass
     def on_train_end(self, logs): pass
 
 
 class NonFiniteGuard(Callback):
-    """Stops training before a NaN/Inf loss or gradient reaches the weights; names the step and the first layer."""
+    """Stops training before a NaN/Inf loss or gradient reaches the weights; names the step and the first layer.
+
+    The forward pass of the failing step has already moved the buffers (batch norm's running
+    statistics): the guard keeps a copy of every buffer from before each forward and puts it back,
+    so the whole model -- parameters, buffers, and the optimizer's state, which step() never
+    touched -- is that of the last good step."""
+
+    def on_train_begin(self):
+        self._saved = None
+
+    def before_forward(self, step):
+        buffers = [b for _, b in self.model.named_buffers() if b is not None]
+        if self._saved is None or len(self._saved) != len(buffers):
+            self._saved = [backend.get_array_module(b).empty_like(b) for b in buffers]
+        for keep, b in zip(self._saved, buffers):
+            keep[...] = b
+
+    def restore(self):
+        """Put back the buffers as they were before the failing step's forward."""
+        if self._saved is None:
+            return
+        for keep, b in zip(self._saved, (b for _, b in self.model.named_buffers() if b is not None)):
+            b[...] = keep
 
     def after_backward(self, step, loss):
         value = float(loss.item())
         if not math.isfinite(value):
-            raise NonFiniteError(f"training stopped at step {step}: the loss is {value}; the weights are those "
-                                 f"after step {step - 1} (lower the learning rate?)", step)
+            self.restore()
+            raise NonFiniteError(f"training stopped at step {step}: the loss is {value}; the model (weights and "
+                                 f"buffers) is that after step {step - 1}", step)
         for name, p in self.model.named_parameters():
             if p.grad is None:
                 continue
@@ -94,8 +118,9 @@ class NonFiniteGuard(Callback):
             xp = backend.get_array_module(g)
             if not bool(xp.isfinite(g.sum())) and not bool(xp.isfinite(g).all()):
                 layer = name.rsplit(".", 1)[0] if "." in name else name
+                self.restore()
                 raise NonFiniteError(f"training stopped at step {step}: the gradient of layer '{layer}' ({name}) "
-                                     f"is not finite; the weights are those after step {step - 1} "
+                                     f"is not finite; the model (weights and buffers) is that after step {step - 1} "
                                      "(lower the learning rate, or check the input data?)", step, layer)
 
 
@@ -217,20 +242,51 @@ def _correct(logits, y):
     return int((pred == t).sum())
 
 
-def _as_batches(data, batch_size=256):
-    """A DataLoader, a (x, y) pair of arrays, or an iterable of (x, y) batches -> iterable of tensor batches."""
-    if isinstance(data, tuple) and len(data) == 2 and not isinstance(data[0], Tensor) and hasattr(data[0], "shape"):
+def _first_nonfinite_layer(model, x):
+    """The first layer (in call order) whose output holds a NaN or Inf for the batch ``x``, or None.
+    Runs the forward again without gradients; the buffers it moves are put back by the caller."""
+    from .nn import module as module_mod
+    found = []
+
+    def hook(layer, out):
+        if not found and isinstance(out, Tensor) and out.data.size:
+            xp = backend.get_array_module(out.data)
+            if not bool(xp.isfinite(out.data).all()):
+                found.append(layer)
+
+    module_mod._forward_hooks.append(hook)
+    try:
+        with no_grad():
+            model(x)
+    finally:
+        module_mod._forward_hooks.remove(hook)
+    if not found:
+        return None
+    return next((name for name, m in model.named_modules() if m is found[0] and name), type(found[0]).__name__)
+
+
+def _nonfinite_input(x):
+    xp = backend.get_array_module(x.data)
+    return x.data.dtype.kind == "f" and not bool(xp.isfinite(x.data).all())
+
+
+def _as_batches(data, batch_size=256, shuffle=False, device="cpu"):
+    """A DataLoader, a (x, y) pair of arrays or tensors, or an iterable of (x, y) batches -> iterable of
+    tensor batches (on ``device``, the model's, for a pair)."""
+    if isinstance(data, tuple) and len(data) == 2 and all(hasattr(d, "shape") for d in data):
         from .data import ArrayDataset, DataLoader
-        return DataLoader(ArrayDataset(*data), batch_size=batch_size)
+        return DataLoader(ArrayDataset(*data), batch_size=batch_size, shuffle=shuffle, device=device)
     return data
 
 
 # ---------------------------------------------------------------- fit / evaluate / predict
 def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, validation_data=None,
-        scheduler=None, callbacks=(), loss_weights=None, initial_epoch=0, verbose=1, guard=True, history=None):
+        scheduler=None, callbacks=(), loss_weights=None, initial_epoch=0, verbose=1, guard=True, history=None,
+        batch_size=32):
     """Train ``model`` for ``epochs`` (Keras' fit, written as a plain PyTorch loop).
 
-    train_data: a DataLoader (or any iterable of (x, y) tensor batches).
+    train_data: a DataLoader (or any iterable of (x, y) tensor batches), or an (x, y) pair of
+      arrays, read in shuffled batches of ``batch_size`` as Keras' fit(x, y) does.
     validation_data: a DataLoader or an (x, y) pair of arrays, evaluated after each epoch.
     scheduler: stepped once per epoch (ReduceLROnPlateau gets val_loss, or loss without validation).
     loss_weights: for models that return several outputs (GoogLeNet with auxiliary classifiers),
@@ -253,11 +309,12 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
         params = list(model.parameters())
         verbose = verbose if comm.rank == 0 else 0
     history = history or History()
+    train_data = _as_batches(train_data, batch_size, shuffle=True, device=model.device)
     callbacks = list(callbacks) + ([NonFiniteGuard()] if guard else [])
     for cb in callbacks:
         cb.model, cb.history, cb.stop_training = model, history, False
         cb.on_train_begin()
-    validation_data = _as_batches(validation_data)
+    validation_data = _as_batches(validation_data, device=model.device)
     step = 0
     logs = {}
     for epoch in range(initial_epoch, epochs):
@@ -271,6 +328,8 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
         try:
             for x, y in train_data:
                 step += 1
+                for cb in callbacks:
+                    cb.before_forward(step)
                 outs = _outputs(model(x))
                 batch_loss = _total_loss(outs, y, loss, loss_weights)
                 optimizer.zero_grad()
@@ -291,6 +350,19 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
                                     ms_step=f"{(time.perf_counter() - t0) * 1e3 / done:.1f}", refresh=False)
         except NonFiniteError as err:
             err.history = history
+            if err.layer is None:                           # the loss itself: find where it went wrong
+                if _nonfinite_input(x):
+                    err.layer = "input"
+                    err.args = (err.args[0] + "; the input batch itself holds NaN or Inf (check the data "
+                                "and its normalization)",)
+                else:
+                    err.layer = _first_nonfinite_layer(model, x)
+                    for cb in callbacks:
+                        if isinstance(cb, NonFiniteGuard):
+                            cb.restore()                    # the diagnostic forward moved the buffers again
+                    if err.layer is not None:
+                        err.args = (err.args[0] + f"; the first layer with a non-finite output is '{err.layer}' "
+                                    "(lower the learning rate?)",)
             raise
         finally:
             bar.close()
@@ -326,7 +398,7 @@ def evaluate(model, data, loss=F.cross_entropy, loss_weights=None, batch_size=25
     was_training = model.training
     model.eval()
     loss_sum, correct, seen = 0.0, 0, 0
-    data = _as_batches(data, batch_size)
+    data = _as_batches(data, batch_size, device=model.device)
     try:
         with no_grad():
             for x, y in data:
