@@ -55,3 +55,19 @@ def test_fit_takes_an_x_y_pair_as_keras_does():
     history = mc.fit(model, (x, np.arange(40) % 3), epochs=2, batch_size=8,
                      optimizer=mc.optim.Adam(model.parameters()), verbose=0)
     assert len(history.history["loss"]) == 2
+
+
+def test_load_state_dict_checks_every_value_before_writing_any():
+    model = _bn_net()
+    before = {k: np.array(v, copy=True) for k, v in model.state_dict().items()}
+    bad = {k: np.array(v, copy=True) + 1 for k, v in before.items()}
+    bad["1.running_mean"] = np.array(["a", "b", "c", "d"])                # a string array, after good keys
+    with pytest.raises(KeyError) as err:
+        model.load_state_dict(bad)
+    assert "1.running_mean" in str(err.value) and "nothing was loaded" in str(err.value)
+    assert "\\n" not in str(err.value)                                     # printed as lines, not escapes
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(np.asarray(v), before[k], err_msg=k)
+    bad["1.running_mean"] = {"not": "an array"}
+    with pytest.raises(KeyError, match="1.running_mean"):
+        model.load_state_dict(bad)

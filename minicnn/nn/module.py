@@ -17,6 +17,15 @@ from ..tensor import Tensor
 _forward_hooks = []      # functions hook(module, output) called after every forward (summary, profiler)
 
 
+def _host_array(v):
+    """A state_dict value as a NumPy array: a Tensor, a NumPy or CuPy array, or a number / nested list."""
+    if isinstance(v, Tensor):
+        v = v.data
+    if backend.device_of(v) == "cuda":
+        return backend.to_device(v, "cpu")
+    return np.asarray(v)
+
+
 class Parameter(Tensor):
     """A Tensor that a Module registers as trainable (requires_grad=True unless frozen)."""
 
@@ -27,6 +36,14 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter(" + super().__repr__()[len("tensor("):]
+
+
+class StateDictError(KeyError):
+    """load_state_dict could not load: names every missing, unexpected, mis-shaped or unusable key.
+    A KeyError (as before) whose message prints as written, on several lines."""
+
+    def __str__(self):
+        return self.args[0] if self.args else ""
 
 
 class LayerError(ValueError):
@@ -245,16 +262,27 @@ class Module:
             for name in mod._buffers:
                 buffers[f"{mod_name}.{name}" if mod_name else name] = (mod, name)
         own = set(params) | set(buffers)
-        given = {k: (v.numpy() if isinstance(v, Tensor) else v) for k, v in state_dict.items()}
-        missing = [k for k in list(params) + list(buffers) if k not in given]
-        unexpected = [k for k in given if k not in own]
-        shaped = []
-        for k, v in given.items():
-            if k in own:
-                cur = params[k].data if k in params else buffers[k][0]._buffers[buffers[k][1]]
-                if tuple(np.shape(v)) != tuple(cur.shape):
-                    shaped.append(f"{k}: model {tuple(cur.shape)}, file {tuple(np.shape(v))}")
-        if shaped or (strict and (missing or unexpected)):
+        if not hasattr(state_dict, "items"):
+            raise TypeError(f"load_state_dict expects a dict of arrays (name -> array), got {type(state_dict).__name__}")
+        missing = [k for k in list(params) + list(buffers) if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        shaped, unusable, ready = [], [], {}
+        for k, v in state_dict.items():              # check and convert everything before writing anything
+            if k not in own:
+                continue
+            cur = params[k].data if k in params else buffers[k][0]._buffers[buffers[k][1]]
+            try:
+                value = _host_array(v)
+            except (TypeError, ValueError) as exc:
+                unusable.append(f"{k}: {exc}")
+                continue
+            if value.dtype.kind not in "biuf":
+                unusable.append(f"{k}: holds {value.dtype} values, not numbers")
+            elif tuple(value.shape) != tuple(cur.shape):
+                shaped.append(f"{k}: model {tuple(cur.shape)}, file {tuple(value.shape)}")
+            else:
+                ready[k] = (cur, value)
+        if shaped or unusable or (strict and (missing or unexpected)):
             lines = []
             if missing:
                 lines.append("missing keys: " + ", ".join(missing))
@@ -262,17 +290,12 @@ class Module:
                 lines.append("unexpected keys: " + ", ".join(unexpected))
             if shaped:
                 lines.append("shape mismatch: " + "; ".join(shaped))
-            raise KeyError(f"load_state_dict into {type(self).__name__} failed:\n  " + "\n  ".join(lines))
-        for k, v in given.items():
-            if k in params:
-                p = params[k]
-                xp = backend.get_array_module(p.data)
-                p.data[...] = xp.asarray(v, dtype=p.data.dtype) if xp is not np else np.asarray(v, dtype=p.data.dtype)
-            elif k in buffers:
-                mod, name = buffers[k]
-                cur = mod._buffers[name]
-                xp = backend.get_array_module(cur)
-                cur[...] = xp.asarray(np.asarray(v), dtype=cur.dtype)
+            if unusable:
+                lines.append("unusable values: " + "; ".join(unusable))
+            raise StateDictError(f"load_state_dict into {type(self).__name__} failed, nothing was loaded:\n  "
+                                 + "\n  ".join(lines))
+        for k, (cur, value) in ready.items():
+            cur[...] = backend.to_device(value, backend.device_of(cur)).astype(cur.dtype, copy=False)
         return missing, unexpected
 
     # ---------------------------------------------------------------- display
