@@ -1,19 +1,26 @@
 """Saving and loading state without pickle: a .npz zip of .npy arrays plus JSON.
 
 Layout of the file (a valid .npz; ``numpy.load`` can read its arrays):
-  __meta__.json   the nested structure: dicts, lists, numbers, strings, None,
-                  with every array replaced by {"__array__": "<member name>"}
+  __meta__.json   {"format": "minicnn-2", "state": ...}: the nested structure in JSON, every
+                  container tagged so that no key of yours can be mistaken for a tag:
+                    dict   {"__dict__": [[key, value], ...]}   (keys: str, or int -- JSON keeps which)
+                    list   {"__list__": [...]}     tuple {"__tuple__": [...]}
+                    array  {"__array__": "<member name>"}
+                  numbers, strings, booleans and None as themselves.
   <n>.npy         one member per array, written by numpy.lib.format
 
-Nothing in the file can run code: arrays are read with allow_pickle=False and
-the structure is plain JSON. Writing goes to a temporary file in the same
-folder, flushed to disk, then renamed over the target, so an interrupted save
-leaves the previous file intact.
+Nothing in the file can run code: arrays are read with allow_pickle=False and the structure is
+plain JSON. Before a member is read, its .npy header is read and the bytes it promises are
+checked against the member's size in the zip directory, so a small file cannot make load inflate
+gigabytes. Writing goes to a temporary file beside the target (``.NAME.tmp-PID``), flushed to
+disk, then renamed over the target: an interrupted save leaves the previous file intact, and the
+next save to the same path removes a temporary file that a killed process left behind.
 """
+import glob
 import io
 import json
+import math
 import os
-import tempfile
 import zipfile
 
 import numpy as np
@@ -22,6 +29,8 @@ from .backend import device_of
 from .tensor import Tensor
 
 _META = "__meta__.json"
+FORMAT = "minicnn-2"
+READABLE = ("minicnn-1", "minicnn-2")             # minicnn-1: the earlier, untagged dict layout
 
 
 def _encode(obj, arrays):
@@ -35,56 +44,146 @@ def _encode(obj, arrays):
         arrays[name] = arr
         return {"__array__": name}
     if isinstance(obj, dict):
-        out = {}
+        items = []
         for k, v in obj.items():
-            if not isinstance(k, (str, int)):
-                raise TypeError(f"mc.save: dict keys must be str or int, got {type(k).__name__}")
-            out[str(k) if isinstance(k, str) else f"__int__{k}"] = _encode(v, arrays)
-        return out
+            if isinstance(k, (bool, np.bool_)) or not isinstance(k, (str, int, np.integer)):
+                raise TypeError(f"mc.save: dict keys must be str or int, got {type(k).__name__} ({k!r})")
+            items.append([k if isinstance(k, str) else int(k), _encode(v, arrays)])
+        return {"__dict__": items}
     if isinstance(obj, (list, tuple)):
-        return {"__list__": [_encode(v, arrays) for v in obj], "tuple": isinstance(obj, tuple)}
+        return {"__tuple__" if isinstance(obj, tuple) else "__list__": [_encode(v, arrays) for v in obj]}
     if isinstance(obj, np.generic):
         return obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return {"__float__": repr(obj)}                  # JSON has no NaN or Infinity
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     raise TypeError(f"mc.save: cannot store a {type(obj).__name__} (only arrays, tensors, numbers, "
                     "strings, lists and dicts)")
 
 
-def _decode(obj, zf):
-    if isinstance(obj, dict):
+class _Reader:
+    """Decodes the JSON structure of one file, reading each array member after checking its size."""
+
+    def __init__(self, path, zf, version):
+        self.path, self.zf, self.version = path, zf, version
+
+    def fail(self, what):
+        raise ValueError(f"mc.load: {self.path} is damaged: {what}")
+
+    def array(self, name):
+        if not isinstance(name, str):
+            self.fail(f"an array reference {name!r} is not a member name")
+        try:
+            info = self.zf.getinfo(name)
+        except KeyError:
+            self.fail(f"member {name} is missing")
+        try:
+            with self.zf.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                shape, fortran, dtype = (np.lib.format.read_array_header_1_0(f) if version == (1, 0) else
+                                         np.lib.format.read_array_header_2_0(f))
+                if dtype.hasobject:
+                    raise ValueError(f"mc.load: refusing member {name} of {self.path}: it holds pickled Python "
+                                     "objects, which could run code")
+                expected = math.prod(shape) * dtype.itemsize
+                header = f.tell()
+                if info.file_size != header + expected:
+                    self.fail(f"member {name} says {shape} {dtype} ({expected:,} bytes) but holds "
+                              f"{info.file_size - header:,} bytes")
+                data = f.read(expected)
+        except (zipfile.BadZipFile, EOFError, OSError) as exc:
+            self.fail(f"member {name} cannot be read ({exc})")
+        except ValueError as exc:
+            if str(exc).startswith("mc.load"):
+                raise
+            self.fail(f"member {name} is not a valid .npy array ({exc})")
+        if len(data) != expected:
+            self.fail(f"member {name} is truncated")
+        arr = np.frombuffer(data, dtype=dtype)
+        arr = arr.reshape(shape[::-1]).transpose() if fortran else arr.reshape(shape)
+        return arr.copy()                                 # writable, and not tied to the bytes read
+
+    def decode(self, obj):
+        if isinstance(obj, list):
+            self.fail("a bare list in the structure")
+        if not isinstance(obj, dict):
+            return obj
+        if self.version == "minicnn-1":
+            return self.decode_v1(obj)
+        if len(obj) != 1:
+            self.fail(f"an untagged object with keys {sorted(obj)[:5]}")
+        (tag, body), = obj.items()
+        if tag == "__array__":
+            return self.array(body)
+        if tag == "__float__":
+            return float(body)
+        if tag in ("__list__", "__tuple__"):
+            items = [self.decode(v) for v in body]
+            return tuple(items) if tag == "__tuple__" else items
+        if tag == "__dict__":
+            return {k: self.decode(v) for k, v in body}
+        self.fail(f"an unknown tag {tag!r}")
+
+    def decode_v1(self, obj):
+        """The first format: arrays and lists tagged, dicts as JSON objects, int keys as "__int__N"."""
         if "__array__" in obj:
-            with zf.open(obj["__array__"]) as f:
-                data = io.BytesIO(f.read())
-            try:
-                return np.lib.format.read_array(data, allow_pickle=False)
-            except ValueError as exc:
-                raise ValueError(f"mc.load: refusing member {obj['__array__']}: it holds pickled Python "
-                                 f"objects, which could run code ({exc})") from None
+            return self.array(obj["__array__"])
         if "__list__" in obj:
-            items = [_decode(v, zf) for v in obj["__list__"]]
+            items = [self.decode(v) for v in obj["__list__"]]
             return tuple(items) if obj.get("tuple") else items
-        return {(int(k[7:]) if k.startswith("__int__") else k): _decode(v, zf) for k, v in obj.items()}
-    return obj
+        return {(int(k[7:]) if k.startswith("__int__") else k): self.decode(v) for k, v in obj.items()}
+
+
+def _temporary(path):
+    return os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp-{os.getpid()}")
+
+
+def _remove_stale_temporaries(path):
+    """Temporary files of earlier saves to ``path`` whose process is gone (killed mid-save)."""
+    for tmp in glob.glob(os.path.join(glob.escape(os.path.dirname(path)), f".{glob.escape(os.path.basename(path))}.tmp-*")):
+        pid = tmp.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:                                       # someone else's process: alive
+        return True
+    return True
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def save(state, path):
     """Write ``state`` (arrays, tensors, nested dicts/lists, numbers, strings) to ``path`` atomically."""
-    path = os.fspath(path)
+    path = os.path.abspath(os.fspath(path))
     arrays = {}
     meta = _encode(state, arrays)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    _remove_stale_temporaries(path)
+    tmp = _temporary(path)
     try:
-        with os.fdopen(fd, "wb") as raw:
+        with open(tmp, "wb") as raw:
             with zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as zf:
-                zf.writestr(_META, json.dumps({"format": "minicnn-1", "state": meta}))
+                zf.writestr(_META, json.dumps({"format": FORMAT, "state": meta}))
                 for name, arr in arrays.items():
                     with zf.open(name, "w", force_zip64=True) as f:
                         np.lib.format.write_array(f, arr if arr.flags.c_contiguous else arr.copy(), allow_pickle=False)
             raw.flush()
             os.fsync(raw.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())                  # the permissions any new file of the user gets
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -93,15 +192,32 @@ def save(state, path):
 
 
 def load(path):
-    """Read what :func:`save` wrote. Arrays come back as NumPy arrays; no code is ever executed."""
+    """Read what :func:`save` wrote. Arrays come back as NumPy arrays; no code is ever executed.
+    A file that is not minicnn's, truncated or damaged, or of an unknown format version raises
+    ValueError naming the file and what is wrong with it."""
     path = os.fspath(path)
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head[:2] != b"PK":
+        what = "a pickle (e.g. a PyTorch .pt/.pth file), which minicnn never unpickles: convert it with " \
+               "scripts/convert_torchvision_weights.py" if head[:1] == b"\x80" else "not a zip archive"
+        raise ValueError(f"mc.load: {path} is not a minicnn file: {what}")
     try:
         zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise ValueError(f"mc.load: {path} is not a minicnn file (not a zip archive; "
-                         "pickle files such as torch .pt are refused)") from None
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ValueError(f"mc.load: {path} is truncated or damaged: its zip directory cannot be read ({exc})") from None
     with zf:
         if _META not in zf.namelist():
-            raise ValueError(f"mc.load: {path} has no {_META}; it was not written by mc.save")
-        meta = json.loads(zf.read(_META))
-        return _decode(meta["state"], zf)
+            raise ValueError(f"mc.load: {path} is not a minicnn file: it has no {_META} (a plain .npz? "
+                             "read it with numpy.load)")
+        try:
+            meta = json.loads(zf.read(_META))
+        except (zipfile.BadZipFile, OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"mc.load: {path} is damaged: {_META} cannot be read ({exc})") from None
+        version = meta.get("format") if isinstance(meta, dict) else None
+        if version not in READABLE:
+            raise ValueError(f"mc.load: {path} has format {version!r}, which this minicnn cannot read "
+                             f"(it reads {', '.join(READABLE)}); was it written by a newer minicnn?")
+        if "state" not in meta:
+            raise ValueError(f"mc.load: {path} is damaged: {_META} has no state")
+        return _Reader(path, zf, version).decode(meta["state"])

@@ -1,5 +1,7 @@
 """The faults, bad files and mistakes that broke minicnn when it was attacked (issue "nothing lost and
 nothing cryptic"): each test failed on the code before the fix."""
+import os
+
 import numpy as np
 import pytest
 
@@ -71,3 +73,103 @@ def test_load_state_dict_checks_every_value_before_writing_any():
     bad["1.running_mean"] = {"not": "an array"}
     with pytest.raises(KeyError, match="1.running_mean"):
         model.load_state_dict(bad)
+
+
+# ---------------------------------------------------------------- mc.save / mc.load
+def test_user_keys_never_collide_with_the_file_format(tmp_path):
+    state = {"__list__": [1, 2], "__array__": "x", "__int__7": 3, 7: "seven", "__dict__": {"a": np.ones(2)},
+             "nested": ({"__tuple__": None}, [float("nan"), float("inf")]), "tags": ["__list__", {"__float__": 1}]}
+    mc.save(state, tmp_path / "s.npz")
+    back = mc.load(tmp_path / "s.npz")
+    assert back["__list__"] == [1, 2] and back["__array__"] == "x" and back["__int__7"] == 3 and back[7] == "seven"
+    assert back["__dict__"]["a"].tolist() == [1.0, 1.0] and back["nested"][0] == {"__tuple__": None}
+    assert np.isnan(back["nested"][1][0]) and back["nested"][1][1] == float("inf")
+    assert back["tags"] == ["__list__", {"__float__": 1}]
+
+
+def test_files_of_the_first_format_still_load(tmp_path):
+    import json
+    import zipfile
+    path = tmp_path / "old.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("__meta__.json", json.dumps({"format": "minicnn-1", "state": {
+            "w": {"__array__": "0.npy"}, "__int__3": {"__list__": [1, 2], "tuple": True}}}))
+        with zf.open("0.npy", "w") as f:
+            np.lib.format.write_array(f, np.arange(3.0))
+    back = mc.load(path)
+    assert back["w"].tolist() == [0.0, 1.0, 2.0] and back[3] == (1, 2)
+
+
+def _saved(tmp_path, **arrays):
+    path = tmp_path / "ok.npz"
+    mc.save(arrays or {"w": np.arange(1000, dtype=np.float32)}, path)
+    return path
+
+
+@pytest.mark.parametrize("cut", [10, 200, -22, -100])
+def test_truncated_files_are_named_as_such(tmp_path, cut):
+    path = _saved(tmp_path)
+    data = path.read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[:cut] if cut > 0 else data[:len(data) + cut])
+    with pytest.raises(ValueError, match=r"cut\.npz is (truncated|damaged)"):
+        mc.load(tmp_path / "cut.npz")
+
+
+def test_damaged_member_metadata_and_versions_are_named(tmp_path):
+    import json
+    import zipfile
+    path = _saved(tmp_path)
+    data = bytearray(path.read_bytes())
+    i = data.index(b"NUMPY") + 200                      # a byte inside the array's data
+    data[i] ^= 0xFF
+    (tmp_path / "flip.npz").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"flip\.npz is damaged: member 0\.npy cannot be read"):
+        mc.load(tmp_path / "flip.npz")
+    for name, meta in [("json.npz", b"{not json"), ("ver.npz", json.dumps({"format": "minicnn-9", "state": {}}).encode())]:
+        with zipfile.ZipFile(tmp_path / name, "w") as zf:
+            zf.writestr("__meta__.json", meta)
+    with pytest.raises(ValueError, match=r"json\.npz is damaged: __meta__\.json"):
+        mc.load(tmp_path / "json.npz")
+    with pytest.raises(ValueError, match="format 'minicnn-9'.*newer"):
+        mc.load(tmp_path / "ver.npz")
+    np.savez(tmp_path / "plain.npz", a=np.zeros(2))
+    with pytest.raises(ValueError, match="not a minicnn file.*numpy.load"):
+        mc.load(tmp_path / "plain.npz")
+
+
+def test_a_member_larger_than_its_header_says_is_refused_before_it_is_inflated(tmp_path):
+    import json
+    import zipfile
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("__meta__.json", json.dumps({"format": "minicnn-2", "state": {"__array__": "0.npy"}}))
+        io_header = __import__("io").BytesIO()
+        np.lib.format.write_array(io_header, np.zeros(1, np.float32))
+        zf.writestr("0.npy", io_header.getvalue() + bytes(64 << 20))      # 64 MB of zeros: a few KB compressed
+    assert path.stat().st_size < 1 << 20
+    with pytest.raises(ValueError, match=r"says \(1,\) float32 \(4 bytes\) but holds 67,108,868 bytes"):
+        mc.load(path)
+
+
+def test_a_killed_save_leaves_no_lasting_temporary_file_and_files_get_normal_permissions(tmp_path):
+    import subprocess
+    import sys
+    path = tmp_path / "ck.npz"
+    stale = tmp_path / ".ck.npz.tmp-999999999"          # what a process killed mid-save leaves
+    stale.write_bytes(b"x" * 1000)
+    mc.save({"w": np.zeros(3)}, path)
+    assert sorted(os.listdir(tmp_path)) == ["ck.npz"]
+    mode = path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask
+    code = (f"import minicnn as mc, numpy as np, os, signal\n"
+            f"import numpy.lib.format as fmt\n"
+            f"real = fmt.write_array\n"
+            f"def die(*a, **k): os.kill(os.getpid(), signal.SIGKILL)\n"
+            f"fmt.write_array = die\n"
+            f"mc.save({{'w': np.ones(3)}}, {str(path)!r})\n")
+    subprocess.run([sys.executable, "-c", code])
+    assert any(n.startswith(".ck.npz.tmp-") for n in os.listdir(tmp_path))
+    mc.save({"w": np.ones(3)}, path)
+    assert sorted(os.listdir(tmp_path)) == ["ck.npz"] and mc.load(path)["w"].tolist() == [1, 1, 1]
