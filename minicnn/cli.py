@@ -2,6 +2,12 @@
 
 `mpiexec -n N python -m minicnn train ...` trains data-parallel over N processes (minicnn.distributed):
 --batch-size is per process; rank 0 prints and writes every file; an error on any rank ends them all.
+
+Errors: a mistake in the command (a bad value, an unknown model) exits with status 2 and a line
+saying what to change; a problem with the inputs (missing data, a damaged checkpoint, no GPU)
+exits with status 1 and a line naming it; a run stopped by the NaN guard exits with status 3.
+None prints a traceback unless --debug is given (or MINICNN_DEBUG=1). A run writes nothing
+until its data, model, device and checkpoint have been checked.
 """
 import argparse
 import contextlib
@@ -14,34 +20,78 @@ import numpy as np
 
 DATASETS = ("fashion-mnist", "mnist", "cifar10", "cifar100")
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.01, "rmsprop": 1e-3}
+EXIT_USAGE, EXIT_INPUT, EXIT_STOPPED = 2, 1, 3
+
+
+class UsageError(Exception):
+    """A mistake in the command line: exit status 2."""
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def model_names():
+    from .models import _MODELS
+    return sorted(_MODELS) + ["vgg-A", "vgg-A-LRN", "vgg-B", "vgg-C", "vgg-D", "vgg-E"]
+
+
+def _check_model(name):
+    from .models import get_model  # noqa: F401  (the same names get_model accepts)
+    key = name.lower().replace("-", "_")
+    if key not in {m.lower().replace("-", "_") for m in model_names()}:
+        raise UsageError(f"unknown model {name!r}; choose one of: {', '.join(model_names())}")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a mistake told in one line and a pointer to --help instead of the whole usage."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n(see `{self.prog} --help`)\n")
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="python -m minicnn", description="minicnn: train and inspect classic CNNs.")
+    from . import __version__
+    p = _Parser(prog="python -m minicnn", description="minicnn: train and inspect classic CNNs.")
+    p.add_argument("--version", action="version", version=f"minicnn {__version__}")
+    p.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model (defaults: LeNet-5 on Fashion-MNIST, Adam, batch 32, 10 epochs)",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    t.add_argument("--model", default="lenet5", help="a name from minicnn.models")
+    t.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the full traceback of an error")
+    t.add_argument("--model", default="lenet5", help="one of: " + ", ".join(model_names()))
     t.add_argument("--dataset", default="fashion-mnist",
                    help=f"one of {', '.join(DATASETS)}, or an image folder (CLASS/ subfolders, or train/ and val/)")
     t.add_argument("--data-root", default=None, help="folder with the dataset's files (searched first)")
     t.add_argument("--no-download", action="store_true", help="never download; fail if the files are missing")
-    t.add_argument("--image-size", type=int, default=None, help="resize image-folder images to this size")
-    t.add_argument("--epochs", type=int, default=10)
-    t.add_argument("--batch-size", type=int, default=32)
-    t.add_argument("--optimizer", default="adam", choices=sorted(DEFAULT_LR))
-    t.add_argument("--lr", type=float, default=None, help="learning rate (default: 1e-3 for adam/rmsprop, 0.01 for sgd)")
+    t.add_argument("--image-size", type=_positive(int), default=None,
+                   help="resize image-folder images to this size (default: 150)")
+    t.add_argument("--epochs", type=_positive(int), default=10, help="train until this many epochs are done")
+    t.add_argument("--batch-size", type=_positive(int), default=32, help="samples per step (per process under MPI)")
+    t.add_argument("--optimizer", default="adam", choices=sorted(DEFAULT_LR), help="the update rule")
+    t.add_argument("--lr", type=_positive(float), default=None,
+                   help="learning rate (default: 1e-3 for adam/rmsprop, 0.01 for sgd)")
     t.add_argument("--momentum", type=float, default=0.9, help="for sgd and rmsprop")
-    t.add_argument("--nesterov", action="store_true")
+    t.add_argument("--nesterov", action="store_true", help="Nesterov momentum (sgd)")
     t.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay")
-    t.add_argument("--schedule", default="none", choices=["none", "step", "multistep", "cosine", "plateau"])
+    t.add_argument("--schedule", default="none", choices=["none", "step", "multistep", "cosine", "plateau"],
+                   help="learning-rate schedule, stepped once per epoch")
     t.add_argument("--step-size", type=int, default=20, help="epochs between decays (step)")
     t.add_argument("--milestones", default="", help="comma-separated epochs (multistep)")
     t.add_argument("--gamma", type=float, default=0.1, help="decay factor (step, multistep, plateau)")
     t.add_argument("--augment", action="store_true", help="random crop with padding 4 and horizontal flips")
     t.add_argument("--normalize", action="store_true", help="normalize channels by the training set's mean and std")
     t.add_argument("--device", default="cpu", help="cpu or cuda")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=0, help="seeds initialization, shuffling, dropout, augmentation")
     t.add_argument("--out", default=None, help="output folder (default: runs/MODEL-DATASET-TIME)")
     t.add_argument("--resume", default=None, help="a checkpoint.npz written by an earlier run")
     t.add_argument("--quiet", action="store_true", help="no progress bars (one line per epoch)")
@@ -49,20 +99,23 @@ def build_parser():
                    help="under mpiexec: how ranks exchange gradients (auto: NCCL with one GPU per rank, else MPI)")
     d = sub.add_parser("diagnose", help="why does a network not learn? per-layer statistics of one training step",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    d.add_argument("--model", default="lenet5")
-    d.add_argument("--dataset", default="fashion-mnist")
-    d.add_argument("--data-root", default=None)
-    d.add_argument("--no-download", action="store_true")
-    d.add_argument("--image-size", type=int, default=None)
-    d.add_argument("--weights", default=None, help="a .npz of weights to load first (e.g. best.npz of a run)")
-    d.add_argument("--batch-size", type=int, default=64)
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the full traceback of an error")
+    d.add_argument("--model", default="lenet5", help="one of: " + ", ".join(model_names()))
+    d.add_argument("--dataset", default="fashion-mnist", help=f"one of {', '.join(DATASETS)}, or an image folder")
+    d.add_argument("--data-root", default=None, help="folder with the dataset's files (searched first)")
+    d.add_argument("--no-download", action="store_true", help="never download; fail if the files are missing")
+    d.add_argument("--image-size", type=_positive(int), default=None, help="resize image-folder images to this size")
+    d.add_argument("--weights", default=None,
+                   help="weights to load first: best.npz or checkpoint.npz of a run, or a converted .npz / Keras .h5")
+    d.add_argument("--batch-size", type=_positive(int), default=64, help="samples in the diagnosed batch")
+    d.add_argument("--seed", type=int, default=0, help="picks the batch")
     d.add_argument("--out", default=".", help="folder for diagnostics.png")
-    s = sub.add_parser("summary", help="print a model's layer table")
-    s.add_argument("model")
+    s = sub.add_parser("summary", help="print a model's layer table", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the full traceback of an error")
+    s.add_argument("model", help="one of: " + ", ".join(model_names()))
     s.add_argument("--input", default=None, help="input shape C,H,W (default: the model's usual input)")
-    s.add_argument("--num-classes", type=int, default=None)
-    s.add_argument("--batch-size", type=int, default=1)
+    s.add_argument("--num-classes", type=_positive(int), default=None, help="output classes (default: the model's)")
+    s.add_argument("--batch-size", type=_positive(int), default=1, help="batch size for the memory column")
     return p
 
 
@@ -79,10 +132,14 @@ def load_data(args):
         size = args.image_size or 150
         train, test = datasets.image_folder_splits(args.dataset, target_size=size, seed=args.seed)
     else:
-        raise SystemExit(f"--dataset {args.dataset!r}: not one of {', '.join(DATASETS)} and not a folder")
+        raise UsageError(f"--dataset {args.dataset!r}: not one of {', '.join(DATASETS)} and not a folder")
     steps = [T.ToTensor()]
     if args.normalize:
         mean, std = T.compute_mean_std(train)
+        if not (std > 0).all():
+            raise ValueError(f"--normalize: channel(s) {np.flatnonzero(~(std > 0)).tolist()} of the training images "
+                             "are constant (standard deviation 0), so dividing by it would give NaN; leave out "
+                             "--normalize or check the images")
         print(f"per-channel mean {np.round(mean, 4).tolist()}, std {np.round(std, 4).tolist()}")
         steps.append(T.Normalize(mean, std))
     test.transform = T.Compose(steps)
@@ -129,8 +186,25 @@ def train(args):
     import minicnn as mc
     from . import plot
     from .data import DataLoader
+    from .serialization import load
     from .train import ModelCheckpoint, NonFiniteError, TrainingCheckpoint, evaluate, load_checkpoint, predict
 
+    # everything the run needs is checked first; nothing is written until it all holds
+    _check_model(args.model)
+    if args.device != "cpu":
+        mc.backend.check_device(args.device)
+        mc.backend.cupy_module()                        # RuntimeError naming what is missing
+    state = None
+    if args.resume:
+        if not os.path.isfile(args.resume):
+            raise FileNotFoundError(f"--resume {args.resume}: no such file (give the checkpoint.npz of a run)")
+        state = load(args.resume)
+        if not isinstance(state, dict) or "model" not in state or "epoch" not in state:
+            raise ValueError(f"--resume {args.resume} is not a training checkpoint (a checkpoint.npz written by "
+                             "train); best.npz holds weights only")
+        if int(state["epoch"]) >= args.epochs:
+            raise UsageError(f"--resume: {args.resume} has finished {int(state['epoch'])} epochs already; pass "
+                             f"--epochs N with N > {int(state['epoch'])} to train more")
     comm = mc.distributed.init(args.dist_backend, device=args.device)
     main_rank = comm.rank == 0
     if args.resume and not args.out:
@@ -138,8 +212,6 @@ def train(args):
     out = args.out or os.path.join("runs", f"{args.model}-{os.path.basename(os.path.normpath(args.dataset))}-"
                                            f"{time.strftime('%Y%m%d-%H%M%S')}")
     out = comm.bcast_object(out)                        # rank 0's clock names the folder
-    if main_rank:
-        os.makedirs(out, exist_ok=True)
     mc.manual_seed(args.seed)
     train_set, test_set, input_shape, classes = load_data(args)
     model = make_model(args.model, len(classes), input_shape).to(args.device)
@@ -147,16 +219,20 @@ def train(args):
     sched = make_scheduler(args, opt)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, seed=args.seed, device=args.device)
     test_loader = DataLoader(test_set, batch_size=256, device=args.device)       # sharded under MPI
-    config = {k: v for k, v in vars(args).items() if k != "command"} | {
+    history, start = None, 0
+    if args.resume:
+        info = load_checkpoint(state, model, opt, sched, loader)
+        history, start = info["history"], info["epoch"]
+    config = {k: v for k, v in vars(args).items() if k not in ("command", "debug")} | {
         "input_shape": input_shape, "classes": classes, "train_size": len(train_set), "test_size": len(test_set),
         "processes": comm.size}
     if main_rank:
-        with open(os.path.join(out, "config.json"), "w") as f:
-            json.dump(config, f, indent=2)
-    history, start = None, 0
+        os.makedirs(out, exist_ok=True)
+        config_path = os.path.join(out, "config.json")
+        if not (args.resume and os.path.exists(config_path)):      # a resumed run keeps its first config
+            with open(config_path, "w") as f:
+                json.dump(config, f, indent=2)
     if args.resume:
-        info = load_checkpoint(args.resume, model, opt, sched, loader)
-        history, start = info["history"], info["epoch"]
         print(f"resumed from {args.resume} after epoch {start}")
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{args.model} ({n_params:,} parameters) on {args.dataset}: {len(train_set):,} training and "
@@ -166,19 +242,20 @@ def train(args):
     callbacks = [ModelCheckpoint(os.path.join(out, "best.npz"), monitor="val_accuracy"),
                  TrainingCheckpoint(os.path.join(out, "checkpoint.npz"), opt, sched, loader)]
     t0 = time.perf_counter()
+    stopped = None
     try:
         history = mc.fit(model, loader, epochs=args.epochs, optimizer=opt, validation_data=test_loader,
                          scheduler=sched, callbacks=callbacks, initial_epoch=start, history=history,
                          verbose=2 if args.quiet else 1)
     except NonFiniteError as err:
         print(f"error: {err}", file=sys.stderr)
-        history = err.history
+        history, stopped = err.history, err
         if not history or not history.epoch:
-            return 1
+            return EXIT_STOPPED
     wall = time.perf_counter() - t0
     final = evaluate(model, test_loader)                # every rank takes part; rank 0 writes the rest
     if not main_rank:
-        return 0
+        return EXIT_STOPPED if stopped else 0
     with open(os.path.join(out, "history.json"), "w") as f:
         json.dump(dict(history.history), f, indent=2)
     test_loader = DataLoader(test_set, batch_size=256, device=args.device, shard=False)
@@ -193,14 +270,24 @@ def train(args):
     val = history.history.get("val_accuracy", [final["accuracy"]])
     summary = {"final_test_accuracy": final["accuracy"], "final_test_loss": final["loss"],
                "best_test_accuracy": max(val), "best_epoch": int(np.argmax(val)) + 1,
-               "epochs_run": len(history.epoch), "wall_seconds_this_run": wall,
+               "epochs_run": len(history.epoch), "epochs_asked": args.epochs, "wall_seconds_this_run": wall,
                "seconds_per_epoch": float(np.mean(history.history["time"][start:])) if "time" in history.history
                and len(history.history["time"]) > start else None}
+    if stopped is not None:
+        # the final figures are those of the weights after the last good step, inside an unfinished epoch;
+        # the best ones are over finished epochs, the weights in best.npz
+        summary["stopped"] = {"reason": str(stopped), "step": stopped.step, "layer": stopped.layer,
+                              "final_weights": f"after step {stopped.step - 1}, inside epoch {len(history.epoch) + 1}",
+                              "best_is_over": f"the {len(history.epoch)} finished epoch(s), weights in best.npz"}
     with open(os.path.join(out, "metrics.json"), "w") as f:
         json.dump(summary, f, indent=2)
     print(f"test accuracy {final['accuracy']:.4f} (best {max(val):.4f} at epoch {summary['best_epoch']}), "
           f"{wall:.0f} s; wrote history.json, curves.png, predictions.png, confusion.png, best.npz, "
           f"checkpoint.npz, config.json, metrics.json to {out}")
+    if stopped is not None:
+        print(f"error: the run stopped early (NaN guard) after {len(history.epoch)} of {args.epochs} epochs",
+              file=sys.stderr)
+        return EXIT_STOPPED
     return 0
 
 
@@ -208,11 +295,14 @@ def diagnose_cmd(args):
     import minicnn as mc
     from . import plot
     from .pretrained import load_weights
+    _check_model(args.model)
     mc.manual_seed(args.seed)
     args.normalize = args.augment = False
     train_set, _, input_shape, classes = load_data(args)
     model = make_model(args.model, len(classes), input_shape)
     if args.weights:
+        if not os.path.isfile(args.weights):
+            raise FileNotFoundError(f"--weights {args.weights}: no such file")
         load_weights(model, args.weights)
     idx = np.random.default_rng(args.seed).choice(len(train_set), size=min(args.batch_size, len(train_set)),
                                                   replace=False)
@@ -227,7 +317,16 @@ def diagnose_cmd(args):
 
 def summary_cmd(args):
     from .models import default_input_shape
-    shape = tuple(int(v) for v in args.input.split(",")) if args.input else default_input_shape(args.model)
+    _check_model(args.model)
+    if args.input:
+        try:
+            shape = tuple(int(v) for v in args.input.split(","))
+        except ValueError:
+            shape = ()
+        if len(shape) != 3 or min(shape) < 1:
+            raise UsageError(f"--input {args.input!r}: give the input shape as C,H,W, e.g. --input 1,28,28")
+    else:
+        shape = default_input_shape(args.model)
     kwargs = {"num_classes": args.num_classes} if args.num_classes else {}
     model = make_model(args.model, args.num_classes or 10, shape) if args.model.lower() == "lenet5" else None
     if model is None:
@@ -237,8 +336,13 @@ def summary_cmd(args):
     return 0
 
 
-def main(argv=None):
-    args = build_parser().parse_args(argv)
+def _message(err):
+    """An exception's own sentence (KeyError's without the quotes its str() adds)."""
+    text = err.args[0] if isinstance(err, KeyError) and err.args and isinstance(err.args[0], str) else str(err)
+    return text or type(err).__name__
+
+
+def run(args):
     if args.command == "train":
         from . import distributed
         comm = distributed.init(args.dist_backend, device=args.device)
@@ -250,3 +354,22 @@ def main(argv=None):
     if args.command == "diagnose":
         return diagnose_cmd(args)
     return summary_cmd(args)
+
+
+def main(argv=None):
+    """Parse, run, and turn a user's mistake into one line and an exit status (module docstring)."""
+    args = build_parser().parse_args(argv)
+    debug = getattr(args, "debug", False) or os.environ.get("MINICNN_DEBUG", "") not in ("", "0")
+    try:
+        return run(args)
+    except UsageError as err:
+        if debug:
+            raise
+        print(f"python -m minicnn {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, KeyError, OSError, RuntimeError) as err:   # bad inputs: data, files, device
+        if debug:
+            raise
+        print(f"python -m minicnn {args.command}: error: {_message(err)}", file=sys.stderr)
+        print("(run again with --debug for the traceback)", file=sys.stderr)
+        return EXIT_INPUT

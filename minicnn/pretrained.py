@@ -53,6 +53,8 @@ def load_weights(model, path, strict=True):
     state = load(path)
     if "state_dict" in state and isinstance(state["state_dict"], dict):     # written by the converter
         state = state["state_dict"]
+    elif "model" in state and "optimizer" in state and isinstance(state["model"], dict):   # a training checkpoint
+        state = state["model"]
     model.load_state_dict(state, strict=strict)
     return model
 

@@ -143,6 +143,13 @@ class ModelCheckpoint(Callback):
         self.filepath, self.monitor, self.save_best_only = str(filepath), ALIASES.get(monitor, monitor), save_best_only
         self.mode, self.verbose, self.best = _mode_for(monitor, mode), verbose, None
 
+    def on_train_begin(self):
+        """A resumed fit (``history`` given) starts from the best value already reached, so a worse epoch
+        after the resume does not overwrite the best file."""
+        past = self.history.history.get(self.monitor) if getattr(self, "history", None) is not None else None
+        if past and self.best is None:
+            self.best = (min if self.mode == "min" else max)(past)
+
     def on_epoch_end(self, epoch, logs):
         value = logs.get(self.monitor)
         if self.save_best_only and value is None:
@@ -455,10 +462,17 @@ def save_checkpoint(path, model, optimizer, epoch, scheduler=None, loader=None, 
 
 
 def load_checkpoint(path, model, optimizer=None, scheduler=None, loader=None):
-    """Restore what save_checkpoint wrote into fresh objects; returns {"epoch", "history", "extra"}."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    state = load(path)
+    """Restore what save_checkpoint wrote into fresh objects; returns {"epoch", "history", "extra"}.
+    ``path`` may also be the checkpoint already read with mc.load."""
+    if isinstance(path, dict):
+        state = path
+    else:
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"no checkpoint at {path}")
+        state = load(path)
+    if not isinstance(state, dict) or "model" not in state or "epoch" not in state:
+        raise ValueError(f"{path if not isinstance(path, dict) else 'the state'} is not a training checkpoint "
+                         "(written by save_checkpoint / TrainingCheckpoint)")
     model.load_state_dict(state["model"])
     if optimizer is not None:
         optimizer.load_state_dict(state["optimizer"])

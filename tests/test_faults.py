@@ -173,3 +173,112 @@ def test_a_killed_save_leaves_no_lasting_temporary_file_and_files_get_normal_per
     assert any(n.startswith(".ck.npz.tmp-") for n in os.listdir(tmp_path))
     mc.save({"w": np.ones(3)}, path)
     assert sorted(os.listdir(tmp_path)) == ["ck.npz"] and mc.load(path)["w"].tolist() == [1, 1, 1]
+
+
+# ---------------------------------------------------------------- the command line
+def _cli(args, cwd, env_extra=None):
+    import subprocess
+    import sys
+    env = dict(os.environ, MINICNN_OFFLINE="1", **(env_extra or {}))
+    env.pop("MINICNN_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "minicnn", *args], cwd=cwd, capture_output=True, text=True, env=env,
+                          timeout=300)
+
+
+def _snapshot(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_cli_mistakes_give_one_line_an_exit_status_and_write_nothing(tmp_path):
+    from test_data import fake_mnist
+    data = fake_mnist(tmp_path / "data", n_train=64, n_test=32)
+    (tmp_path / "images" / "cats").mkdir(parents=True)                    # a class folder without images
+    (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    work = tmp_path / "work"
+    work.mkdir()
+    mnist = ["--dataset", "mnist", "--data-root", str(data), "--no-download"]
+    mistakes = [
+        (["train", "--model", "lenet6"], 2, "unknown model 'lenet6'"),
+        (["train", "--batch-size", "0"], 2, "--batch-size: must be positive"),
+        (["train", "--epochs", "-1"], 2, "--epochs: must be positive"),
+        (["train", "--lr", "-0.1"], 2, "--lr: must be positive"),
+        (["train", "--dataset", str(tmp_path / "nowhere")], 2, "not one of fashion-mnist"),
+        (["train", "--dataset", str(tmp_path / "images")], 1, "no readable images"),
+        (["train", "--dataset", "mnist", "--data-root", str(tmp_path / "work"), "--no-download"], 1, "mnist"),
+        (["train", *mnist, "--device", "cuda"], 1, "CuPy"),
+        (["train", *mnist, "--resume", str(tmp_path / "junk.npz")], 1, "junk.npz is truncated or damaged"),
+        (["train", *mnist, "--resume", str(tmp_path / "missing.npz")], 1, "missing.npz: no such file"),
+        (["summary", "lenet5", "--input", "28,28"], 2, "give the input shape as C,H,W"),
+        (["summary", "resnet99"], 2, "unknown model 'resnet99'"),
+        (["diagnose", *mnist, "--weights", str(tmp_path / "missing.npz")], 1, "missing.npz: no such file"),
+        (["train", "--frobnicate"], 2, "unrecognized arguments: --frobnicate"),
+    ]
+    before = _snapshot(tmp_path)
+    for args, status, message in mistakes:
+        res = _cli(args + (["--out", str(tmp_path / "out")] if args[0] == "train" else []), work)
+        what = f"{args}: {res.stderr}"
+        assert res.returncode == status, what
+        assert "Traceback" not in res.stderr and message in res.stderr, what
+        assert len(res.stderr.strip().splitlines()) <= 8, what                # a sentence (a list of places at most)
+        assert _snapshot(tmp_path) == before, what                        # no folder, no config, nothing
+    res = _cli(["train", "--model", "lenet6", "--debug"], work)
+    assert "Traceback" in res.stderr and res.returncode != 0
+
+
+def test_cli_version_and_help_show_every_default_and_the_models(tmp_path):
+    from minicnn import __version__
+    assert _cli(["--version"], tmp_path).stdout.strip() == f"minicnn {__version__}"
+    text = " ".join(_cli(["train", "--help"], tmp_path).stdout.split())
+    for default in ("(default: lenet5)", "(default: fashion-mnist)", "(default: 10)", "(default: 32)",
+                    "(default: adam)", "(default: cpu)", "(default: 0)", "(default: none)", "vgg16_cifar", "resnet50"):
+        assert default in text, default
+
+
+def test_resume_keeps_the_first_config_and_refuses_a_finished_run(tmp_path):
+    from minicnn.cli import main
+    from test_data import fake_mnist
+    data = fake_mnist(tmp_path / "data", n_train=128, n_test=32)
+    out = tmp_path / "run"
+    base = ["train", "--dataset", "mnist", "--data-root", str(data), "--no-download", "--batch-size", "32", "--quiet"]
+    assert main(base + ["--epochs", "1", "--out", str(out)]) == 0
+    config = (out / "config.json").read_text()
+    assert main(base + ["--epochs", "2", "--resume", str(out / "checkpoint.npz"), "--batch-size", "16"]) == 0
+    assert (out / "config.json").read_text() == config                    # the run's first config kept
+    before = _snapshot(tmp_path)
+    assert main(base + ["--epochs", "2", "--resume", str(out / "checkpoint.npz")]) == 2   # finished: nothing to do
+    assert _snapshot(tmp_path) == before
+
+
+def test_a_resumed_fit_does_not_overwrite_the_best_checkpoint_with_a_worse_epoch(tmp_path):
+    from minicnn.train import History, ModelCheckpoint
+    model = _bn_net()
+    cb = ModelCheckpoint(tmp_path / "best.npz", monitor="val_accuracy")
+    cb.model, cb.history = model, History({"val_accuracy": [0.5, 0.9]}, [0, 1])
+    cb.on_train_begin()
+    cb.on_epoch_end(2, {"val_accuracy": 0.6})
+    assert not (tmp_path / "best.npz").exists() and cb.best == 0.9
+    cb.on_epoch_end(3, {"val_accuracy": 0.95})
+    assert (tmp_path / "best.npz").exists() and cb.best == 0.95
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_run_stopped_by_the_nan_guard_exits_non_zero_and_says_so_in_its_metrics(tmp_path, monkeypatch):
+    import json
+    from minicnn import train as train_module
+    from minicnn.cli import main
+    from test_data import fake_mnist
+    data = fake_mnist(tmp_path / "data", n_train=128, n_test=32)
+    real_fit = train_module.fit
+
+    def fit_then_nan(model, loader, epochs, **kw):          # epoch 1 trains; epoch 2 meets a NaN loss
+        history = real_fit(model, loader, epochs=1, **kw)
+        err = train_module.NonFiniteError("training stopped at step 9: the loss is nan", 9, None, history)
+        raise err
+    monkeypatch.setattr(mc, "fit", fit_then_nan)
+    out = tmp_path / "run"
+    status = main(["train", "--dataset", "mnist", "--data-root", str(data), "--no-download", "--epochs", "4",
+                   "--batch-size", "16", "--quiet", "--out", str(out)])
+    assert status == 3
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs_run"] == 1 and metrics["epochs_asked"] == 4
+    assert metrics["stopped"]["step"] == 9 and "finished epoch" in metrics["stopped"]["best_is_over"]
