@@ -282,3 +282,60 @@ def test_a_run_stopped_by_the_nan_guard_exits_non_zero_and_says_so_in_its_metric
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs_run"] == 1 and metrics["epochs_asked"] == 4
     assert metrics["stopped"]["step"] == 9 and "finished epoch" in metrics["stopped"]["best_is_over"]
+
+
+# ---------------------------------------------------------------- data
+def _jpeg(path, colour=(200, 30, 30)):
+    from PIL import Image
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (12, 10), colour).save(path, quality=90)
+    return path
+
+
+def test_image_folder_ignores_hidden_and_empty_folders_and_hidden_files(tmp_path):
+    from minicnn.data import datasets
+    _jpeg(tmp_path / "cats" / "a.jpg")
+    _jpeg(tmp_path / "cats" / ".b.jpg")                  # hidden: not a sample
+    _jpeg(tmp_path / "dogs" / "c.jpg")
+    _jpeg(tmp_path / ".ipynb_checkpoints" / "d.jpg")     # hidden folder: not a class
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("no images here")
+    with pytest.warns(UserWarning, match="empty, notes"):
+        ds = datasets.ImageFolder(tmp_path)
+    assert ds.classes == ["cats", "dogs"] and len(ds) == 2 and all(".b" not in p for p, _ in ds.samples)
+
+
+def test_image_folder_skips_a_truncated_jpeg_and_keeps_one_with_data_after_its_end(tmp_path):
+    from minicnn.data import datasets
+    good = _jpeg(tmp_path / "cats" / "good.jpg")
+    cut = _jpeg(tmp_path / "cats" / "cut.jpg", (10, 200, 10))
+    cut.write_bytes(cut.read_bytes()[:-40])
+    tail = _jpeg(tmp_path / "cats" / "tail.jpg", (10, 10, 200))
+    tail.write_bytes(tail.read_bytes() + b"\0" * 500)     # a camera's trailer after the image's end
+    _jpeg(tmp_path / "dogs" / "d.jpg")
+    with pytest.warns(UserWarning, match="cut.jpg"):
+        ds = datasets.ImageFolder(tmp_path)
+    names = sorted(os.path.basename(p) for p, _ in ds.samples)
+    assert names == ["d.jpg", "good.jpg", "tail.jpg"] and good.exists()
+    x, y = ds.get_batch(np.arange(len(ds)))               # every kept image decodes
+    assert x.shape == (3, 3, 10, 12)
+    os.remove(ds.samples[0][0])                           # damaged after the scan: the error names the file
+    with pytest.raises(ValueError, match="cannot read .*good.jpg"):
+        ds.get_batch(np.arange(len(ds)))
+
+
+def test_a_one_image_folder_cannot_be_split(tmp_path):
+    from minicnn.data import datasets
+    _jpeg(tmp_path / "cats" / "a.jpg")
+    with pytest.raises(ValueError, match="at least 2"):
+        datasets.image_folder_splits(tmp_path)
+
+
+def test_idx_labels_out_of_range_are_refused(tmp_path):
+    from minicnn.data import datasets
+    from test_data import fake_mnist, write_idx
+    fake_mnist(tmp_path)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.full(32, 12))
+    with pytest.raises(ValueError, match="labels .* go up to 12, but there are 10 classes"):
+        datasets.MNIST(tmp_path, train=False, download=False, verify=False)

@@ -121,6 +121,9 @@ class _MNISTLike(_ArrayImages):
         images, labels = arrays
         if len(images) != len(labels):
             raise ValueError(f"{self.name}: {len(images)} images but {len(labels)} labels in {folder}")
+        if labels.size and int(labels.max()) >= len(self.classes_list):
+            raise ValueError(f"{self.name}: labels in {folder} go up to {int(labels.max())}, but there are "
+                             f"{len(self.classes_list)} classes: the label file is damaged or not {self.name}'s")
         super().__init__(images[..., None], labels, transform, self.classes_list)
         self.root = folder
 
@@ -234,10 +237,28 @@ class CIFAR100(_CIFAR):
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
 
 
+def _ends_well(path):
+    """False for a JPEG or PNG whose end marker is not near its end: a truncated download or copy
+    (which PIL's verify() lets through, and whose decoding would fail mid-epoch) -- or a file with
+    data appended after the image, which the caller then decodes in full to tell the two apart."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - 64))
+        tail = f.read()
+    if head[:2] == b"\xff\xd8":                           # JPEG: ends with EOI (padding may follow)
+        return b"\xff\xd9" in tail
+    if head == b"\x89PNG\r\n\x1a\n":                     # PNG: ends with the IEND chunk
+        return b"IEND" in tail
+    return True
+
+
 class ImageFolder(Dataset):
     """root/CLASS/IMAGE files, classes in sorted order. Images are read lazily, converted to RGB and resized
-    to ``target_size`` (H, W) (needed for batching when sizes differ). Unreadable or corrupt files are
-    skipped, with one warning that lists them."""
+    to ``target_size`` (H, W) (needed for batching when sizes differ). Hidden files and folders
+    (".ipynb_checkpoints", ".DS_Store") are not classes or samples; folders without images are not
+    classes (one warning names them). Unreadable, corrupt or truncated files are skipped, with one
+    warning that lists them."""
 
     def __init__(self, root, transform=None, target_size=None):
         from PIL import Image
@@ -245,28 +266,41 @@ class ImageFolder(Dataset):
         if not os.path.isdir(root):
             raise FileNotFoundError(f"ImageFolder: {root} is not a folder")
         self.root = root
-        self.classes = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
-        if not self.classes:
+        folders = sorted(d for d in os.listdir(root) if not d.startswith(".") and os.path.isdir(os.path.join(root, d)))
+        if not folders:
             raise ValueError(f"ImageFolder: {root} has no class subfolders (expected root/CLASS/image.jpg)")
-        self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
-        self.samples, bad = [], []
-        for c in self.classes:
-            folder = os.path.join(root, c)
+        found, bad, empty = {}, [], []
+        for c in folders:
+            folder, paths = os.path.join(root, c), []
             for name in sorted(os.listdir(folder)):
                 path = os.path.join(folder, name)
-                if not name.lower().endswith(IMAGE_EXTENSIONS):
+                if name.startswith(".") or not name.lower().endswith(IMAGE_EXTENSIONS) or not os.path.isfile(path):
                     continue
                 try:
                     with Image.open(path) as im:
                         im.verify()
+                    if not _ends_well(path):
+                        with Image.open(path) as im:
+                            im.load()                     # raises "image file is truncated"
                 except Exception:
                     bad.append(path)
                     continue
-                self.samples.append((path, self.class_to_idx[c]))
+                paths.append(path)
+            if paths:
+                found[c] = paths
+            else:
+                empty.append(c)
         if bad:
-            warnings.warn(f"ImageFolder: skipped {len(bad)} unreadable or corrupt image(s): " + ", ".join(bad))
-        if not self.samples:
-            raise ValueError(f"ImageFolder: no readable images under {root}")
+            warnings.warn(f"ImageFolder: skipped {len(bad)} unreadable, corrupt or truncated image(s): " + ", ".join(bad))
+        if not found:
+            raise ValueError(f"ImageFolder: no readable images under {root} (expected root/CLASS/image.jpg, "
+                             f"with {', '.join(e.strip('.') for e in IMAGE_EXTENSIONS)} files)")
+        if empty:
+            warnings.warn(f"ImageFolder: {len(empty)} folder(s) of {root} hold no readable images and are not "
+                          f"classes: {', '.join(empty)}")
+        self.classes = sorted(found)
+        self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
+        self.samples = [(p, self.class_to_idx[c]) for c in self.classes for p in found[c]]
         self.targets = np.array([s[1] for s in self.samples], dtype=np.int64)
         self.target_size = None if target_size is None else (
             (target_size, target_size) if isinstance(target_size, int) else tuple(target_size))
@@ -278,11 +312,15 @@ class ImageFolder(Dataset):
     def load(self, index):
         """One image as (H, W, 3) uint8."""
         from PIL import Image
-        with Image.open(self.samples[index][0]) as im:
-            im = im.convert("RGB")
-            if self.target_size is not None:
-                im = im.resize((self.target_size[1], self.target_size[0]), Image.BILINEAR)
-            return np.asarray(im, dtype=np.uint8)
+        path = self.samples[index][0]
+        try:
+            with Image.open(path) as im:
+                im = im.convert("RGB")
+                if self.target_size is not None:
+                    im = im.resize((self.target_size[1], self.target_size[0]), Image.BILINEAR)
+                return np.asarray(im, dtype=np.uint8)
+        except (OSError, ValueError) as exc:           # changed or damaged since the folder was scanned
+            raise ValueError(f"ImageFolder: cannot read {path} ({exc}); remove or replace the file") from None
 
     def get_batch(self, indices, transform=None):
         imgs = [self.load(int(i)) for i in indices]
@@ -317,6 +355,9 @@ def image_folder_splits(root, target_size=None, val_fraction=0.2, seed=0, transf
                              f"{val_name}/ has {val.classes}")
         return train, val
     full = ImageFolder(root, target_size=target_size)
+    if len(full) < 2:
+        raise ValueError(f"image_folder_splits: {root} holds {len(full)} image; a training and a validation "
+                         "split need at least 2")
     order = np.random.default_rng(seed).permutation(len(full))
     cut = len(full) - max(1, int(round(val_fraction * len(full))))
     return (Subset(full, np.sort(order[:cut]), transform=transform),
