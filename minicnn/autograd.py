@@ -113,12 +113,18 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run the op on Tensors and return the resulting Tensor."""
         fn = cls()
-        device = inputs[0]._device
-        for t in inputs[1:]:
-            if t._device != device:
+        try:
+            device = inputs[0]._device
+            devices = [t._device for t in inputs[1:]]
+        except AttributeError:
+            bad = next(t for t in inputs if not isinstance(t, Tensor))
+            raise TypeError(f"{cls.__name__}: expected Tensors, got a {type(bad).__name__}; wrap arrays with "
+                            "minicnn.tensor(x) (or torch.from_numpy(x)) before calling a model or an op") from None
+        for t, dev in zip(inputs[1:], devices):
+            if dev != device:
                 raise RuntimeError(
-                    f"{cls.__name__}: inputs are on different devices ({device} and {t._device}); "
-                    f"move them to one device with .to('{device}') or .to('{t._device}') first")
+                    f"{cls.__name__}: inputs are on different devices ({device} and {dev}); "
+                    f"move them to one device with .to('{device}') or .to('{dev}') first")
         fn.requires_grad = requires_grad = _grad_enabled and any(t.requires_grad for t in inputs)
         if profiler is None:
             out = fn.forward(*[t.data for t in inputs], **params)

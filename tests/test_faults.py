@@ -339,3 +339,20 @@ def test_idx_labels_out_of_range_are_refused(tmp_path):
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.full(32, 12))
     with pytest.raises(ValueError, match="labels .* go up to 12, but there are 10 classes"):
         datasets.MNIST(tmp_path, train=False, download=False, verify=False)
+
+
+# ---------------------------------------------------------------- models fed the wrong thing
+def test_models_refuse_arrays_other_dtypes_and_0d_inputs_clearly():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 4 * 4, 3))
+    x = np.zeros((2, 1, 6, 6), np.float32)
+    with pytest.raises(TypeError, match="numpy.ndarray; wrap it with minicnn.tensor"):
+        model(x)
+    with pytest.raises(TypeError, match="expected Tensors, got a ndarray"):
+        mc.functional.relu(x)
+    with pytest.raises(TypeError, match="input is int64 but the weight is float32.*x.float"):
+        model(mc.tensor(x.astype(np.int64)))
+    with pytest.raises(TypeError, match="input is float64"):
+        nn.Linear(3, 2)(mc.tensor(np.zeros((1, 3)), dtype=np.float64))
+    with pytest.raises(ValueError, match="expected 3 input features.*shape \\(\\)"):
+        nn.Linear(3, 2)(mc.tensor(1.0))
+    assert model(mc.tensor(x)).dtype == np.float32

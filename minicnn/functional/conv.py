@@ -418,6 +418,15 @@ class Conv2dReference(Function):
         return gx, gw, gy2.sum(axis=0)
 
 
+def _same_dtype(op, x, weight):
+    """PyTorch refuses an input whose dtype is not the weight's; NumPy would silently compute in the wider one."""
+    xd, wd = getattr(x, "dtype", None), getattr(weight, "dtype", None)
+    if xd is not None and wd is not None and xd != wd:
+        how = ".float()" if wd == np.float32 else f".to({wd})"
+        raise TypeError(f"{op}: the input is {xd} but the weight is {wd}; convert the input with x{how} "
+                        "(or the model with .to(dtype))")
+
+
 class Dilate(Function):
     """A kernel (K, C, R, S) spread out with d-1 zeros between its taps: (K, C, (R-1)dh+1, (S-1)dw+1).
     A dilated convolution is the ordinary convolution with this kernel; the gradient is the taps' slice."""
@@ -446,6 +455,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     (run one after the other and concatenated). ``reference=True`` runs the textbook im2col.
     """
     x = input
+    _same_dtype("conv2d", x, weight)
     dilation = pair(dilation, "dilation")
     if dilation[0] < 1 or dilation[1] < 1:
         raise ValueError(f"conv2d: dilation must be positive, got {dilation}")

@@ -47,6 +47,8 @@ class Linear(Function):
 
 def linear(x, weight, bias=None):
     """y = x @ weight.T + bias; x (..., in_features), weight (out_features, in_features)."""
+    from .conv import _same_dtype
+    _same_dtype("linear", x, weight)
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got {weight.shape}")
     if x.ndim < 1 or x.shape[-1] != weight.shape[1]:

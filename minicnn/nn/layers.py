@@ -47,9 +47,10 @@ class Linear(Module):
         init.default_(self.weight, self.bias)
 
     def forward(self, x):
-        if x.shape[-1] != self.in_features:
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"expected {self.in_features} input features, got input of shape {x.shape} with "
-                             f"{x.shape[-1]} features (does the flattened size before this layer match?)")
+                             f"{x.shape[-1] if x.ndim else 0} features (does the flattened size before this layer "
+                             "match?)")
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):

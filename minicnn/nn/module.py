@@ -103,6 +103,9 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
+        if args and isinstance(args[0], np.ndarray):
+            raise TypeError(f"{type(self).__name__} got a numpy.ndarray; wrap it with minicnn.tensor(x) "
+                            "(or torch.from_numpy(x)) first")
         try:
             out = self.forward(*args, **kwargs)
             for hook in _forward_hooks:
