@@ -83,10 +83,16 @@ def keras_vgg16_state(path, verify=True):
         root = f["model_weights"] if "model_weights" in f else f
 
         def arrays(layer):
+            if layer not in root:
+                raise ValueError(f"{path} has no layer {layer!r}, so it is not a Keras VGG-16 weight file "
+                                 f"(its layers: {', '.join(list(root)[:8])}{' ...' if len(root) > 8 else ''})")
             found = []
             root[layer].visititems(lambda n, obj: found.append(np.asarray(obj)) if isinstance(obj, h5py.Dataset) else None)
-            kernel = next(a for a in found if a.ndim >= 2)
-            bias = next(a for a in found if a.ndim == 1)
+            kernel = next((a for a in found if a.ndim >= 2), None)
+            bias = next((a for a in found if a.ndim == 1), None)
+            if kernel is None or bias is None:
+                raise ValueError(f"{path}: layer {layer!r} has no {'kernel' if kernel is None else 'bias'} "
+                                 "(VGG-16's layers all have both)")
             return kernel, bias
 
         for layer, idx in zip(convs, feature_index):
@@ -109,5 +115,11 @@ def load_keras_vgg16(model, path, strict=True):
     """Keras VGG-16 weights into minicnn's vgg16() (or its features alone, for the no-top file)."""
     state = keras_vgg16_state(path)
     has_top = any(k.startswith("classifier.") for k in state)
-    model.load_state_dict(state, strict=strict and has_top)
+    if not has_top and strict:
+        left = [k for k in model.state_dict() if k not in state]
+        if left:
+            raise ValueError(f"{path} holds the convolutional base only (Keras' _notop file), so {len(left)} "
+                             f"weights of the model would stay untrained ({', '.join(left[:3])} ...): pass "
+                             "strict=False to load the base alone, or use the file with the dense layers")
+    model.load_state_dict(state, strict=strict)
     return model

@@ -25,7 +25,16 @@ def convert(src, dst=None):
     ok = sha256_prefix_ok(src)
     if ok is False:
         raise SystemExit(f"{src}: its SHA-256 does not start with the hash in its name: truncated or corrupt")
-    state = torch.load(src, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(src, map_location="cpu", weights_only=True)
+    except Exception as exc:                       # pickle.UnpicklingError and friends, whatever torch raises
+        if "weights_only" in str(exc) or "Unpickl" in type(exc).__name__:
+            raise SystemExit(f"{src}: refused. The file holds Python objects other than tensors, and unpickling "
+                             "them could run code; only plain state dicts (names -> tensors) are converted. Do not "
+                             "load it with weights_only=False unless you trust where it came from.") from None
+        raise SystemExit(f"{src}: not a PyTorch weight file, or damaged ({type(exc).__name__}: {exc})") from None
+    if not isinstance(state, dict) or not all(hasattr(v, "detach") for v in state.values()):
+        raise SystemExit(f"{src}: expected a state dict (names -> tensors), found a {type(state).__name__}")
     arrays = {k: v.detach().cpu().numpy() for k, v in state.items()}
     dst = dst or os.path.splitext(src)[0] + ".npz"
     mc.save({"state_dict": arrays, "source": os.path.basename(src),

@@ -356,3 +356,46 @@ def test_models_refuse_arrays_other_dtypes_and_0d_inputs_clearly():
     with pytest.raises(ValueError, match="expected 3 input features.*shape \\(\\)"):
         nn.Linear(3, 2)(mc.tensor(1.0))
     assert model(mc.tensor(x)).dtype == np.float32
+
+
+# ---------------------------------------------------------------- weight files from elsewhere
+def test_keras_files_with_missing_parts_are_named(tmp_path):
+    pytest.importorskip("h5py")
+    from minicnn.models import vgg16
+    from minicnn.pretrained import keras_vgg16_state, load_weights
+    from test_zoo_tools import write_keras_h5
+    rs = np.random.default_rng(0)
+    convs = {f"block{b}_conv{i}": (rs.standard_normal((3, 3, 3 if (b, i) == (1, 1) else 64, 64)).astype(np.float32),
+                                   np.zeros(64))
+             for b, n in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3)) for i in range(1, n + 1)}
+    partial = dict(convs)
+    del partial["block4_conv2"]
+    write_keras_h5(tmp_path / "a.h5", partial, {})
+    with pytest.raises(ValueError, match="no layer 'block4_conv2'.*not a Keras VGG-16"):
+        keras_vgg16_state(str(tmp_path / "a.h5"))
+    import h5py
+    write_keras_h5(tmp_path / "b.h5", convs, {})
+    with h5py.File(tmp_path / "b.h5", "a") as f:
+        del f["block2_conv1"]["block2_conv1_b_1:0"]
+    with pytest.raises(ValueError, match="'block2_conv1' has no bias"):
+        keras_vgg16_state(str(tmp_path / "b.h5"))
+    write_keras_h5(tmp_path / "notop.h5", convs, {})
+    with pytest.raises(ValueError, match="convolutional base only.*strict=False"):
+        load_weights(vgg16(), tmp_path / "notop.h5")
+
+
+def test_the_converter_refuses_a_pickle_with_objects_without_suggesting_to_trust_it(tmp_path):
+    import pickle
+    import subprocess
+    import sys
+    import torch
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this would run",))
+    evil = tmp_path / "evil.pth"
+    torch.save({"w": torch.zeros(2), "x": Payload()}, evil, pickle_module=pickle)
+    script = os.path.join(os.path.dirname(os.path.dirname(__file__)), "scripts", "convert_torchvision_weights.py")
+    res = subprocess.run([sys.executable, script, str(evil)], capture_output=True, text=True, timeout=120)
+    assert res.returncode != 0 and "refused" in res.stderr and "Traceback" not in res.stderr
+    assert "this would run" not in res.stdout and not (tmp_path / "evil.npz").exists()
