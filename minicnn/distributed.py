@@ -241,6 +241,7 @@ def init(backend_name="auto", device="cpu"):
     _world = NCCLCommunicator(host) if backend_name == "nccl" else host
     if _world.size > 1:
         sys.excepthook = _abort_on_exception
+        sys.exit = _exit_aborting
         backend.set_rng_stream(_world.rank)                  # own dropout masks and augmentation per rank
         threads = _share_cores(_world.local_size)
         # One line naming every rank's process, so that a rank mpiexec reports dead ("PID ... KILLED BY
@@ -318,6 +319,22 @@ def _abort_on_exception(exc_type, exc, tb):
     # forwarded it (seen once in CI: the job ended without its error); give the proxy a moment
     time.sleep(0.5)
     comm.abort(1)
+
+
+_real_exit = sys.exit
+
+
+def _exit_aborting(status=None):
+    """sys.exit on a rank of a world of several: an error status ends every rank at once (MPI_Abort),
+    as an uncaught exception does; otherwise the others would wait for this rank in a collective
+    for ever. (A SystemExit raised directly is not seen; the command line catches those too.)"""
+    comm = _world
+    if status not in (None, 0) and comm is not None and comm.size > 1:
+        sys.stderr.write(f"[minicnn rank {comm.rank} of {comm.size}] sys.exit({status!r}): aborting every rank\n")
+        sys.stderr.flush()
+        time.sleep(0.5)                                     # let mpiexec's I/O proxy forward the line
+        comm.abort(status if isinstance(status, int) and 0 < status < 256 else 1)
+    _real_exit(status)
 
 
 class abort_on_error:

@@ -81,7 +81,7 @@ def test_synchronized_batch_norm_matches_one_process_even_with_an_uneven_last_ba
 
 
 @needs_mpi
-@pytest.mark.parametrize("how", ["raise", "kill"])
+@pytest.mark.parametrize("how", ["raise", "kill", "exit"])
 def test_a_failing_rank_ends_the_job_with_its_error(tmp_path, how):
     t0 = time.monotonic()
     res = mpirun(2, WORKER, "--batch", "16", "--fail", "1", "5", how, timeout=60)
@@ -89,6 +89,8 @@ def test_a_failing_rank_ends_the_job_with_its_error(tmp_path, how):
     assert res.returncode != 0 and elapsed < 30
     if how == "raise":
         assert "[minicnn rank 1 of 2] RuntimeError: rank 1 failed on purpose at step 5" in res.stderr
+    elif how == "exit":                 # sys.exit(3) in a user's script: once it hung the other rank for ever
+        assert "[minicnn rank 1 of 2] sys.exit(3): aborting every rank" in res.stderr
     else:                       # a rank that vanishes: mpiexec reports its pid, which minicnn's first line maps
         import re
         pid = re.search(r"rank 1 = pid (\d+)", res.stderr).group(1)

@@ -247,6 +247,9 @@ def test_resume_keeps_the_first_config_and_refuses_a_finished_run(tmp_path):
     before = _snapshot(tmp_path)
     assert main(base + ["--epochs", "2", "--resume", str(out / "checkpoint.npz")]) == 2   # finished: nothing to do
     assert _snapshot(tmp_path) == before
+    # a run's training checkpoint is a fine --weights for diagnose (it once gave a raw KeyError)
+    assert main(["diagnose", "--dataset", "mnist", "--data-root", str(data), "--no-download",
+                 "--weights", str(out / "checkpoint.npz"), "--out", str(tmp_path / "diag")]) == 0
 
 
 def test_a_resumed_fit_does_not_overwrite_the_best_checkpoint_with_a_worse_epoch(tmp_path):

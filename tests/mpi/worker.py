@@ -3,6 +3,7 @@ saves the final weights and the logged loss. Options make one rank fail or die o
 import argparse
 import os
 import signal
+import sys
 
 import numpy as np
 
@@ -26,6 +27,8 @@ class Sabotage(mc.train.Callback):
         if mc.distributed.get_rank() == self.rank and step == self.step:
             if self.how == "kill":
                 os.kill(os.getpid(), signal.SIGKILL)
+            if self.how == "exit":                      # a user's script giving up on one rank
+                sys.exit(3)
             raise RuntimeError(f"rank {self.rank} failed on purpose at step {step}")
 
 
@@ -36,7 +39,7 @@ def main():
     ap.add_argument("--model", choices=["lenet5", "bn"], default="lenet5")
     ap.add_argument("--sync-bn", action="store_true")
     ap.add_argument("--out")
-    ap.add_argument("--fail", nargs=3, metavar=("RANK", "STEP", "HOW"), help="HOW: raise or kill")
+    ap.add_argument("--fail", nargs=3, metavar=("RANK", "STEP", "HOW"), help="HOW: raise, kill or exit")
     args = ap.parse_args()
     rs = np.random.default_rng(0)
     x = rs.random((args.samples, 1, 28, 28), dtype=np.float32)
