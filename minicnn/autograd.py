@@ -22,6 +22,7 @@ dropped as soon as they have been used; only leaves that require grad keep
 arrays once it has run, so the memory of the forward pass is released during
 backward, not after it.
 """
+import copy
 import heapq
 import itertools
 
@@ -29,17 +30,15 @@ _grad_enabled = True
 profiler = None          # set by minicnn.profiler.profile(): times every forward and backward
 
 
-class no_grad:
-    """Context manager (and decorator) that stops graph recording.
+class _GradMode:
+    """A context manager (and decorator) that sets whether ops record the graph, and puts it back."""
 
-    Inside it, ops neither link their outputs to the graph nor keep arrays for
-    backward: evaluation takes no more memory than the activations in flight.
-    """
+    mode = None
 
     def __enter__(self):
         global _grad_enabled
         self._prev = _grad_enabled
-        _grad_enabled = False
+        _grad_enabled = self.mode
 
     def __exit__(self, *exc):
         global _grad_enabled
@@ -48,40 +47,34 @@ class no_grad:
 
     def __call__(self, func):
         def wrapper(*args, **kwargs):
-            with no_grad():
+            with copy.copy(self):                   # a fresh context each call (calls may nest or recurse)
                 return func(*args, **kwargs)
         wrapper.__name__ = func.__name__
         wrapper.__doc__ = func.__doc__
         return wrapper
 
 
-class enable_grad(no_grad):
+class no_grad(_GradMode):
+    """Context manager (and decorator) that stops graph recording.
+
+    Inside it, ops neither link their outputs to the graph nor keep arrays for
+    backward: evaluation takes no more memory than the activations in flight.
+    """
+
+    mode = False
+
+
+class enable_grad(_GradMode):
     """Context manager (and decorator) that turns graph recording back on (inside ``no_grad``)."""
 
-    def __enter__(self):
-        global _grad_enabled
-        self._prev = _grad_enabled
-        _grad_enabled = True
-
-    def __call__(self, func):
-        def wrapper(*args, **kwargs):
-            with enable_grad():
-                return func(*args, **kwargs)
-        wrapper.__name__ = func.__name__
-        wrapper.__doc__ = func.__doc__
-        return wrapper
+    mode = True
 
 
-class set_grad_enabled(no_grad):
+class set_grad_enabled(_GradMode):
     """``with set_grad_enabled(False):`` is ``no_grad()``; ``set_grad_enabled(True)`` is ``enable_grad()``."""
 
     def __init__(self, mode):
         self.mode = bool(mode)
-
-    def __enter__(self):
-        global _grad_enabled
-        self._prev = _grad_enabled
-        _grad_enabled = self.mode
 
 
 def is_grad_enabled():

@@ -39,12 +39,7 @@ class Adadelta(Optimizer):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
 
     def prepare(self, w, state, group):
-        if not state:
-            xp = get_array_module(w)
-            state["step"] = 0
-            state["square_avg"] = xp.zeros_like(w)
-            state["acc_delta"] = xp.zeros_like(w)
-        state["step"] += 1
+        self.count_step(w, state, "square_avg", "acc_delta")
 
     def update(self, w, g, state, group):
         xp = get_array_module(w)

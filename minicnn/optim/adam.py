@@ -21,12 +21,7 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
 
     def prepare(self, w, state, group):
-        if not state:
-            xp = get_array_module(w)
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(w)
-            state["exp_avg_sq"] = xp.zeros_like(w)
-        state["step"] += 1
+        self.count_step(w, state, "exp_avg", "exp_avg_sq")
 
     def update(self, w, g, state, group):
         xp = get_array_module(w)

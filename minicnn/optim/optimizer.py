@@ -97,6 +97,17 @@ class Optimizer:
         May return a dict of extra values handed to every slice's ``update`` (not kept in state)."""
         return None
 
+    @staticmethod
+    def count_step(w, state, *zeros):
+        """For ``prepare``: on a parameter's first step, state["step"] = 0 and a zero array shaped like
+        ``w`` under each name in ``zeros``; on every step, state["step"] += 1."""
+        if not state:
+            xp = backend.get_array_module(w)
+            state["step"] = 0
+            for name in zeros:
+                state[name] = xp.zeros_like(w)
+        state["step"] += 1
+
     def update(self, w, g, state, group):
         """Update the array ``w`` (a whole parameter or a slice of it) in place from its gradient
         ``g``; ``state`` holds the matching slices of the state arrays made in ``prepare``. A

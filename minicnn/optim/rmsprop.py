@@ -14,13 +14,7 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, momentum=momentum, weight_decay=weight_decay))
 
     def prepare(self, w, state, group):
-        if not state:
-            xp = get_array_module(w)
-            state["step"] = 0
-            state["square_avg"] = xp.zeros_like(w)
-            if group["momentum"]:
-                state["momentum_buffer"] = xp.zeros_like(w)
-        state["step"] += 1
+        self.count_step(w, state, "square_avg", *(("momentum_buffer",) if group["momentum"] else ()))
 
     def update(self, w, g, state, group):
         xp = get_array_module(w)
