@@ -129,8 +129,20 @@ def rng(device="cpu"):
 
 
 def get_rng_state():
-    """The CPU generator's state as a JSON-friendly dict (for checkpoints)."""
-    return {"seed": _seed, "cpu": rng("cpu").bit_generator.state}
+    """The generators' state as a JSON-friendly dict (for checkpoints).
+
+    CuPy's generator keeps its state in device memory with no public way to read it, so when a GPU
+    generator is in use it restarts here, from a seed derived from the CPU generator's state (which
+    two identical runs share), and the checkpoint keeps that seed: a resumed run draws what an
+    uninterrupted one draws after the same save."""
+    state = {"seed": _seed, "cpu": rng("cpu").bit_generator.state}
+    if "cuda" in _rngs:
+        import hashlib
+        import json
+        digest = hashlib.sha256(json.dumps(state["cpu"], sort_keys=True, default=str).encode()).digest()
+        state["cuda_seed"] = int.from_bytes(digest[:8], "little") >> 1
+        _rngs["cuda"] = cupy_module().random.default_rng(state["cuda_seed"])
+    return state
 
 
 def set_rng_state(state):
@@ -139,6 +151,8 @@ def set_rng_state(state):
     _seed = state["seed"]
     _rngs.clear()
     rng("cpu").bit_generator.state = state["cpu"]
+    if state.get("cuda_seed") is not None:
+        _rngs["cuda"] = cupy_module().random.default_rng(state["cuda_seed"])
 
 
 # ---------------------------------------------------------------- BLAS warm-up

@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 
+from . import backend
 from . import functional as F
 from .backend import get_array_module
 from .nn import module as module_mod
@@ -36,8 +37,9 @@ def _stats(a):
 
 def diagnose(model, x, y, loss_fn=F.cross_entropy, print_fn=print):
     """Run one training-mode forward/backward on (x, y) and report per-layer statistics and findings."""
-    x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
-    y_arr = y.data if isinstance(y, Tensor) else np.asarray(y)
+    x = (x if isinstance(x, Tensor) else Tensor(x)).to(model.device)
+    y_arr = y.data if isinstance(y, Tensor) else y
+    y_arr = backend.to_device(y_arr if hasattr(y_arr, "dtype") else np.asarray(y_arr), model.device)
     names = {id(m): n for n, m in model.named_modules() if n and not m._modules}
     rows = []
 

@@ -141,6 +141,10 @@ class NCCLCommunicator(Communicator):
         self.rank, self.size = self.host.rank, self.host.size
         self.local_rank, self.local_size = self.host.local_rank, self.host.local_size
         cp = backend.cupy_module()
+        if not _nccl_available():
+            raise RuntimeError("NCCL is not available to CuPy here (cupy.cuda.nccl.available is False: the CuPy "
+                               "wheel's NCCL library is missing, e.g. install nvidia-nccl-cu13 for cupy-cuda13x); "
+                               "use dist_backend='mpi' instead")
         from cupy.cuda import nccl
         self.cp, self.nccl = cp, nccl
         uid = self.host.bcast_object(nccl.get_unique_id() if self.rank == 0 else None)

@@ -432,7 +432,8 @@ def predict(model, x, batch_size=256):
             if hasattr(x, "__iter__") and not hasattr(x, "shape"):
                 batches = (xb for xb, _ in x)
             else:
-                arr = x.data if isinstance(x, Tensor) else np.asarray(x)
+                arr = x.data if isinstance(x, Tensor) else x
+                arr = arr if backend.device_of(arr) == "cuda" else np.asarray(arr)
                 batches = (Tensor(arr[i:i + batch_size]).to(model.device) for i in range(0, len(arr), batch_size))
             for xb in batches:
                 parts.append(_outputs(model(xb))[0].numpy())

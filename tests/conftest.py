@@ -6,6 +6,10 @@ import pytest
 
 os.environ["MINICNN_OFFLINE"] = "1"          # tests never touch the network
 
+if os.environ.get("MINICNN_CUDA_STANDIN") == "1":  # every "cuda" case on the strict CuPy stand-in, on the CPU
+    import cupy_standin
+    cupy_standin.install()
+
 import minicnn as mc
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]

@@ -158,7 +158,7 @@ def test_to_cuda_and_back_keeps_values_and_gradients():
     x = mc.tensor([1.0, -2.0], requires_grad=True).to("cuda")
     assert x.device == "cuda" and x.is_leaf
     F.relu(x).sum().backward()
-    np.testing.assert_array_equal(x.grad.get(), [1.0, 0.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0])
     assert x.to("cpu").device == "cpu"
     with pytest.raises(RuntimeError, match="different devices"):
         x + mc.tensor([1.0, 1.0])

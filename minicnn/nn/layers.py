@@ -1,6 +1,7 @@
 """The layers: thin Modules holding parameters and calling minicnn.functional."""
 import numpy as np
 
+from .. import backend
 from .. import functional as F
 from ..functional.conv import pair
 from . import init
@@ -275,7 +276,9 @@ class SyncBatchNorm(_BatchNorm):
         """Replace every BatchNorm1d/2d in ``module`` by a SyncBatchNorm with the same weights and statistics."""
         if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
             new = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats)
-            new.load_state_dict(module.state_dict())
+            state = module.state_dict()
+            new.to(backend.device_of(next(iter(state.values()))) if state else "cpu")   # where the old one lives
+            new.load_state_dict(state)
             new.train(module.training)
             return new
         for name, child in list(module.named_children()):
