@@ -106,6 +106,14 @@ class NonFiniteGuard(Callback):
             b[...] = keep
 
     def after_backward(self, step, loss):
+        # One device read a step: a NaN or Inf anywhere makes the sum of the loss and every gradient's
+        # sum non-finite (a finite sum that overflows only sends us to the exact check below).
+        total = loss.data.astype("float64")
+        for p in self.model.parameters():
+            if p.grad is not None:
+                total = total + p.grad.data.sum()
+        if bool(backend.get_array_module(total).isfinite(total)):
+            return
         value = float(loss.item())
         if not math.isfinite(value):
             self.restore()
@@ -116,7 +124,7 @@ class NonFiniteGuard(Callback):
                 continue
             g = p.grad.data
             xp = backend.get_array_module(g)
-            if not bool(xp.isfinite(g.sum())) and not bool(xp.isfinite(g).all()):
+            if not bool(xp.isfinite(g).all()):
                 layer = name.rsplit(".", 1)[0] if "." in name else name
                 self.restore()
                 raise NonFiniteError(f"training stopped at step {step}: the gradient of layer '{layer}' ({name}) "
@@ -235,7 +243,8 @@ def _total_loss(outs, y, loss_fn, loss_weights):
 
 
 def _correct(logits, y):
-    """Number of correct predictions: argmax for (N, C) logits, sign for one binary logit."""
+    """Number of correct predictions, as a 0-d array on the logits' device (read it when it is needed:
+    on a GPU each read waits for the GPU): argmax for (N, C) logits, sign for one binary logit."""
     z = logits.data
     t = y.data
     xp = backend.get_array_module(z)
@@ -246,7 +255,11 @@ def _correct(logits, y):
         pred = z.argmax(axis=1)
         if t.ndim == 2:
             t = t.argmax(axis=1)
-    return int((pred == t).sum())
+    return (pred == t).sum()
+
+
+# the progress bar reads the running loss and accuracy from the device every this many steps
+SHOW_EVERY = 10
 
 
 def _first_nonfinite_layer(model, x):
@@ -331,6 +344,7 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
         total = len(train_data) if hasattr(train_data, "__len__") else None
         bar = tqdm(total=total, desc=f"Epoch {epoch + 1}/{epochs}", unit="step", disable=verbose != 1,
                    leave=True, dynamic_ncols=True)
+        # running sums stay on the device: a step reads nothing from it but the NaN guard's one value
         loss_sum, correct, seen, done, t0 = 0.0, 0, 0, 0, time.perf_counter()
         try:
             for x, y in train_data:
@@ -347,13 +361,13 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
                     cb.after_backward(step, batch_loss)
                 optimizer.step()
                 n = len(x)
-                loss_sum += batch_loss.item() * n
-                correct += _correct(outs[0], y)
+                loss_sum = loss_sum + batch_loss.data * n
+                correct = correct + _correct(outs[0], y)
                 seen += n
                 done += 1
                 bar.update(1)
-                if verbose == 1 and (done % 10 == 0 or done == total):
-                    bar.set_postfix(loss=f"{loss_sum / seen:.4f}", accuracy=f"{correct / seen:.4f}",
+                if verbose == 1 and (done % SHOW_EVERY == 0 or done == total):
+                    bar.set_postfix(loss=f"{float(loss_sum) / seen:.4f}", accuracy=f"{int(correct) / seen:.4f}",
                                     ms_step=f"{(time.perf_counter() - t0) * 1e3 / done:.1f}", refresh=False)
         except NonFiniteError as err:
             err.history = history
@@ -370,9 +384,13 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
                     if err.layer is not None:
                         err.args = (err.args[0] + f"; the first layer with a non-finite output is '{err.layer}' "
                                     "(lower the learning rate?)",)
+                    else:
+                        err.args = (err.args[0] + "; every layer's output is finite: check the targets (on a GPU "
+                                    "a class index out of range gives a NaN loss)",)
             raise
         finally:
             bar.close()
+        loss_sum, correct = float(loss_sum), int(correct)
         if parallel:
             loss_sum, correct, seen = distributed.all_reduce_sum(loss_sum, correct, seen)
         logs = {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1)}
@@ -411,11 +429,12 @@ def evaluate(model, data, loss=F.cross_entropy, loss_weights=None, batch_size=25
             for x, y in data:
                 outs = _outputs(model(x))
                 n = len(x)
-                loss_sum += _total_loss(outs[:1], y, loss, None).item() * n
-                correct += _correct(outs[0], y)
+                loss_sum = loss_sum + _total_loss(outs[:1], y, loss, None).data * n    # on the device until the end
+                correct = correct + _correct(outs[0], y)
                 seen += n
     finally:
         model.train(was_training)
+    loss_sum, correct = float(loss_sum), int(correct)
     if getattr(data, "num_replicas", 1) > 1:
         loss_sum, correct, seen = distributed.all_reduce_sum(loss_sum, correct, seen)
     return {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1)}

@@ -123,3 +123,34 @@ def test_the_command_line_trains_on_the_device(device, tmp_path):
     assert main(["train", "--dataset", "mnist", "--data-root", str(data_root), "--no-download", "--epochs", "1",
                  "--batch-size", "16", "--quiet", "--device", device, "--out", str(tmp_path / "run")]) == 0
     assert (tmp_path / "run" / "metrics.json").exists()
+
+
+@pytest.mark.gpu
+def test_a_fit_step_reads_the_device_once_and_copies_only_the_batch():
+    import cupy
+    if not hasattr(cupy, "STATS"):
+        pytest.skip("the counters are the stand-in's (MINICNN_CUDA_STANDIN=1)")
+    from minicnn.models import lenet5
+    mc.manual_seed(0)
+    model = lenet5().to("cuda")
+    rs = np.random.default_rng(0)
+    x, y = rs.random((320, 1, 28, 28), dtype=np.float32), rs.integers(0, 10, 320)
+    loader = DataLoader(ArrayDataset(x, y), batch_size=32, device="cuda")
+    opt = mc.optim.Adam(model.parameters())
+    mc.fit(model, loader, epochs=1, optimizer=opt, verbose=0)          # first steps create the state
+    cupy.STATS.update(to_host=0, to_device=0)
+    mc.fit(model, loader, epochs=1, optimizer=opt, verbose=0)
+    steps = len(loader)
+    assert cupy.STATS["to_host"] <= steps + 2            # the NaN guard's one value a step; the epoch's sums once
+    assert cupy.STATS["to_device"] == 2 * steps          # the batch (images and labels), nothing else
+
+
+def test_class_indices_out_of_range(device):
+    logits = mc.tensor(np.zeros((3, 4), np.float32), requires_grad=True).to(device)
+    target = mc.tensor(np.array([0, 7, 2])).to(device)
+    if device == "cpu":
+        with pytest.raises(ValueError, match=r"in \[0, 3\]"):
+            mc.functional.cross_entropy(logits, target)
+    else:                                                # no read-back on a GPU: a NaN that the guard stops on
+        assert np.isnan(mc.functional.cross_entropy(logits, target).item())
+        assert np.isfinite(mc.functional.cross_entropy(logits, mc.tensor(np.array([0, 1, 2])).to(device)).item())

@@ -21,6 +21,8 @@ binary_cross_entropy, probabilities x: loss = -w (y log x + (1 - y) log(1 - x)),
 mse_loss: (x - y)^2;  dloss/dx = 2 (x - y)
 reduction: "mean" (the default: the mean over all elements), "sum", or "none" (per element).
 """
+import numpy as np
+
 from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
@@ -57,9 +59,13 @@ class _ClassLoss(Function):
         xp = get_array_module(x)
         N, C = x.shape
         t = x.dtype.type
-        self.smoothing, self.w, self.C = smoothing, weight, C
+        self.smoothing, self.w, self.C, self.bad = smoothing, weight, C, None
         if target.dtype.kind in "iu":                               # class indices
             kept = target != ignore_index
+            if xp is not np:                                        # checked here, without a read (see below)
+                in_range = (target >= 0) & (target < C)
+                self.bad = kept & ~in_range
+                kept = kept & in_range
             self.rows, self.cols = xp.arange(N), xp.where(kept, target, 0)
             wt = kept.astype(x.dtype) if weight is None else weight[self.cols] * kept
             self.picked_w, self.kept, self.A = wt * t(1 - smoothing), kept, None
@@ -105,7 +111,10 @@ class _ClassLoss(Function):
 
     def finish(self, logp, denominator, reduction):
         self.denominator, self.reduction = denominator, reduction
-        return _reduced(-self.weighted_sum(logp), reduction, denominator)
+        per = -self.weighted_sum(logp)
+        if self.bad is not None:                                    # a class index out of range: NaN, not a guess
+            per = get_array_module(per).where(self.bad, per.dtype.type("nan"), per)
+        return _reduced(per, reduction, denominator)
 
 
 class CrossEntropy(_ClassLoss):
@@ -141,7 +150,9 @@ def _check_reduction(name, reduction):
 
 def _class_target(name, x, target, ignore_index, allow_probabilities):
     """The target's array, checked against the input (N, C): indices (N,) in [0, C) or ignore_index,
-    or probabilities (N, C)."""
+    or probabilities (N, C). On the CPU an index out of range raises here; on a GPU, reading the
+    indices back would stall every step, so such a sample gets a NaN loss instead (which the NaN
+    guard of fit stops on)."""
     xp = get_array_module(x.data)
     t = target.data if isinstance(target, Tensor) else xp.asarray(target)
     N, C = x.shape
@@ -149,6 +160,8 @@ def _class_target(name, x, target, ignore_index, allow_probabilities):
         if t.shape != (N,):
             raise ValueError(f"{name}: class-index target must have shape ({N},) for input {x.shape}, "
                              f"got {tuple(t.shape)}")
+        if xp is not np:
+            return t
         lo, hi = (int(t.min()), int(t.max())) if t.size else (0, 0)
         if lo < 0 or hi >= C:                            # maybe only ignore_index: look again without it
             kept = t[t != ignore_index]
