@@ -303,7 +303,8 @@ def test_conv2d_in_pieces(device, monkeypatch, stride, padding, kernel, bias, n)
     from minicnn.functional import conv as conv_module
     from minicnn.im2col import ConvGeometry
     g = ConvGeometry((n, 3, 13, 11), (kernel, kernel), (stride, stride), (padding,) * 4)
-    monkeypatch.setattr(conv_module, "COL_BUDGET", 3 * g.C * g.R * g.S * g.OW * g.N * 4)
+    for name in ("COL_BUDGET", "GPU_COL_BUDGET"):                   # pieces on either device
+        monkeypatch.setattr(conv_module, name, 3 * g.C * g.R * g.S * g.OW * g.N * 4)
     x, w, b = rand(n, 3, 13, 11, seed=50), rand(4, 3, kernel, kernel, seed=51), rand(4, seed=52)
     args = [x, w, b] if bias else [x, w]
     torch_oracle(lambda *a: F.conv2d(*a, stride=stride, padding=padding),
@@ -333,7 +334,8 @@ def test_conv2d_input_gradient_as_a_convolution(device, monkeypatch, wshape, pad
     monkeypatch.setattr(conv_module.Conv2d, "_input_grad_as_conv", lambda self: taken.append(choose(self)) or taken[-1])
     K, C, R, S = wshape
     if pieces:
-        monkeypatch.setattr(conv_module, "COL_BUDGET", 3 * C * R * S * 8 * n * 4 if n > 3 else C * R * S * 72 * 4)
+        for name in ("COL_BUDGET", "GPU_COL_BUDGET"):
+            monkeypatch.setattr(conv_module, name, 3 * C * R * S * 8 * n * 4 if n > 3 else C * R * S * 72 * 4)
     x, w, b = rand(n, C, 9, 8, seed=70), rand(*wshape, seed=71), rand(K, seed=72)
     torch_oracle(lambda *a: F.conv2d(*a, padding=padding), lambda *a: TF.conv2d(*a, padding=padding), [x, w, b], device)
     assert taken == [padding != 3]

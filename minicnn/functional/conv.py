@@ -93,6 +93,13 @@ def check_conv_args(op, x_shape, w_shape, stride, padding):
 # rebuilds them in backward instead of keeping them: memory stays bounded (VGG-16 trains at
 # 224x224) and no fresh pages are faulted in per call.
 COL_BUDGET = 32 << 20
+# On a GPU the pieces are far larger: its memory is large, and every piece costs kernel launches.
+GPU_COL_BUDGET = 1 << 30
+
+
+def col_budget(xp):
+    """Bytes of column matrix one piece may take on this array module's device."""
+    return COL_BUDGET if xp is np else GPU_COL_BUDGET
 # From this many images on, conv2d works and leaves its output batch-last (module docstring).
 BATCH_LAST_MIN = 16
 # 3x3 stride-1 layers with at least this many input and output channels, and 256 output pixels
@@ -170,11 +177,12 @@ class Conv2d(Function):
         per_unit = w2.shape[1] * unit * x.itemsize
         # 1x1, channel-first: the whole batch in one GEMM needs x, y, gy and gx transposed to and from
         # (C, N*H*W); from 10x10 maps one image per piece is faster, as x[i] itself is its column
-        # matrix (ResNet-50's 1x1 layers at batch 2: 0.81-0.94x); on 7x7 its GEMMs are too thin (1.5x)
-        if g.pointwise and not self.batch_last:
+        # matrix (ResNet-50's 1x1 layers at batch 2: 0.81-0.94x); on 7x7 its GEMMs are too thin (1.5x).
+        # On a GPU one launch for the batch is cheaper than one per image.
+        if g.pointwise and not self.batch_last and xp is np:
             size = 1 if g.OH * g.OW >= 100 else count
         else:
-            size = max(1, min(count, COL_BUDGET // per_unit))
+            size = max(1, min(count, col_budget(xp) // per_unit))
         self.pieces = [(i, min(count, i + size)) for i in range(0, count, size)]
         self.unit = unit
         # one image per piece, channel-first: each piece's (K, OH*OW) product is that image's
@@ -222,7 +230,7 @@ class Conv2d(Function):
         """Images per Winograd piece: as many as fit V (16 x C x tiles) and M (16 x K x tiles) in COL_BUDGET."""
         g = self.g
         TH, TW = winograd.tiles(g.OH, g.OW)
-        return max(1, min(g.N, COL_BUDGET // (16 * (g.C + K) * TH * TW * itemsize)))
+        return max(1, min(g.N, COL_BUDGET // (16 * (g.C + K) * TH * TW * itemsize)))   # the CPU's only
 
     def _slot(self, xp, dtype, name):
         """The workspace buffer for one Winograd piece's V or M (either pass, forward or backward)."""
@@ -324,7 +332,7 @@ class Conv2d(Function):
         gg = ConvGeometry(gy.shape, (g.R, g.S), (1, 1), pad)           # its output grid is H x W
         src = padded_batch_last(gy, gg)                                 # (K, OH+.., OW+.., N)
         unit = g.W * g.N
-        rows = max(1, min(g.H, COL_BUDGET // (wf.shape[1] * unit * gy.itemsize)))
+        rows = max(1, min(g.H, col_budget(xp) // (wf.shape[1] * unit * gy.itemsize)))
         buf = _workspace_for(xp, wf.shape[1] * unit * rows, gy.dtype, "gcol")
         gx = xp.empty((g.C, g.H * unit), dtype=gy.dtype)
         for h0 in range(0, g.H, rows):
