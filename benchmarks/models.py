@@ -7,8 +7,12 @@ medians give images/s. Peak memory is measured separately, each framework in a f
 
     python benchmarks/models.py                    # every CPU workload
     python benchmarks/models.py --only lenet5      # a subset
-    python benchmarks/models.py --device cuda      # CuPy vs PyTorch CUDA
+    python benchmarks/models.py --device cuda      # CuPy vs PyTorch CUDA: the GPU workloads
+    python benchmarks/models.py --device cuda --tf32 on    # TF32 matrix products on both sides
     python benchmarks/models.py --markdown         # also print the table for RESULTS.md
+
+On the GPU, peak memory is what each framework's own allocator held at most (CuPy's memory
+pool, PyTorch's caching allocator), each in a fresh process, not the host's resident set.
 """
 import argparse
 import json
@@ -34,6 +38,22 @@ WORKLOADS = [
     ("resnet50 224x224 b2", "resnet50", "ResNet50", (3, 224, 224), 2, "train"),
     ("vgg16 224x224 b8", "vgg16", "VGG", (3, 224, 224), 8, "train"),
 ]
+# the GPU's: batches that give a GPU work to do
+GPU_WORKLOADS = [
+    ("lenet5 b128", "lenet5", "lenet5", (1, 28, 28), 128, "train"),
+    ("cifar10_vgg16 b64", "vgg16_cifar", "vgg16_cifar", (3, 32, 32), 64, "train"),
+    ("vgg16 224x224 b32", "vgg16", "VGG", (3, 224, 224), 32, "train"),
+    ("resnet50 224x224 b32", "resnet50", "ResNet50", (3, 224, 224), 32, "train"),
+]
+
+
+def set_tf32(on):
+    """TF32 for float32 matrix products, on both sides or on neither: CuPy reads CUPY_TF32 when it is
+    imported (minicnn imports it on first use), PyTorch its backends flags."""
+    os.environ["CUPY_TF32"] = "1" if on else "0"
+    import torch
+    torch.backends.cuda.matmul.allow_tf32 = on
+    torch.backends.cudnn.allow_tf32 = on
 
 
 def build(name, device, which="both"):
@@ -44,7 +64,7 @@ def build(name, device, which="both"):
     import minicnn.functional as F
     import torch_twins
     from minicnn.models import get_model
-    _, ours_name, torch_name, shape, batch, mode = next(w for w in WORKLOADS if w[0] == name)
+    _, ours_name, torch_name, shape, batch, mode = next(w for w in WORKLOADS + GPU_WORKLOADS if w[0] == name)
     classes = 10 if ours_name in ("lenet5", "vgg16_cifar") else 1000
     torch.manual_seed(0)
     tdev = "cuda" if device == "cuda" else "cpu"
@@ -59,7 +79,8 @@ def build(name, device, which="both"):
     rs = np.random.default_rng(0)
     x = rs.random((batch,) + shape, dtype=np.float32)
     y = rs.integers(0, classes, batch)
-    X, tx, ty = mc.tensor(x, device=device), torch.tensor(x, device=tdev), torch.tensor(y, device=tdev)
+    X, Y = mc.tensor(x, device=device), mc.tensor(y, device=device)              # on the device once
+    tx, ty = torch.tensor(x, device=tdev), torch.tensor(y, device=tdev)
     opt = None if ours is None else mc.optim.SGD(ours.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     topt = None if theirs is None else torch.optim.SGD(theirs.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     if mode == "forward":
@@ -76,7 +97,7 @@ def build(name, device, which="both"):
                 theirs(tx)
     else:
         def ours_step():
-            loss = F.cross_entropy(ours(X), y)
+            loss = F.cross_entropy(ours(X), Y)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -89,23 +110,41 @@ def build(name, device, which="both"):
     return ours_step, theirs_step, batch
 
 
-def peak_memory(name, framework, device, threads):
-    """Run a few steps of one framework in a fresh process; return the growth of its peak RSS in MB.
+def peak_memory(name, framework, device, threads, tf32=False):
+    """Run a few steps of one framework in a fresh process; return its peak memory in MB.
 
-    The peak is read from /proc/self/status (VmHWM), which a new process starts afresh;
-    getrusage's ru_maxrss would carry over the parent's peak through fork and exec."""
+    CPU: the growth of the peak resident set, read from /proc/self/status (VmHWM), which a new
+    process starts afresh (getrusage's ru_maxrss would carry over the parent's peak through fork
+    and exec). GPU: the most its allocator held (CuPy's pool, followed allocation by allocation;
+    PyTorch's max_memory_allocated)."""
     code = f"""
 import sys; sys.path[:0] = {[os.path.dirname(HERE), HERE]!r}
 from timing import fix_threads; fix_threads({threads})
 import models
-def hwm():
-    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
-before = hwm()
+if {device!r} == "cuda":
+    models.set_tf32({tf32!r})
+    import torch
+    if {framework!r} == "minicnn":
+        import cupy
+        pool, peak = cupy.get_default_memory_pool(), [0]
+        def malloc(n):
+            mem = pool.malloc(n)
+            peak[0] = max(peak[0], pool.used_bytes())
+            return mem
+        cupy.cuda.set_allocator(malloc)
+        measure = lambda: peak[0] / 1024
+    else:
+        measure = lambda: torch.cuda.max_memory_allocated() / 1024
+    before = 0
+else:
+    def measure():
+        return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
+    before = measure()
 ours, theirs, _ = models.build({name!r}, {device!r}, which={framework!r})
 step = ours if {framework!r} == "minicnn" else theirs
 for _ in range(3):
     step()
-print(hwm() - before)
+print(int(measure() - before))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if out.returncode != 0:
@@ -125,34 +164,38 @@ def main():
     ap.add_argument("--from-json", default=None, help="render the table and chart from an earlier --json, no run")
     ap.add_argument("--results", default=None, help="replace the models table in this RESULTS.md")
     ap.add_argument("--chart", default=None, help="write a bar chart of the step-time ratios (PNG)")
+    ap.add_argument("--tf32", default="off", choices=["off", "on"], help="GPU: TF32 matrix products on both sides")
     args = ap.parse_args()
     if args.from_json:
         with open(args.from_json) as f:
             saved = json.load(f)
         render(saved["rows"], saved["header"], args)
         return
+    if args.device == "cuda":
+        set_tf32(args.tf32 == "on")                     # before CuPy is imported
     import torch
     from timing import compare, fix_threads, machine
     blas = fix_threads(args.threads)
-    sync = None
+    sync, where = None, f"{args.device}, {args.threads} threads, BLAS {blas}"
     if args.device == "cuda":
         import cupy
 
         def sync():
             cupy.cuda.Device().synchronize()
             torch.cuda.synchronize()
-    header = (f"minicnn vs PyTorch {torch.__version__}, {time.strftime('%Y-%m-%d')}, {machine()}, "
-              f"{args.device}, {args.threads} threads, BLAS {blas}")
+        where = (f"{torch.cuda.get_device_name(0)}, CuPy {cupy.__version__} (CUDA {cupy.cuda.runtime.runtimeGetVersion()}),"
+                 f" TF32 {args.tf32}")
+    header = f"minicnn vs PyTorch {torch.__version__}, {time.strftime('%Y-%m-%d')}, {machine()}, {where}"
     print("# " + header)
     rows = []
-    for name, *_ in WORKLOADS:
+    for name, *_ in (GPU_WORKLOADS if args.device == "cuda" else WORKLOADS):
         if args.only and args.only not in name:
             continue
         ours, theirs, batch = build(name, args.device)
         t = compare({"minicnn": ours, "torch": theirs}, rounds=args.rounds, warmup=2, sync=sync, block_time=1.0)
         del ours, theirs
         mem = (float("nan"), float("nan")) if args.no_memory else \
-            (peak_memory(name, "minicnn", args.device, args.threads), peak_memory(name, "torch", args.device, args.threads))
+            tuple(peak_memory(name, fw, args.device, args.threads, args.tf32 == "on") for fw in ("minicnn", "torch"))
         row = {"workload": name, "minicnn_ms": t["minicnn"] * 1e3, "torch_ms": t["torch"] * 1e3,
                "ratio": t["minicnn"] / t["torch"], "minicnn_img_s": batch / t["minicnn"],
                "torch_img_s": batch / t["torch"], "minicnn_mb": mem[0], "torch_mb": mem[1]}
