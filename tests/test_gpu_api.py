@@ -154,3 +154,21 @@ def test_class_indices_out_of_range(device):
     else:                                                # no read-back on a GPU: a NaN that the guard stops on
         assert np.isnan(mc.functional.cross_entropy(logits, target).item())
         assert np.isfinite(mc.functional.cross_entropy(logits, mc.tensor(np.array([0, 1, 2])).to(device)).item())
+
+
+def test_pretrained_weights_and_optimizer_state_load_onto_the_device(device, tmp_path):
+    from minicnn.pretrained import load_weights
+    src = small_net()
+    src(mc.tensor(data()[0]))
+    mc.save({"state_dict": dict(src.state_dict())}, tmp_path / "converted.npz")   # the converter's layout
+    model = small_net().to(device)
+    load_weights(model, tmp_path / "converted.npz")
+    for (k, a), (_, b) in zip(src.state_dict().items(), model.state_dict().items()):
+        np.testing.assert_array_equal(host(a), host(b), err_msg=k)
+    opt = mc.optim.Adam(model.parameters())
+    model(mc.tensor(data()[0]).to(device)).sum().backward()
+    opt.step()
+    fresh = mc.optim.Adam(model.parameters())
+    fresh.load_state_dict(opt.state_dict())                 # saved on the host, restored onto the device
+    assert all(mc.backend.device_of(v) == device for s in fresh.state.values() for v in s.values()
+               if hasattr(v, "shape"))
