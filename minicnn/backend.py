@@ -162,12 +162,10 @@ _blas_warm = False
 def warm_up_blas():
     """Run one 512x512 float32 GEMM, once per process, before the first CPU layer.
 
-    Measured with OpenBLAS 0.3.31 (Haswell kernels, 2 threads, AMD EPYC): until a
-    GEMM with many rows has run in the process, the short-and-wide GEMMs of a
-    convolution (64 x 576 @ 576 x 69632) take about 115 ms with both threads busy;
-    after one 512^3 GEMM the same call takes about 70 ms, for good
-    (benchmarks/blas_warmup.py shows it). The cause lies inside OpenBLAS's thread
-    and buffer set-up; this costs a few milliseconds once.
+    Until a GEMM with many rows has run in the process, OpenBLAS runs the short-and-wide
+    GEMMs of a convolution markedly slower, for good after one such GEMM (RESULTS.md,
+    "BLAS warm-up"). The cause lies inside OpenBLAS's thread and buffer set-up; this costs
+    a few milliseconds once.
     """
     global _blas_warm
     if not _blas_warm:
@@ -189,15 +187,11 @@ def keep_freed_memory():
     glibc serves large blocks with mmap (above a threshold that moves with what was
     freed last) and returns them, and the top of its heap, to the kernel when freed;
     the next step then writes to fresh pages, and the kernel zero-fills every page on
-    its first write. Measured here (2-core AMD EPYC VM): LeNet-5 training at batch 128
-    took about 4,000 page faults and 39 ms a step, 30 ms with none; at batch 32, 1,900
-    faults and 13.4 ms against 8.6-10 ms. Large blocks cost the most: a fresh 411 MB
-    array (VGG-16's first fully connected weight gradient) took 209 ms to allocate and
-    fill, 65 ms when reused, and VGG-16 steps at 224x224 took 1,500 faults each.
+    its first write: thousands of page faults a training step, a large share of a LeNet-5
+    step and of allocating VGG-16's largest gradients (RESULTS.md, "malloc settings").
     With M_MMAP_MAX = 0 (no block mmapped; glibc still falls back to mmap when its heap
     cannot grow) and M_TRIM_THRESHOLD = 1 GB, freed blocks stay in the process and are
-    reused: no faults after the first steps, and the same peak memory (VGG-16 224x224,
-    batch 8: 3.13 GB either way). Up to 1 GB of freed memory may stay idle in the
+    reused: no faults after the first steps, and the same peak memory. Up to 1 GB of freed memory may stay idle in the
     process. Only with glibc; MINICNN_KEEP_MEMORY=0 turns it off.
     Returns True when the setting was applied (in this call or before).
     """

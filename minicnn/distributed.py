@@ -266,7 +266,7 @@ def _share_cores(local_ranks):
     """Give each of the ``local_ranks`` processes on this machine its share of the cores for BLAS.
 
     Each process's BLAS would otherwise start a thread per core: 2 ranks on 2 cores ran 4 spinning
-    threads, and LeNet-5 steps took 11x longer (137 ms instead of 12). A thread count set in the
+    threads, and steps took many times longer (RESULTS.md, "ranks sharing cores"). A thread count set in the
     environment is left as it is. Returns a note for the start-up line.
     """
     if local_ranks < 2 or any(v in os.environ for v in THREAD_VARIABLES):

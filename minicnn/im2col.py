@@ -12,7 +12,7 @@ one GEMM::
     out[n, k, oh, ow] = sum_{c, r, s} w[k, c, r, s] * xpad[n, c, oh*sh + r, ow*sw + s]
                       = (W2 @ col)[k, (n, oh, ow)],   W2 = w.reshape(K, C*R*S)
 
-Two versions live here:
+Three versions live here:
 
 * ``im2col_reference`` / ``col2im_reference`` -- the textbook layout, one row
   per output pixel: col is (N*OH*OW, C*R*S). Read these first.

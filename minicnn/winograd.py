@@ -40,10 +40,10 @@ are rows i and i+1 of the even plane): element-wise ops then run at memory speed
 Either layout of conv.py works: channel-first, tiles are ordered (n, i, j); batch-last
 (``batch_last=True``: x is (C, H, W, n) in memory), (i, j, n), and y comes out batch-last.
 
-Rounding: against a float64 convolution, float32 Winograd is off by 4-6e-7 of the output's
-largest value on 128- to 512-channel layers, im2col + GEMM by 3.5-4.5e-7 and PyTorch's own
-float32 convolution by 1.5-3e-6 (measured on this machine); in float64 Winograd agrees with the
-textbook convolution to 1e-12.
+Rounding: against a float64 convolution, float32 Winograd is off by about as much as im2col +
+GEMM is, less than PyTorch's own float32 convolution (RESULTS.md, "Winograd's rounding";
+tests/test_winograd.py holds it to twice im2col's); in float64 it agrees with the textbook
+convolution to 1e-12.
 """
 import numpy as np
 

@@ -105,12 +105,8 @@ BATCH_LAST_MIN = 16
 # 3x3 stride-1 layers with at least this many input and output channels, and 256 output pixels
 # or more per call (N*OH*OW), use Winograd F(2x2, 3x3) on the CPU (minicnn/winograd.py). Its
 # transforms cost memory traffic per channel, its GEMMs save arithmetic per channel *pair*, so the
-# saving grows with the channel counts (benchmarks/winograd.py, forward + backward against
-# im2col, over 2-3 runs): at batch 2, 64 -> 64 at 224x224 0.96-1.10x, 64 -> 128 0.83-1.05x,
-# 128 -> 128 at 112x112 0.67-0.83x, 512 -> 512 at 28x28 0.56-0.63x; at batch 64 (batch-last)
-# 128 -> 128 at 16x16 0.79-0.80x, 512 -> 512 at 4x4 0.63-0.77x, at 2x2 0.84-0.91x. Few outputs
-# lose: 512 -> 512 on 7x7 maps (2x2 tiles cover 8x8, 31% wasted) 1.08x at batch 4 (196 pixels),
-# 1.27-1.40x at batch 2, 0.84x at batch 8.
+# saving grows with the channel counts; with few output pixels the tiles' waste loses
+# (benchmarks/winograd.py measures each layer: RESULTS.md, "Winograd").
 # 0 sends every 3x3 stride-1 layer through Winograd (tests do), a huge number none.
 WINOGRAD_MIN_CHANNELS = 128
 _workspace = {}
@@ -128,7 +124,7 @@ def winograd_fits(g, K):
 
 def _workspace_for(xp, size, dtype, slot="col"):
     """A reusable flat buffer per (array module, dtype, slot), grown as needed. Reusing it
-    matters: a fresh 100 MB array costs 25,000 page faults every time it is first written."""
+    matters: the kernel zero-fills every page of a fresh array on its first write."""
     key = (xp.__name__, dtype.str, slot)
     buf = _workspace.get(key)
     if buf is None or buf.size < size:
@@ -177,7 +173,7 @@ class Conv2d(Function):
         per_unit = w2.shape[1] * unit * x.itemsize
         # 1x1, channel-first: the whole batch in one GEMM needs x, y, gy and gx transposed to and from
         # (C, N*H*W); from 10x10 maps one image per piece is faster, as x[i] itself is its column
-        # matrix (ResNet-50's 1x1 layers at batch 2: 0.81-0.94x); on 7x7 its GEMMs are too thin (1.5x).
+        # matrix; on smaller maps its GEMMs are too thin (RESULTS.md, "1x1 layers").
         # On a GPU one launch for the batch is cheaper than one per image.
         if g.pointwise and not self.batch_last and xp is np:
             size = 1 if g.OH * g.OW >= 100 else count
@@ -297,8 +293,8 @@ class Conv2d(Function):
     def _input_grad_as_conv(self):
         """Whether backward computes gx as a convolution of gy (module docstring): for stride 1
         with C >= K and at least 4x4 outputs. Then its GEMM reduces over K*R*S instead of K and
-        an im2col replaces col2im's R*S passes of adds: 5-20% faster on VGG's layers, measured
-        against the col2im form; slower for C < K (LeNet's 6 -> 16: 1.6-2.4x) and on 2x2 maps."""
+        an im2col replaces col2im's R*S passes of adds: faster on VGG's layers, slower for C < K
+        and on 2x2 maps (RESULTS.md, "the input gradient as a convolution")."""
         g = self.g
         pt, pb, pl, pr = g.padding
         return (g.sh == g.sw == 1 and not g.pointwise and g.C >= self.w.shape[0] and g.OH * g.OW >= 16
@@ -373,8 +369,8 @@ class Conv2d(Function):
                 else:                                                   # rebuilt, not kept
                     col = self._columns(i0, i1, _workspace_for(xp, w2.shape[1] * (i1 - i0) * unit, gy.dtype))
                 # gW = gyp @ col^T, (K, C*R*S): C-contiguous like the weight, which the optimizer reads
-                # flat; col @ gyp^T would be as fast but leave gW transposed, and transposing copies of
-                # 512 x 4608 cost 16 ms, twice that GEMM at batch 2
+                # flat; col @ gyp^T would be as fast but leave gW transposed, and a transposing copy
+                # costs more than the GEMM at small batches (RESULTS.md, "weight gradient layout")
                 if gw is None:
                     gw = gyp @ col.T
                 else:

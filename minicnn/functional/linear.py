@@ -11,9 +11,8 @@ from ..im2col import pad_nchw
 
 
 # Up to this many rows, the CPU forward runs one matrix-vector product per row instead of one GEMM:
-# OpenBLAS 0.3.31 ran x @ w.T with 2 rows at half the speed of two products w @ x[i] (VGG-16's
-# fc1, 2 x 25088 @ 25088 x 4096: 80 ms against 42); with 1 row NumPy makes that call itself, and
-# from 3 rows on the GEMM was as fast or faster (8 rows: 73 ms against 176).
+# OpenBLAS's GEMM with 2 rows ran at half the speed of two products w @ x[i] (VGG-16's fc1 at
+# batch 2); from 3 rows on the GEMM was as fast or faster (RESULTS.md, "linear with few rows").
 GEMV_ROWS = 2
 
 

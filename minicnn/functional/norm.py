@@ -39,8 +39,7 @@ from .math import as_tensor
 
 # Batch norm works through its input in blocks of about this many elements (512 KB of float32),
 # so that (x - mean) and the other per-element temporaries live in the cache: each pass then
-# reads x (and gy) from memory once. Forward and backward of 2x64x112x112 took 0.7x the time
-# of whole-array passes, batch-last 64x128x16x16 0.6x; 32K or 512K elements were slower.
+# reads x (and gy) from memory once. The size was measured (RESULTS.md, "batch norm blocks").
 BLOCK = 128 << 10
 
 

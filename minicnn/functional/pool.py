@@ -23,9 +23,10 @@ window (along W, S offsets), then the maximum of those row maxima (along H, R
 offsets), each with the index of its first maximum. The first maximum in
 row-major order is the first row holding the window's maximum, at that row's
 first maximum, so ties still go where PyTorch sends them. Backward routes the
-gradient back through both sweeps, adding where windows overlap. For 2x2 on
-VGG-16's 224x224 maps this took 0.6x the time of the R*S sweep. Batch-last
-input keeps the R*S sweep: its slices are runs of N there, and it was faster.
+gradient back through both sweeps, adding where windows overlap: fewer passes
+over memory than the R*S sweep. Batch-last input keeps the R*S sweep: its slices
+are runs of N there, and it was the faster one (measurements: benchmarks/RESULTS.md,
+"Measurements behind the code").
 """
 from ..autograd import Function
 from ..backend import get_array_module
@@ -85,7 +86,7 @@ class _WindowSweep:
         self.Hn, self.Wn = (self.OH - 1) * self.sh + self.R, (self.OW - 1) * self.sw + self.S
         # windows that neither overlap nor leave gaps tile the input: each input element
         # feeds exactly one output, so backward can assign instead of add
-        self.tiles = (self.R, self.S) == (self.sh, self.sw) and not any(padding) \
+        self.disjoint = (self.R, self.S) == (self.sh, self.sw) and not any(padding) \
             and H == self.OH * self.R and W == self.OW * self.S
 
     def slices(self, xpad):
@@ -97,7 +98,7 @@ class _WindowSweep:
     def padded_zeros(self, xp, dtype):
         pt, pb, pl, pr = self.padding
         N, C, H, W = self.shape
-        return alloc_nchw(xp.empty if self.tiles else xp.zeros, (N, C, H + pt + pb, W + pl + pr), dtype,
+        return alloc_nchw(xp.empty if self.disjoint else xp.zeros, (N, C, H + pt + pb, W + pl + pr), dtype,
                           self.batch_last)
 
     def crop(self, xp, gpad):
@@ -156,7 +157,7 @@ class MaxPool2d(Function):
         sweep = self.sweep = _WindowSweep(x, kernel, stride, padding)
         xpad = pad_nchw(x, padding, value=-xp.inf)
         # two sweeps pay off where W is the innermost axis (strided slices along W are slow);
-        # batch-last, every slice is runs of N and the R*S sweep was 1.07-1.3x faster
+        # batch-last, every slice is runs of N and the R*S sweep is the faster (RESULTS.md, pooling)
         self.separable = not sweep.batch_last
         if self.separable:
             return self._forward_separable(xp, xpad)
@@ -202,7 +203,7 @@ class MaxPool2d(Function):
             return self._backward_separable(xp, gy)
         sweep = self.sweep                              # the R*S sweep (batch-last input)
         gpad = sweep.padded_zeros(xp, gy.dtype)
-        _route(xp, gy, self.argmax, list(sweep.slices(gpad)), add=not sweep.tiles)
+        _route(xp, gy, self.argmax, list(sweep.slices(gpad)), add=not sweep.disjoint)
         return sweep.crop(xp, gpad)
 
 
@@ -228,7 +229,7 @@ class AvgPool2d(Function):
         g = gy * self.scale
         gpad = sweep.padded_zeros(xp, gy.dtype)
         for gsl in sweep.slices(gpad):
-            if sweep.tiles:
+            if sweep.disjoint:
                 gsl[...] = g
             else:
                 gsl += g
