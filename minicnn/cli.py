@@ -46,7 +46,7 @@ def model_names():
 
 
 def _check_model(name):
-    from .models import get_model  # noqa: F401  (the same names get_model accepts)
+    """A UsageError unless ``name`` is one that models.get_model accepts."""
     key = name.lower().replace("-", "_")
     if key not in {m.lower().replace("-", "_") for m in model_names()}:
         raise UsageError(f"unknown model {name!r}; choose one of: {', '.join(model_names())}")

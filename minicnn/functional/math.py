@@ -450,7 +450,6 @@ def clamp(a, min=None, max=None):  # noqa: A002  (PyTorch's argument names)
 
 def cast(a, dtype):
     """``a`` as ``dtype``: differentiable between floating types; an integer or bool result has no gradient."""
-    dtype = getattr(dtype, "np_dtype", dtype)
     dtype = get_array_module(a.data).dtype(dtype)
     if dtype == a.dtype:
         return a

@@ -216,7 +216,7 @@ class Module:
                     if b is not None:
                         m.register_buffer(name, backend.to_device(b, device))
         if dtype is not None:
-            dtype = np.dtype(getattr(dtype, "np_dtype", dtype))
+            dtype = np.dtype(dtype)
             if dtype.kind != "f":
                 raise TypeError(f"Module.to() takes a floating dtype, got {dtype}")
             for p in self.parameters():
