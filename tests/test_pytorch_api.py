@@ -144,6 +144,9 @@ def test_casts_are_in_the_graph_and_integer_casts_have_no_gradient():
     assert x.to(mc.float32).dtype == np.float32 and x.type(mc.float16).dtype == np.float16
     b = mc.tensor([1.0, 2.0]) > 1.5
     assert b.float().tolist() == [0.0, 1.0] and b.sum().item() == 1
+    with pytest.raises(TypeError, match="float\\(\\).mean"):           # NumPy would give float64 silently
+        mc.tensor([1, 2, 3]).mean()
+    assert mc.tensor([1, 2, 3]).float().mean().dtype == np.float32
 
 
 def test_in_place_methods_follow_pytorchs_leaf_rule():

@@ -400,7 +400,11 @@ def pow(a, exponent):  # noqa: A001
 
 
 def sum(a, dim=None, keepdim=False): return Sum.apply(a, axis=dim, keepdims=keepdim)  # noqa: A001
-def mean(a, dim=None, keepdim=False): return Mean.apply(a, axis=dim, keepdims=keepdim)
+def mean(a, dim=None, keepdim=False):
+    if a.dtype.kind not in "fc":                 # NumPy would answer in float64; PyTorch refuses
+        raise TypeError(f"mean() of a {a.dtype} tensor: convert it first, e.g. x.float().mean() "
+                        "(as in PyTorch, which cannot infer the output dtype either)")
+    return Mean.apply(a, axis=dim, keepdims=keepdim)
 def max(a, dim=None, keepdim=False): return Max.apply(a, axis=dim, keepdims=keepdim)  # noqa: A001
 def min(a, dim=None, keepdim=False): return Max.apply(a, axis=dim, keepdims=keepdim, op="min")  # noqa: A001
 def maximum(a, b): return Maximum.apply(*_operands(a, b))
