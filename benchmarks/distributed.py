@@ -127,7 +127,7 @@ def worker_train(model_name, shape, batch, steps):
             comm_times.append(t2 - t1)
     # the slowest rank sets the pace: report rank 0's medians, which wait for it at every allreduce
     return {"step": statistics.median(step_times), "allreduce": statistics.median(comm_times),
-            "params": int(sum(p.size for p in params))}
+            "params": int(sum(p.numel() for p in params))}
 
 
 def compute_times(model_name, shape, batches, rounds, threads, block_time):
