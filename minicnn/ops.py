@@ -123,7 +123,7 @@ def linspace(start, end, steps, dtype=np.float32, device="cpu", requires_grad=Fa
 
 
 # ---------------------------------------------------------------- functions of tensors
-def max(input, dim=None, keepdim=False, *, out=None):  # noqa: A001,A002
+def max(input, dim=None, keepdim=False):  # noqa: A001,A002
     """torch.max: the largest element; (values, indices) along ``dim``; or max(a, b) element-wise."""
     return _t(input).max(dim if not isinstance(dim, np.ndarray) else _t(dim), keepdim)
 

@@ -91,18 +91,17 @@ class _Reader:
                 if info.file_size != header + expected:
                     self.fail(f"member {name} says {shape} {dtype} ({expected:,} bytes) but holds "
                               f"{info.file_size - header:,} bytes")
-                data = f.read(expected)
+                arr = np.empty(shape, dtype=dtype, order="F" if fortran else "C")
+                got = f.readinto(memoryview(arr.reshape(-1, order="A")).cast("B")) if expected else 0   # no second copy
         except (zipfile.BadZipFile, EOFError, OSError) as exc:
             self.fail(f"member {name} cannot be read ({exc})")
         except ValueError as exc:
             if str(exc).startswith("mc.load"):
                 raise
             self.fail(f"member {name} is not a valid .npy array ({exc})")
-        if len(data) != expected:
+        if got != expected:
             self.fail(f"member {name} is truncated")
-        arr = np.frombuffer(data, dtype=dtype)
-        arr = arr.reshape(shape[::-1]).transpose() if fortran else arr.reshape(shape)
-        return arr.copy()                                 # writable, and not tied to the bytes read
+        return arr
 
     def decode(self, obj):
         if isinstance(obj, list):

@@ -280,8 +280,11 @@ class Tensor:
 
     def __setitem__(self, index, value):
         self._in_place("item assignment")
+        if getattr(value, "requires_grad", False) and autograd.is_grad_enabled():
+            raise RuntimeError("item assignment of a tensor that requires grad: minicnn does not record in-place "
+                               "operations, so its gradient would be lost; build the result out of place (cat, stack)")
         index = _m.unwrap_index(index)
-        self.data[index] = value.data if isinstance(value, Tensor) else value
+        self._array()[index] = value.data if isinstance(value, Tensor) else value
 
     # comparisons give plain boolean tensors (no gradient)
     def _cmp(self, other, op):
@@ -305,6 +308,12 @@ class Tensor:
     def all(self): return Tensor._wrap(self.data.all(), self._device, False)
 
     # ------------------------------------------------------------ in place
+    def _array(self):
+        """The data as an array that can be written in place (an op's 0-d result may be a NumPy scalar)."""
+        if isinstance(self.data, np.generic):
+            self.data = np.asarray(self.data)
+        return self.data
+
     def _in_place(self, what):
         """PyTorch's rule: no in-place change to a leaf that requires grad while gradients are
         recorded. minicnn does not record in-place ops at all, so a tensor inside a graph is refused too."""
@@ -319,7 +328,7 @@ class Tensor:
     def _inplace_op(self, other, ufunc, what):
         self._in_place(what)
         other = other.data if isinstance(other, Tensor) else other
-        ufunc(self.data, other, out=self.data, casting="same_kind")
+        ufunc(self._array(), other, out=self.data, casting="same_kind")
         return self
 
     def _augmented(self, other, ufunc, out_of_place):
@@ -353,7 +362,7 @@ class Tensor:
 
     def fill_(self, value):
         self._in_place("fill_")
-        self.data[...] = value
+        self._array()[...] = value
         return self
 
     def copy_(self, src):
@@ -363,12 +372,12 @@ class Tensor:
         xp = backend.get_array_module(self.data)
         if backend.device_of(src) != self._device:
             src = backend.to_device(src if hasattr(src, "dtype") else np.asarray(src), self._device)
-        self.data[...] = xp.asarray(src).astype(self.dtype, copy=False)
+        self._array()[...] = xp.asarray(src).astype(self.dtype, copy=False)
         return self
 
     def clamp_(self, min=None, max=None):  # noqa: A002  (PyTorch's argument names)
         self._in_place("clamp_")
-        backend.get_array_module(self.data).clip(self.data, min, max, out=self.data)
+        backend.get_array_module(self.data).clip(self._array(), min, max, out=self.data)
         return self
 
     # ------------------------------------------------------------ reductions

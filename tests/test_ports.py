@@ -79,7 +79,7 @@ def test_mnist_example_with_dropout_runs_and_learns():
     labels = (images.mean(axis=(1, 2, 3)) * 20).astype(np.int64) % 10
     mc.manual_seed(0)
     losses, tests = load("mnist_net", "minicnn").run(torch_init("mnist_net"), images, labels, epochs=3)
-    assert np.all(np.isfinite(losses)) and tests[-1][0] < tests[0][0] * 1.5
+    assert np.all(np.isfinite(losses)) and tests[-1][0] < tests[0][0]       # the test loss falls (1.04 -> 0.70 here)
 
 
 def test_autograd_polynomial_fit_steps_like_pytorch():

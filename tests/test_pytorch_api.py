@@ -166,6 +166,13 @@ def test_in_place_methods_follow_pytorchs_leaf_rule():
     h += 1                                          # inside a graph: x += y rebinds to x + y, PyTorch's value
     h.sum().backward()
     assert w.grad.tolist() == [1.0, 1.0]
+    with mc.no_grad():
+        s = w.sum()                                 # a 0-d result: in place too
+        s += 1
+        s.mul_(2)
+    assert s.item() == 2 * (2.0 + 4.0 + 1)
+    with pytest.raises(RuntimeError, match="gradient would be lost"):
+        mc.zeros(2)[0] = w[0] * 2
     c = mc.zeros(3)
     c.copy_(mc.tensor([1.0, 2.0, 3.0])).clamp_(max=2.0)
     c[0] = 7.0
@@ -299,6 +306,9 @@ def test_binary_losses_and_mse(reduction):
     torch_oracle(lambda x: nn.BCEWithLogitsLoss(weight=mc.tensor(w), pos_weight=mc.tensor(pw), reduction=reduction)(x, mc.tensor(y)),
                  lambda x: torch.nn.BCEWithLogitsLoss(weight=torch.tensor(w), pos_weight=torch.tensor(pw),
                                                       reduction=reduction)(x, torch.tensor(y)), [z])
+    torch_oracle(lambda x, t: F.binary_cross_entropy_with_logits(x, t, pos_weight=mc.tensor(pw), reduction=reduction),
+                 lambda x, t: TF.binary_cross_entropy_with_logits(x, t, pos_weight=torch.tensor(pw), reduction=reduction),
+                 [z, y])                                    # the target's gradient too
     p = 1 / (1 + np.exp(-z))
     torch_oracle(lambda x: nn.BCELoss(reduction=reduction)(x, mc.tensor(y)),
                  lambda x: torch.nn.BCELoss(reduction=reduction)(x, torch.tensor(y)), [p.astype(np.float32)])
@@ -523,6 +533,9 @@ def test_per_image_transforms_pad_resize_color_jitter_and_random_resized_crop():
     assert T.Resize(5)(img).shape == (5, 8, 3) and T.Resize((4, 6))(img).shape == (4, 6, 3)   # int: the shorter side
     assert T.Compose([T.ToTensor(), T.Resize(20)])(img).shape == (3, 20, 32)
     assert T.RandomResizedCrop(7)(img).shape == (7, 7, 3)
+    assert T.RandomCrop(12, pad_if_needed=True)(img).shape == (12, 12, 3)             # 10 rows: padded first
+    with pytest.raises(ValueError, match="larger than"):
+        T.RandomCrop(12)(img)
     assert T.Compose([T.ToTensor(), T.RandomResizedCrop((5, 6), scale=(0.5, 1.0))])(img).shape == (3, 5, 6)
     jitter = T.ColorJitter(brightness=(0.5, 0.5))
     np.testing.assert_allclose(jitter(img).astype(int), np.round(img * 0.5).astype(int), atol=1)

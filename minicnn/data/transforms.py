@@ -216,12 +216,14 @@ class Pad(Transform):
 
 
 class RandomCrop(Transform):
-    """Pad by ``padding`` (zeros), then cut a random ``size`` window from each image."""
+    """Pad by ``padding`` (zeros), then cut a random ``size`` window from each image.
+    ``pad_if_needed``: an image smaller than the window is first padded on both sides, as torchvision."""
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
         self.size = _size(size)
         self.padding = padding or 0
         self.pad = Pad(padding, fill, padding_mode) if padding else None
+        self.pad_if_needed, self.fill, self.padding_mode = pad_if_needed, fill, padding_mode
 
     def apply(self, a, channels_first):
         return self.apply_many(a[None], channels_first)[0]
@@ -229,6 +231,11 @@ class RandomCrop(Transform):
     def apply_many(self, x, channels_first):
         if self.pad is not None:
             x = self.pad.apply_many(x, channels_first)
+        if self.pad_if_needed:
+            ha, wa = _hw_axes(channels_first, True)
+            dh, dw = max(0, self.size[0] - x.shape[ha]), max(0, self.size[1] - x.shape[wa])
+            if dh or dw:
+                x = Pad((dw, dh), self.fill, self.padding_mode).apply_many(x, channels_first)
         if not channels_first:
             return self.apply_many(x.transpose(0, 3, 1, 2), True).transpose(0, 2, 3, 1)
         N, C, H, W = x.shape

@@ -235,10 +235,14 @@ class _ElementLoss(Function):
         self.grad, self.reduction, self.numel = grad, reduction, per.size
         return _reduced(per, reduction, per.dtype.type(per.size))
 
-    def input_grad(self, gy):
+    def scaled(self, grad, gy):
+        """d loss / d an input: its element-wise derivative ``grad`` times the upstream gradient, reduced."""
         if self.reduction == "none":
-            return self.grad * gy
-        return self.grad * (gy / gy.dtype.type(self.numel) if self.reduction == "mean" else gy)
+            return grad * gy
+        return grad * (gy / gy.dtype.type(self.numel) if self.reduction == "mean" else gy)
+
+    def input_grad(self, gy):
+        return self.scaled(self.grad, gy)
 
 
 def _softplus(xp, s):
@@ -258,11 +262,7 @@ class BCEWithLogits(_ElementLoss):
         return self.reduce(per, w * ((1 - y) * sig - pw * y * (1 - sig)), reduction)
 
     def backward(self, gy):
-        gz = self.input_grad(gy)
-        if not self.needs_grad[1]:
-            return gz, None
-        self.grad = self.y_grad
-        return gz, self.input_grad(gy)
+        return self.input_grad(gy), (self.scaled(self.y_grad, gy) if self.needs_grad[1] else None)
 
 
 class BCE(_ElementLoss):
