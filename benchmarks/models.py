@@ -80,7 +80,7 @@ def build(name, device, which="both"):
     x = rs.random((batch,) + shape, dtype=np.float32)
     y = rs.integers(0, classes, batch)
     X, Y = mc.tensor(x, device=device), mc.tensor(y, device=device)              # on the device once
-    tx, ty = torch.tensor(x, device=tdev), torch.tensor(y, device=tdev)
+    tx, ty = (None, None) if theirs is None else (torch.tensor(x, device=tdev), torch.tensor(y, device=tdev))
     opt = None if ours is None else mc.optim.SGD(ours.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     topt = None if theirs is None else torch.optim.SGD(theirs.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     if mode == "forward":
@@ -192,7 +192,9 @@ def main():
         if args.only and args.only not in name:
             continue
         ours, theirs, batch = build(name, args.device)
-        t = compare({"minicnn": ours, "torch": theirs}, rounds=args.rounds, warmup=2, sync=sync, block_time=1.0)
+        # no pause between GPU blocks: it is for OpenBLAS's spinning threads (timing.py), not used there
+        t = compare({"minicnn": ours, "torch": theirs}, rounds=args.rounds, warmup=2, sync=sync, block_time=1.0,
+                    settle=0.0 if args.device == "cuda" else 0.5)
         del ours, theirs
         mem = (float("nan"), float("nan")) if args.no_memory else \
             tuple(peak_memory(name, fw, args.device, args.threads, args.tf32 == "on") for fw in ("minicnn", "torch"))

@@ -116,7 +116,8 @@ def main():
         if args.only and args.only not in name:
             continue
         ours, theirs = make(args.device, *params)
-        t = compare({"minicnn": ours, "torch": theirs}, rounds=args.rounds, sync=sync, block_time=0.3)
+        t = compare({"minicnn": ours, "torch": theirs}, rounds=args.rounds, sync=sync, block_time=0.3,
+                    settle=0.0 if args.device == "cuda" else 0.5)   # the pause is for OpenBLAS (timing.py)
         ratio = t["minicnn"] / t["torch"]
         rows.append((name, t["minicnn"] * 1e3, t["torch"] * 1e3, ratio))
         print(f"{name:34s} minicnn {t['minicnn'] * 1e3:9.2f} ms   torch {t['torch'] * 1e3:9.2f} ms   ratio {ratio:5.2f}x",
