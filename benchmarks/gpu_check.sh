@@ -6,22 +6,23 @@
 # No install step (that machine has no package registry): minicnn runs from the checkout
 # (PYTHONPATH), and the pure-Python helpers that may be missing there (tqdm, threadpoolctl) get
 # small stand-ins under $OUT/shims. Steps run in order of importance, each bounded by its own
-# limit and all by BUDGET (default 345 s), so the script finishes within 6 minutes and always
-# leaves its logs: $OUT/summary.txt (one line a step), $OUT/<step>.log, $OUT/env.log.
+# limit and all by BUDGET (default 370 s), so the script finishes within 6.5 minutes and always
+# leaves its logs: $OUT/summary.txt (one line a step) and $OUT/logs.tgz ($OUT/<step>.log, env.log, tables).
 #   1. env: nvidia-smi, Python, NumPy, CuPy (and whether it has NCCL), PyTorch and its CUDA
 #   2. tests-ops, tests-api (at once): every gpu-marked test case of the suite, on the real CuPy
 #   3. models-tf32-off: benchmarks/models.py --device cuda (LeNet-5 b128, cifar10_VGG16 b64,
 #      VGG-16 224x224 b32, ResNet-50 224x224 b32) against PyTorch CUDA, TF32 off on both sides,
 #      with peak GPU memory from both allocators
 #   4. models-tf32-on: the same with TF32 on for both (no memory)
-#   5. ops: benchmarks/ops.py --device cuda
-#   6. cpu16: benchmarks/models.py on the CPU with 16 threads against PyTorch at 16 threads
+#   5. profile: benchmarks/gpu_profile.py on VGG-16 (per op, per conv helper; im2col's and the GEMMs' rates)
+#   6. ops: benchmarks/ops.py --device cuda
+#   7. cpu16: benchmarks/models.py on the CPU with 16 threads against PyTorch at 16 threads
 #      (no developer machine has more than 2 cores)
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu-out}
 mkdir -p "$OUT"
-BUDGET=${BUDGET:-345}
+BUDGET=${BUDGET:-370}
 END=$((SECONDS + BUDGET))
 PY=${PY:-python3}
 SUM="$OUT/summary.txt"
@@ -74,9 +75,14 @@ step tests-ops 110 $PY -m pytest -o addopts= -m "gpu and not slow" -q -p no:cach
 step tests-api 110 $PY -m pytest -o addopts= -m "gpu and not slow" -q -p no:cacheprovider --durations=10 \
   --continue-on-collection-errors --junitxml="$OUT/tests-api.xml" $(for f in $OPS; do echo --ignore="$f"; done) tests &
 wait
-step models-tf32-off 100 $PY benchmarks/models.py --device cuda --tf32 off --rounds 3 --markdown --json "$OUT/models-tf32-off.json"
-step models-tf32-on 50 $PY benchmarks/models.py --device cuda --tf32 on --rounds 3 --no-memory --markdown --json "$OUT/models-tf32-on.json"
+step models-tf32-off 160 $PY benchmarks/models.py --device cuda --tf32 off --rounds 3 --markdown --json "$OUT/models-tf32-off.json"
+step models-tf32-on 70 $PY benchmarks/models.py --device cuda --tf32 on --rounds 3 --no-memory --markdown --json "$OUT/models-tf32-on.json"
+step profile 45 $PY benchmarks/gpu_profile.py --only vgg16,rates
 step ops 40 $PY benchmarks/ops.py --device cuda --rounds 3 --markdown
 step cpu16 60 $PY benchmarks/models.py --threads 16 --rounds 3 --no-memory --markdown --json "$OUT/cpu16.json"
 nvidia-smi --query-gpu=name,memory.used,memory.total,utilization.gpu --format=csv >> "$OUT/env.log" 2>&1
 echo "total: $SECONDS s" | tee -a "$SUM"
+# the device tool brings back at most 8 files: every log and table in one archive, beside the summary
+tar czf /tmp/gpu-logs.tgz -C "$OUT" --exclude=summary.txt --exclude=shims . \
+  && rm -rf "$OUT"/shims && find "$OUT" -mindepth 1 -maxdepth 1 ! -name summary.txt -exec rm -rf {} + \
+  && mv /tmp/gpu-logs.tgz "$OUT/logs.tgz"

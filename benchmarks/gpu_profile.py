@@ -1,7 +1,7 @@
 """Where minicnn's GPU training step spends its time (CuPy, one device), before optimizing it.
 
     python benchmarks/gpu_profile.py                       # VGG-16 224x224 b32, ResNet-50 b32, LeNet-5 b128
-    python benchmarks/gpu_profile.py --only vgg16 --tf32 on
+    python benchmarks/gpu_profile.py --only vgg16,rates --tf32 on    # comma-separated parts of names
 
 For each workload: the step time (synchronized only at the ends, as training runs), then two
 synchronized breakdowns of a few more steps, each costing its own syncs: minicnn.profiler's per-op
@@ -63,39 +63,41 @@ def wrap_helpers(cp, timings):
 
 
 def device_rates(cp, tf32):
-    """Bandwidth of a contiguous copy and of im2col's strided copy, and the GEMM rate, on
-    VGG-16's conv1_2 at batch 32 (C = K = 64, 224x224, 3x3, padding 1)."""
+    """Bandwidth of a contiguous copy, of im2col by the xp code (the padded channel-first copy, then
+    the strided gather) and by the CUDA kernel, and the GEMM rates, on VGG-16's conv1_2 at batch 32
+    (C = K = 64, 224x224, 3x3, padding 1), a piece of 8 images (0.86 GiB of columns)."""
     from cupyx.profiler import benchmark
-    from minicnn.im2col import ConvGeometry, padded_batch_last, patches_batch_last
-    g = ConvGeometry((32, 64, 224, 224), (3, 3), (1, 1), (1, 1, 1, 1))
-    x = cp.random.random((32, 64, 224, 224), dtype=cp.float32)
-    img = padded_batch_last(x, g)
-    rows = 56                                              # a quarter of the output rows: 0.9 GiB of columns
-    view = patches_batch_last(img, g, 0, rows)
-    col = cp.empty(view.shape, dtype=cp.float32)
-    flat = cp.empty(col.size, dtype=cp.float32)
-    w2 = cp.random.random((64, 576), dtype=cp.float32)
-    out = cp.empty((64, col.size // 576), dtype=cp.float32)
+    from minicnn import cuda_kernels
+    from minicnn.im2col import ConvGeometry, im2col_fast
+    x = cp.random.random((8, 64, 224, 224), dtype=cp.float32)
+    g = ConvGeometry(x.shape, (3, 3), (1, 1), (1, 1, 1, 1))
+    flat = cp.empty(g.col_shape[0] * g.col_shape[1], dtype=cp.float32)
+    flat2 = cp.empty_like(flat)
     lines = []
 
     def gpu_ms(fn):
         return float(benchmark(fn, n_repeat=10, n_warmup=2).gpu_times.mean()) * 1e3
 
-    t = gpu_ms(lambda: flat.__setitem__(Ellipsis, col.reshape(-1)))
-    lines.append(f"contiguous copy of {col.nbytes / 2**30:.2f} GiB: {t:.2f} ms, {2 * col.nbytes / t / 1e6:.0f} GB/s")
-    t = gpu_ms(lambda: col.__setitem__(Ellipsis, view))
-    lines.append(f"im2col strided copy (6-D view, batch-last) {col.nbytes / 2**30:.2f} GiB: {t:.2f} ms, "
-                 f"{2 * col.nbytes / t / 1e6:.0f} GB/s")
-    t = gpu_ms(lambda: padded_batch_last(x, g))
-    lines.append(f"padded_batch_last of {x.nbytes / 2**30:.2f} GiB (NCHW in): {t:.2f} ms, {2 * x.nbytes / t / 1e6:.0f} GB/s")
-    c2 = col.reshape(576, -1)
-    t = gpu_ms(lambda: cp.matmul(w2, c2, out=out))
-    flops = 2 * 64 * 576 * c2.shape[1]
-    lines.append(f"GEMM (64x576) @ (576x{c2.shape[1]}) TF32 {tf32}: {t:.2f} ms, {flops / t / 1e9:.1f} TFLOP/s")
-    gy = cp.random.random((64, c2.shape[1]), dtype=cp.float32)
-    t = gpu_ms(lambda: gy @ c2.T)
-    lines.append(f"weight-gradient GEMM (64x{c2.shape[1]}) @ (..x576): {t:.2f} ms, {flops / t / 1e9:.1f} TFLOP/s")
-    t = gpu_ms(lambda: w2.T @ gy)
+    gib = flat.nbytes / 2**30
+    t = gpu_ms(lambda: flat2.__setitem__(Ellipsis, flat))
+    lines.append(f"contiguous copy of {gib:.2f} GiB: {t:.2f} ms, {2 * flat.nbytes / t / 1e6:.0f} GB/s")
+    os.environ["MINICNN_CUDA_KERNELS"] = "0"
+    t = gpu_ms(lambda: im2col_fast(x, g, out=flat))
+    lines.append(f"im2col, xp code ({gib:.2f} GiB of columns): {t:.2f} ms, {2 * flat.nbytes / t / 1e6:.0f} GB/s "
+                 "(columns written and read, counted twice)")
+    os.environ["MINICNN_CUDA_KERNELS"] = "1"
+    assert cuda_kernels.enabled(cp)
+    t = gpu_ms(lambda: cuda_kernels.im2col(x, g, out=flat))
+    lines.append(f"im2col, CUDA kernel: {t:.2f} ms, {2 * flat.nbytes / t / 1e6:.0f} GB/s")
+    col = flat.reshape(g.col_shape)
+    w2 = cp.random.random((64, 576), dtype=cp.float32)
+    out = cp.empty((64, col.shape[1]), dtype=cp.float32)
+    flops = 2 * 64 * 576 * col.shape[1]
+    t = gpu_ms(lambda: cp.matmul(w2, col, out=out))
+    lines.append(f"GEMM (64x576) @ (576x{col.shape[1]}) TF32 {tf32}: {t:.2f} ms, {flops / t / 1e9:.1f} TFLOP/s")
+    t = gpu_ms(lambda: out @ col.T)
+    lines.append(f"weight-gradient GEMM (64x{col.shape[1]}) @ (..x576): {t:.2f} ms, {flops / t / 1e9:.1f} TFLOP/s")
+    t = gpu_ms(lambda: w2.T @ out)
     lines.append(f"column-gradient GEMM (576x64) @ (64x..): {t:.2f} ms, {flops / t / 1e9:.1f} TFLOP/s")
     return lines
 
@@ -112,7 +114,7 @@ def main():
     print(f"# minicnn {mc.__version__} on {cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}, "
           f"CuPy {cp.__version__}, TF32 {args.tf32}, {time.strftime('%Y-%m-%d')}", flush=True)
     for name in ("vgg16 224x224 b32", "resnet50 224x224 b32", "lenet5 b128"):
-        if args.only and args.only not in name:
+        if args.only and not any(part in name for part in args.only.split(",")):
             continue
         step, _, batch = models.build(name, "cuda", which="minicnn")
         for _ in range(2):
@@ -145,7 +147,7 @@ def main():
             print(f"  {label:<36}{n:>6} calls {s * 1e3:>9.1f} ms {s / wall:>7.1%}")
         del step
         cp.get_default_memory_pool().free_all_blocks()
-    if not args.only or "rates" in args.only:
+    if not args.only or "rates" in args.only.split(","):
         print("\n## device rates\n" + "\n".join(device_rates(cp, args.tf32)), flush=True)
 
 

@@ -280,18 +280,23 @@ def test_conv_block_either_side_of_the_batch_last_threshold(device, n):
     torch_oracle(block_ours, block_torch, args, device, rtol=1e-4, atol=1e-4)
 
 
-def test_activation_layout_from_sixteen_images():
+def test_activation_layout_from_sixteen_images(device):
+    """On the CPU activations go batch-last from 16 images and stay so through the layers after
+    conv2d; on a GPU they stay NCHW and C-contiguous whatever the batch (conv.py's docstring)."""
     from minicnn.functional.conv import BATCH_LAST_MIN
     from minicnn.im2col import batch_last
-    w = mc.tensor(rand(4, 2, 3, 3, seed=66))
+    w = mc.tensor(rand(4, 2, 3, 3, seed=66), device=device)
     for n in (BATCH_LAST_MIN - 1, BATCH_LAST_MIN):
-        x = mc.tensor(rand(n, 2, 8, 8, seed=67), requires_grad=True)
+        x = mc.tensor(rand(n, 2, 8, 8, seed=67), device=device, requires_grad=True)
         y = F.conv2d(x, w, padding=1)
         chain = [y, F.relu(y), F.max_pool2d(y, 2), F.avg_pool2d(y, 3, stride=2, padding=1),
                  F.batch_norm(y, None, None, training=True), F.dropout(y, 0.5)]
-        assert [batch_last(t.data) for t in chain] == [n >= BATCH_LAST_MIN] * len(chain)
+        expect = n >= BATCH_LAST_MIN and device == "cpu"
+        assert [batch_last(t.data) for t in chain] == [expect] * len(chain)
+        if device != "cpu":
+            assert all(t.data.flags.c_contiguous for t in chain)
         sum(t.sum() for t in chain).backward()
-        assert batch_last(x.grad.data) == (n >= BATCH_LAST_MIN)
+        assert batch_last(x.grad.data) == expect
 
 
 @pytest.mark.parametrize("stride,padding,kernel", [(1, 1, 3), (2, 1, 3), (1, 0, 5), (1, 0, 1)])

@@ -26,6 +26,12 @@ keep it too, so the next conv2d finds its input batch-last already and copies it
 without a transpose -- as cuda-convnet's (C, H, W, N) layout did. Smaller
 batches stay channel-first and NCHW: with 2 images, runs of N elements would be
 too short. Any layout is accepted everywhere; only speed depends on it.
+
+On a GPU (CuPy) every batch stays channel-first and NCHW. Batch-last answers NumPy's
+fixed cost per copied run, which a GPU does not pay; and CuPy's element-wise ops write
+C-contiguous outputs, so each op after a batch-last conv2d would transpose its input
+(ReLU took 12% of a VGG-16 step so on the H200), and batch norm's per-channel sums over
+one long axis would leave most of the GPU idle (RESULTS.md, "GPU").
 """
 import numpy as np
 
@@ -154,7 +160,7 @@ class Conv2d(Function):
         K = w.shape[0]
         w2 = w.reshape(K, -1)                                           # (K, C*R*S)
         self.g, self.w, self.has_bias = g, w, b is not None
-        self.batch_last = g.N >= BATCH_LAST_MIN
+        self.batch_last = g.N >= BATCH_LAST_MIN and xp is np                  # on a GPU: NCHW (docstring)
         # Winograd: float32 or float64 only, its transforms having factors 1/2 and sums of 4 terms
         # (integers stay exact with im2col, float16 keeps its rounding); one dtype (mixed ones
         # promote through im2col's GEMM, as NumPy does); batch-last, pieces of 16 images or more
@@ -188,6 +194,19 @@ class Conv2d(Function):
             col = self._columns(0, count)
             y = w2 @ col                                                # (K, columns)
             self.col = col if self.requires_grad else None
+        elif xp is not np:
+            # each piece's (K, n*OH*OW) product goes through a contiguous workspace into its images of
+            # the NCHW output: CuPy's matmul would copy through a temporary into a column range anyway
+            y = xp.empty((g.N, K, g.OH, g.OW), dtype=x.dtype)
+            buf = _workspace_for(xp, w2.shape[1] * unit * size, x.dtype)
+            for i0, i1 in self.pieces:
+                prod = _matmul_into(xp, w2, self._columns(i0, i1, buf), "y")
+                y[i0:i1] = prod.reshape(K, i1 - i0, g.OH, g.OW).transpose(1, 0, 2, 3)
+            if not self.requires_grad:
+                self.src = None
+            if b is not None:
+                y += b[:, None, None]
+            return y
         else:
             y = xp.empty((g.N, K, unit) if self.per_image else (K, unit * count), dtype=x.dtype)
             buf = _workspace_for(xp, w2.shape[1] * unit * size, x.dtype)
