@@ -107,6 +107,7 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--tf32", default="off", choices=["off", "on"])
     ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--step-only", action="store_true", help="only the step time (no breakdowns)")
     args = ap.parse_args()
     models.set_tf32(args.tf32 == "on")
     import cupy as cp
@@ -127,6 +128,8 @@ def main():
         ms = (time.perf_counter() - t0) / args.steps * 1e3
         print(f"\n## {name}: {ms:.1f} ms a step ({batch / ms * 1e3:.0f} img/s), pool holds "
               f"{cp.get_default_memory_pool().total_bytes() / 2**30:.2f} GiB", flush=True)
+        if args.step_only:
+            continue
         with mc.profiler.profile() as prof:
             for _ in range(2):
                 step()
