@@ -178,3 +178,100 @@ def plot_diagnostics(report, path):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def _graph(tensor, names):
+    """The define-by-run graph behind ``tensor``: op nodes (Function objects) and leaf tensors,
+    with edges input -> op and op -> the op that uses its output. Returns (nodes, edges), each node
+    a (key, label, generation, kind)."""
+    nodes, edges, seen = {}, [], set()
+
+    def label_of(t):
+        return names.get(id(t), f"{tuple(t.shape)}")
+
+    stack = [tensor._ctx]
+    if tensor._ctx is None:
+        raise ValueError("plot_graph: the tensor has no graph (is it a leaf, or was it made under no_grad?)")
+    while stack:
+        fn = stack.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        if fn.inputs is None:
+            raise ValueError("plot_graph: the graph was freed by backward(); draw it before calling backward")
+        nodes[id(fn)] = (id(fn), type(fn).__name__, fn.generation, "op")
+        for t in fn.inputs:
+            if t._ctx is None:
+                nodes[id(t)] = (id(t), label_of(t), 0, "leaf")
+                edges.append((id(t), id(fn)))
+            else:
+                edges.append((id(t._ctx), id(fn)))
+                stack.append(t._ctx)
+    return list(nodes.values()), edges
+
+
+def plot_graph(tensor, path, names=None):
+    """The autograd graph that produced ``tensor``, drawn left to right by generation (the order
+    backward walks it in reverse): leaves (grey, named by ``names``: {id(tensor): label}) at the
+    left, one box per op. Draw it before backward(), which frees the graph."""
+    plt = _plt()
+    nodes, edges = _graph(tensor, names or {})
+    columns = {}
+    for key, label, gen, kind in sorted(nodes, key=lambda n: (n[2], n[1])):
+        columns.setdefault(gen, []).append(key)
+    pos = {key: (gen, -i + (len(keys) - 1) / 2) for gen, keys in columns.items() for i, key in enumerate(keys)}
+    width = max(columns) + 1
+    fig, ax = plt.subplots(figsize=(1.9 * width + 1, 1.1 * max(len(k) for k in columns.values()) + 1.2))
+    for a, b in edges:
+        ax.annotate("", xy=pos[b], xytext=pos[a], zorder=1,
+                    arrowprops=dict(arrowstyle="-|>", color="0.35", shrinkA=14, shrinkB=30, mutation_scale=14))
+    for key, label, gen, kind in nodes:
+        x, y = pos[key]
+        text = label if kind == "leaf" else f"{label}\ngeneration {gen}"
+        ax.text(x, y, text, ha="center", va="center", fontsize=9, zorder=2,
+                bbox=dict(boxstyle="round", fc="#eeeeee" if kind == "leaf" else "#dde8f5"))
+    ax.set_xlim(-0.7, width - 0.3)
+    ys = [p[1] for p in pos.values()]
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+    ax.axis("off")
+    ax.set_title("autograd graph: leaves on the left, backward runs right to left by generation", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_columns(x, kernel_size, path, stride=(1, 1), padding=(0, 0, 0, 0)):
+    """im2col as a picture: one input image x (C, H, W) with every cell numbered, and its column
+    matrix (C*R*S rows, one column per output pixel) with the same numbers, 0 for padding. Keep x
+    small (a 4x4 image and a 3x3 kernel give a 9 x 4 matrix)."""
+    from .im2col import im2col_reference
+    plt = _plt()
+    x = np.asarray(x, dtype=np.float64)
+    C, H, W = x.shape
+    col = im2col_reference(x[None], kernel_size, stride, padding).T          # (C*R*S, OH*OW)
+    fig, axes = plt.subplots(1, C + 1, figsize=(2.2 * C + 0.45 * col.shape[1] + 2, max(3, 0.4 * col.shape[0] + 1)),
+                             gridspec_kw={"width_ratios": [W] * C + [col.shape[1] * 1.2]})
+    for c in range(C):
+        ax = axes[c]
+        ax.imshow(x[c], cmap="Blues", vmin=0, vmax=max(x.max(), 1))
+        for i in range(H):
+            for j in range(W):
+                ax.text(j, i, f"{x[c, i, j]:g}", ha="center", va="center", fontsize=8)
+        ax.set_title(f"input channel {c}")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ax = axes[C]
+    ax.imshow(col, cmap="Blues", vmin=0, vmax=max(x.max(), 1), aspect="auto")
+    for i in range(col.shape[0]):
+        for j in range(col.shape[1]):
+            ax.text(j, i, f"{col[i, j]:g}", ha="center", va="center", fontsize=7)
+    R, S = kernel_size
+    ax.set_yticks(range(col.shape[0]))
+    ax.set_yticklabels([f"c{c} r{r} s{s}" for c in range(C) for r in range(R) for s in range(S)], fontsize=7)
+    ax.set_xticks(range(col.shape[1]))
+    ax.set_xlabel("output pixel (oh, ow), row-major")
+    ax.set_title(f"columns: ({C * R * S}, {col.shape[1]})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return col

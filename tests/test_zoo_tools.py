@@ -164,3 +164,26 @@ def test_diagnose_command_and_callback(tmp_path, capsys):
            optimizer=mc.optim.SGD(model.parameters(), lr=0.01), callbacks=[cb], verbose=0)
     assert len(cb.reports) == 2 and any("dead" in f for f in cb.reports[-1]["findings"])
     assert "diagnostics after epoch 2" in capsys.readouterr().out
+
+
+def test_plot_graph_and_columns(tmp_path):
+    """The learning path's two pictures: the autograd graph (drawn before backward, which frees it)
+    and im2col's column matrix, whose numbers are the textbook im2col's."""
+    from minicnn import plot
+    from minicnn.im2col import im2col_reference
+    a, b = mc.tensor(2.0, requires_grad=True), mc.tensor(3.0, requires_grad=True)
+    y = (a * b + a).exp() * b
+    plot.plot_graph(y, tmp_path / "graph.png", names={id(a): "a", id(b): "b"})
+    assert (tmp_path / "graph.png").stat().st_size > 0
+    nodes, edges = plot._graph(y, {})
+    assert sorted(n[1] for n in nodes if n[3] == "op") == ["Add", "Exp", "Mul", "Mul"]
+    assert len(edges) == 7                          # a, b -> Mul; Mul, a -> Add; Add -> Exp; Exp, b -> Mul
+    y.backward()
+    with pytest.raises(ValueError, match="freed"):
+        plot.plot_graph(y, tmp_path / "again.png")
+    with pytest.raises(ValueError, match="no graph"):
+        plot.plot_graph(a, tmp_path / "leaf.png")
+    x = np.arange(1, 26, dtype=np.float64).reshape(1, 5, 5)
+    col = plot.plot_columns(x, (3, 3), tmp_path / "cols.png", stride=(2, 2), padding=(1, 1, 1, 1))
+    np.testing.assert_array_equal(col, im2col_reference(x[None], (3, 3), (2, 2), (1, 1, 1, 1)).T)
+    assert col.shape == (9, 9) and col[:, 0].tolist() == [0, 0, 0, 0, 1, 2, 0, 6, 7]
