@@ -78,6 +78,7 @@ class set_grad_enabled(_GradMode):
 
 
 def is_grad_enabled():
+    """Whether ops record the graph right now (False inside no_grad())."""
     return _grad_enabled
 
 

@@ -8,6 +8,7 @@ def is_available():
 
 
 def device_count():
+    """torch.cuda.device_count(): the CUDA devices CuPy sees (0 without CuPy or a GPU)."""
     return backend.cupy_module().cuda.runtime.getDeviceCount() if is_available() else 0
 
 

@@ -301,10 +301,12 @@ def world():
 
 
 def get_rank():
+    """This process's rank in the MPI world (0 without MPI)."""
     return world().rank
 
 
 def get_world_size():
+    """The number of processes in the MPI world (1 without MPI)."""
     return world().size
 
 
@@ -360,7 +362,8 @@ class abort_on_error:
 
 # ---------------------------------------------------------------- flat buckets
 def _buckets(arrays, bucket_bytes):
-    """Group arrays of one dtype and device, in order, into runs of at most bucket_bytes (one array can exceed it)."""
+    """Group arrays of one dtype and device, in order, into runs of at most bucket_bytes (one array can
+    exceed it)."""
     groups, current, size, key = [], [], 0, None
     for a in arrays:
         k = (a.dtype, backend.device_of(a))

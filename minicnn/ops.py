@@ -186,3 +186,51 @@ def stack(tensors, dim=0):
 
 
 builtins_int, builtins_float = type(0), type(0.0)
+
+# one line of documentation each for the one-line functions above (help(torch.argmax) and the docs site)
+_DOCS = {
+    as_tensor: "A tensor of ``data`` (a copy, float32 for floating data, as minicnn.tensor).",
+    zeros_like: "Zeros with the shape, dtype and device of ``input``.",
+    ones_like: "Ones with the shape, dtype and device of ``input``.",
+    full: "A tensor of ``size`` filled with ``fill_value`` (float32 for a Python float).",
+    empty: "An uninitialized tensor: empty(2, 3) or empty((2, 3)).",
+    randn_like: "Standard normal samples with the shape, dtype and device of ``input``.",
+    randperm: "A random permutation of 0 .. n-1 (int64), from the library's seeded generator.",
+    linspace: "``steps`` evenly spaced values from ``start`` to ``end``, both included.",
+    min: "torch.min: the smallest element; (values, indices) along ``dim``; or min(a, b) element-wise.",
+    argmax: "Indices of the largest elements (of the flattened tensor when dim is None).",
+    argmin: "Indices of the smallest elements (of the flattened tensor when dim is None).",
+    amax: "The largest elements along ``dim`` (a tuple of dims allowed); ties share the gradient.",
+    amin: "The smallest elements along ``dim`` (a tuple of dims allowed); ties share the gradient.",
+    sum: "The sum over ``dim`` (every element when None).",
+    mean: "The mean over ``dim`` (every element when None); floating-point tensors only.",
+    maximum: "The element-wise larger of input and other.",
+    minimum: "The element-wise smaller of input and other.",
+    eq: "input == other, element-wise (a bool tensor).",
+    equal: "True when both have the same shape and the same elements.",
+    numel: "The number of elements.",
+    flatten: "The dims start_dim .. end_dim merged into one.",
+    reshape: "The same elements in a new shape.",
+    transpose: "dim0 and dim1 swapped (PyTorch's two-dimension transpose).",
+    permute: "The dims reordered as ``dims``.",
+    squeeze: "Size-1 dims removed (only ``dim`` when given).",
+    unsqueeze: "A size-1 dim inserted at ``dim``.",
+    clamp: "Every element limited to [min, max] (either may be None).",
+    exp: "e ** input.",
+    log: "The natural logarithm.",
+    sqrt: "The square root.",
+    abs: "The absolute value.",
+    pow: "input ** exponent for a constant exponent.",
+    sin: "sin(input).",
+    cos: "cos(input).",
+    matmul: "The matrix product input @ other.",
+    mm: "The matrix product of two 2-D tensors.",
+    relu: "max(input, 0).",
+    sigmoid: "1 / (1 + exp(-input)).",
+    tanh: "tanh(input).",
+    softmax: "exp(input) normalized to sum 1 along ``dim``.",
+    log_softmax: "log(softmax(input)) along ``dim``, finite for any logits.",
+}
+for _f, _text in _DOCS.items():
+    _f.__doc__ = _text
+del _f, _text

@@ -61,6 +61,7 @@ def plot_predictions(images, labels, predictions, class_names, path, rows=5, col
 
 
 def confusion_matrix(labels, predictions, num_classes):
+    """Counts (num_classes, num_classes): row = true class, column = predicted class."""
     m = np.zeros((num_classes, num_classes), np.int64)
     np.add.at(m, (np.asarray(labels), np.asarray(predictions)), 1)
     return m

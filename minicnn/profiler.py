@@ -16,6 +16,9 @@ from . import autograd, backend
 
 
 class profile:
+    """``with profile() as prof:`` times every op's forward and backward inside it; ``prof.table()``
+    prints them."""
+
     def __init__(self, sync_gpu=True):
         self.sync_gpu = sync_gpu
         self.records = defaultdict(lambda: [0, 0.0, 0, 0.0])   # op -> [fwd calls, fwd s, bwd calls, bwd s]

@@ -163,7 +163,8 @@ class Tensor:
         return self.data if self._device == "cpu" else self.data.get()
 
     def __array__(self, dtype=None, copy=None):
-        """np.asarray(tensor) for a CPU tensor, as PyTorch allows; a GPU tensor must be copied with .cpu() first."""
+        """np.asarray(tensor) for a CPU tensor, as PyTorch allows; a GPU tensor must be copied with
+        .cpu() first."""
         if self._device != "cpu":
             raise TypeError("can't convert a cuda tensor to NumPy implicitly: use .cpu() or .numpy() first")
         a = np.asarray(self.data)                  # ops may leave a NumPy scalar for a 0-d result
@@ -526,6 +527,7 @@ def zeros(*size, dtype=np.float32, device="cpu", requires_grad=False):
 
 
 def ones(*size, dtype=np.float32, device="cpu", requires_grad=False):
+    """ones(2, 3) or ones((2, 3))."""
     return _filled(lambda xp, s, d: xp.ones(s, dtype=d), size, dtype, device, requires_grad)
 
 

@@ -18,6 +18,9 @@ from ..tensor import Tensor
 
 
 class DataLoader:
+    """Batches (x, y) of a dataset as tensors on ``device``: shuffled by its own seeded generator,
+    resumable from state_dict(), sharded under MPI (this module's docstring)."""
+
     def __init__(self, dataset, batch_size=32, shuffle=False, drop_last=False, seed=None, device="cpu", shard=None,
                  num_workers=0, pin_memory=False, persistent_workers=False, prefetch_factor=None, timeout=0,
                  worker_init_fn=None, sampler=None, batch_sampler=None, collate_fn=None):

@@ -17,6 +17,9 @@ def _host(a):
 
 
 class Dataset:
+    """torch.utils.data.Dataset: subclass it with __len__ and __getitem__(i) -> (x, y);
+    get_batch(indices) is optional and faster."""
+
     def __len__(self):
         raise NotImplementedError
 
@@ -59,7 +62,8 @@ class ArrayDataset(Dataset):
 
 
 class TensorDataset(Dataset):
-    """Sample i is (t[i] for t in tensors): torch.utils.data.TensorDataset (tensors or arrays, kept on the CPU)."""
+    """Sample i is (t[i] for t in tensors): torch.utils.data.TensorDataset (tensors or arrays, kept on
+    the CPU)."""
 
     def __init__(self, *tensors):
         if not tensors:

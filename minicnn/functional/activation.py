@@ -155,7 +155,8 @@ class LogSoftmax(Function):
 
 
 def _implicit_dim(x, dim, name):
-    """PyTorch's choice when softmax is called without dim (it warns too): 0 for 0-, 1- and 3-D input, else 1."""
+    """PyTorch's choice when softmax is called without dim (it warns too): 0 for 0-, 1- and 3-D input,
+    else 1."""
     if dim is not None:
         return dim
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
@@ -163,19 +164,37 @@ def _implicit_dim(x, dim, name):
     return 0 if x.ndim in (0, 1, 3) else 1
 
 
-def relu(input, inplace=False): return ReLU.apply(input)  # noqa: A002  (inplace: accepted, not in place)
-def leaky_relu(input, negative_slope=0.01, inplace=False): return LeakyReLU.apply(input, slope=negative_slope)  # noqa: A002
-def elu(input, alpha=1.0, inplace=False): return ELU.apply(input, alpha=alpha)  # noqa: A002
+def relu(input, inplace=False):  # noqa: A002  (inplace: accepted, not in place)
+    """max(x, 0), element-wise (``inplace`` is accepted for PyTorch's signature; the result is a new
+    tensor)."""
+    return ReLU.apply(input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+    """x where x > 0, else negative_slope * x."""
+    return LeakyReLU.apply(input, slope=negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):  # noqa: A002
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+    return ELU.apply(input, alpha=alpha)
 
 
 def gelu(input, approximate="none"):  # noqa: A002
+    """x * Phi(x), Phi the standard normal CDF (``approximate='tanh'``: PyTorch's tanh formula)."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU.apply(input, approximate=approximate)
 
 
-def sigmoid(input): return Sigmoid.apply(input)  # noqa: A002
-def tanh(input): return Tanh.apply(input)  # noqa: A002
+def sigmoid(input):  # noqa: A002
+    """1 / (1 + exp(-x)), computed without overflow for large |x|."""
+    return Sigmoid.apply(input)
+
+
+def tanh(input):  # noqa: A002
+    """tanh(x), element-wise."""
+    return Tanh.apply(input)
 
 
 def softmax(input, dim=None, dtype=None):  # noqa: A002
@@ -185,5 +204,6 @@ def softmax(input, dim=None, dtype=None):  # noqa: A002
 
 
 def log_softmax(input, dim=None, dtype=None):  # noqa: A002
+    """log(softmax(x)) along ``dim``, as x - max - log(sum(exp(x - max))): finite for any logits."""
     x = input if dtype is None else input.type(dtype)
     return LogSoftmax.apply(x, axis=_implicit_dim(x, dim, "log_softmax"))

@@ -346,7 +346,8 @@ class Reshape(Function):
 
 
 class Transpose(Function):
-    """Axes reordered by ``axes`` (all reversed when None); the gradient is gy put back by the inverse order."""
+    """Axes reordered by ``axes`` (all reversed when None); the gradient is gy put back by the inverse
+    order."""
 
     def forward(self, a, axes=None):
         self.axes = axes
@@ -382,40 +383,120 @@ def _is_basic(index):
 
 
 # ---------------------------------------------------------------- wrappers
-def add(a, b): return Add.apply(*_operands(a, b))
-def sub(a, b): return Sub.apply(*_operands(a, b))
-def mul(a, b): return Mul.apply(*_operands(a, b))
-def div(a, b): return Div.apply(*_operands(a, b))
-def matmul(a, b): return MatMul.apply(*_operands(a, b))
-def neg(a): return Neg.apply(a)
-def exp(a): return Exp.apply(a)
-def log(a): return Log.apply(a)
-def abs(a): return Abs.apply(a)  # noqa: A001
+def add(a, b):
+    """a + b with broadcasting (either may be a number or an array)."""
+    return Add.apply(*_operands(a, b))
+
+
+def sub(a, b):
+    """a - b with broadcasting."""
+    return Sub.apply(*_operands(a, b))
+
+
+def mul(a, b):
+    """a * b element-wise, with broadcasting."""
+    return Mul.apply(*_operands(a, b))
+
+
+def div(a, b):
+    """a / b element-wise, with broadcasting."""
+    return Div.apply(*_operands(a, b))
+
+
+def matmul(a, b):
+    """The matrix product a @ b (batched over leading axes, as NumPy's matmul)."""
+    return MatMul.apply(*_operands(a, b))
+
+
+def neg(a):
+    """-a."""
+    return Neg.apply(a)
+
+
+def exp(a):
+    """e ** a, element-wise."""
+    return Exp.apply(a)
+
+
+def log(a):
+    """The natural logarithm of a, element-wise."""
+    return Log.apply(a)
+
+
+def abs(a):  # noqa: A001
+    """|a|, element-wise (gradient sign(a), 0 at 0)."""
+    return Abs.apply(a)
 
 
 def pow(a, exponent):  # noqa: A001
+    """a ** exponent for a constant exponent."""
     if isinstance(exponent, Tensor):
         raise TypeError("pow: only a constant (Python number) exponent is supported")
     return Pow.apply(a, exponent=exponent)
 
 
-def sum(a, dim=None, keepdim=False): return Sum.apply(a, axis=dim, keepdims=keepdim)  # noqa: A001
+def sum(a, dim=None, keepdim=False):  # noqa: A001
+    """The sum over ``dim`` (every axis when None), keeping reduced axes as 1 with ``keepdim``."""
+    return Sum.apply(a, axis=dim, keepdims=keepdim)
+
+
 def mean(a, dim=None, keepdim=False):
+    """The mean over ``dim`` (every axis when None); floating-point tensors only, as PyTorch."""
     if a.dtype.kind not in "fc":                 # NumPy would answer in float64; PyTorch refuses
         raise TypeError(f"mean() of a {a.dtype} tensor: convert it first, e.g. x.float().mean() "
                         "(as in PyTorch, which cannot infer the output dtype either)")
     return Mean.apply(a, axis=dim, keepdims=keepdim)
-def max(a, dim=None, keepdim=False): return Max.apply(a, axis=dim, keepdims=keepdim)  # noqa: A001
-def min(a, dim=None, keepdim=False): return Max.apply(a, axis=dim, keepdims=keepdim, op="min")  # noqa: A001
-def maximum(a, b): return Maximum.apply(*_operands(a, b))
-def minimum(a, b): return Maximum.apply(*_operands(a, b), op="minimum")
-def reshape(a, shape): return Reshape.apply(a, shape=tuple(shape))
-def transpose(a, axes=None): return Transpose.apply(a, axes=None if axes is None else tuple(axes))
-def clone(a): return Clone.apply(a)
-def expand(a, shape): return Expand.apply(a, shape=tuple(n if n != -1 else a.shape[i - len(shape) + a.ndim]
-                                                         for i, n in enumerate(shape)))
-def sin(a): return Sin.apply(a)
-def cos(a): return Cos.apply(a)
+
+
+def max(a, dim=None, keepdim=False):  # noqa: A001
+    """The largest element over ``dim`` (every axis when None); see Tensor.max for (values, indices)."""
+    return Max.apply(a, axis=dim, keepdims=keepdim)
+
+
+def min(a, dim=None, keepdim=False):  # noqa: A001
+    """The smallest element over ``dim`` (every axis when None)."""
+    return Max.apply(a, axis=dim, keepdims=keepdim, op="min")
+
+
+def maximum(a, b):
+    """The element-wise larger of a and b (ties share the gradient, as PyTorch)."""
+    return Maximum.apply(*_operands(a, b))
+
+
+def minimum(a, b):
+    """The element-wise smaller of a and b."""
+    return Maximum.apply(*_operands(a, b), op="minimum")
+
+
+def reshape(a, shape):
+    """a with a new shape (a view where NumPy can make one)."""
+    return Reshape.apply(a, shape=tuple(shape))
+
+
+def transpose(a, axes=None):
+    """a with its axes permuted (NumPy's transpose: reversed when ``axes`` is None)."""
+    return Transpose.apply(a, axes=None if axes is None else tuple(axes))
+
+
+def clone(a):
+    """A copy of a that stays in the graph (its gradient flows back to a)."""
+    return Clone.apply(a)
+
+
+def expand(a, shape):
+    """a broadcast to ``shape`` without a copy (-1 keeps a size); the gradient sums back."""
+    return Expand.apply(a, shape=tuple(n if n != -1 else a.shape[i - len(shape) + a.ndim]
+                                       for i, n in enumerate(shape)))
+
+
+def sin(a):
+    """sin(a), element-wise."""
+    return Sin.apply(a)
+
+
+def cos(a):
+    """cos(a), element-wise."""
+    return Cos.apply(a)
 
 
 def max_dim(a, dim, keepdim=False, op="max"):
@@ -453,7 +534,8 @@ def clamp(a, min=None, max=None):  # noqa: A002  (PyTorch's argument names)
 
 
 def cast(a, dtype):
-    """``a`` as ``dtype``: differentiable between floating types; an integer or bool result has no gradient."""
+    """``a`` as ``dtype``: differentiable between floating types; an integer or bool result has no
+    gradient."""
     dtype = get_array_module(a.data).dtype(dtype)
     if dtype == a.dtype:
         return a
@@ -486,4 +568,5 @@ def unwrap_index(index):
 
 
 def getitem(a, index):
+    """a[index]: basic and advanced indexing; the gradient is scattered back (repeated indices add up)."""
     return GetItem.apply(a, index=unwrap_index(index))

@@ -1,9 +1,9 @@
 """minicnn.models: the classic CNNs, built from minicnn.nn layers with names a learner can index."""
 from .lenet import lenet5
-from .alexnet import alexnet, alexnet_cifar
-from .vgg import vgg, vgg11, vgg13, vgg16, vgg19, vgg16_cifar
-from .googlenet import googlenet
-from .resnet import resnet18, resnet34, resnet50
+from .alexnet import FeaturesHead, alexnet, alexnet_cifar
+from .vgg import vgg, vgg11, vgg13, vgg16, vgg19, vgg16_cifar, vgg_features
+from .googlenet import AuxClassifier, GoogLeNet, Inception, googlenet
+from .resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50
 from .features import FeatureExtractor, keras_vgg_names
 from .imagenet import imagenet_classes, decode_predictions, preprocess_input, load_image
 
@@ -32,4 +32,5 @@ def default_input_shape(name):
 __all__ = ["lenet5", "alexnet", "alexnet_cifar", "vgg", "vgg11", "vgg13", "vgg16", "vgg19", "vgg16_cifar",
            "googlenet", "resnet18", "resnet34", "resnet50", "get_model", "default_input_shape",
            "FeatureExtractor", "keras_vgg_names", "imagenet_classes", "decode_predictions", "preprocess_input",
-           "load_image"]
+           "load_image", "FeaturesHead", "vgg_features", "GoogLeNet", "Inception", "AuxClassifier", "ResNet",
+           "BasicBlock", "Bottleneck"]

@@ -23,6 +23,7 @@ class FeaturesHead(nn.Module):
 
 
 def alexnet(num_classes=1000, dropout=0.5):
+    """AlexNet in torchvision's layout (5 convolutions, 3 fully connected layers), for 224x224 images."""
     features = nn.Sequential(
         nn.Conv2d(3, 64, 11, stride=4, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
         nn.Conv2d(64, 192, 5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
@@ -37,6 +38,7 @@ def alexnet(num_classes=1000, dropout=0.5):
 
 
 def alexnet_cifar(num_classes=10):
+    """The source documents' AlexNet8 for 32x32 CIFAR-10 images."""
     return nn.Sequential(
         nn.Conv2d(3, 96, 3, padding="same"), nn.ReLU(), nn.BatchNorm2d(96), nn.MaxPool2d(3, 2),
         nn.Conv2d(96, 256, 3, padding="same"), nn.ReLU(), nn.BatchNorm2d(256), nn.MaxPool2d(3, 2),

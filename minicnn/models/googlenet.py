@@ -12,17 +12,17 @@ from .. import functional as F
 from .. import nn
 
 
-def conv_relu(cin, cout, k, stride=1, padding=0):
+def _conv_relu(cin, cout, k, stride=1, padding=0):
     return nn.Sequential(nn.Conv2d(cin, cout, k, stride, padding), nn.ReLU())
 
 
 class Inception(nn.Module):
     def __init__(self, cin, c1, c3r, c3, c5r, c5, pool_proj):
         super().__init__()
-        self.branch1 = conv_relu(cin, c1, 1)
-        self.branch2 = nn.Sequential(conv_relu(cin, c3r, 1), conv_relu(c3r, c3, 3, padding=1))
-        self.branch3 = nn.Sequential(conv_relu(cin, c5r, 1), conv_relu(c5r, c5, 5, padding=2))
-        self.branch4 = nn.Sequential(nn.MaxPool2d(3, 1, 1), conv_relu(cin, pool_proj, 1))
+        self.branch1 = _conv_relu(cin, c1, 1)
+        self.branch2 = nn.Sequential(_conv_relu(cin, c3r, 1), _conv_relu(c3r, c3, 3, padding=1))
+        self.branch3 = nn.Sequential(_conv_relu(cin, c5r, 1), _conv_relu(c5r, c5, 5, padding=2))
+        self.branch4 = nn.Sequential(nn.MaxPool2d(3, 1, 1), _conv_relu(cin, pool_proj, 1))
         self.out_channels = c1 + c3 + c5 + pool_proj
 
     def forward(self, x):
@@ -33,7 +33,7 @@ class AuxClassifier(nn.Module):
     def __init__(self, cin, num_classes):
         super().__init__()
         self.pool = nn.AvgPool2d(5, 3)
-        self.conv = conv_relu(cin, 128, 1)
+        self.conv = _conv_relu(cin, 128, 1)
         self.fc1 = nn.Linear(128 * 4 * 4, 1024)
         self.relu = nn.ReLU()
         self.dropout = nn.Dropout(0.7)
@@ -48,11 +48,11 @@ class GoogLeNet(nn.Module):
     def __init__(self, num_classes=1000, aux_logits=True):
         super().__init__()
         self.aux_logits = aux_logits
-        self.conv1 = conv_relu(3, 64, 7, 2, 3)
+        self.conv1 = _conv_relu(3, 64, 7, 2, 3)
         self.pool1 = nn.MaxPool2d(3, 2, 1)
         self.lrn1 = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)
-        self.conv2_reduce = conv_relu(64, 64, 1)
-        self.conv2 = conv_relu(64, 192, 3, padding=1)
+        self.conv2_reduce = _conv_relu(64, 64, 1)
+        self.conv2 = _conv_relu(64, 192, 3, padding=1)
         self.lrn2 = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)
         self.pool2 = nn.MaxPool2d(3, 2, 1)
         self.inception3a = Inception(192, 64, 96, 128, 16, 32, 32)
@@ -94,4 +94,5 @@ class GoogLeNet(nn.Module):
 
 
 def googlenet(num_classes=1000, aux_logits=True):
+    """GoogLeNet (Inception v1) as in the paper, with both auxiliary classifiers when ``aux_logits``."""
     return GoogLeNet(num_classes, aux_logits)

@@ -14,6 +14,8 @@ from .. import nn
 
 
 def lenet5(num_classes=10, in_channels=1, image_size=28, init="keras"):
+    """LeNet-5 as in the source documents (107,786 parameters for 28x28 grey images); ``init='keras'``:
+    Glorot-uniform weights, zero biases."""
     flat = 16 * (image_size // 4) ** 2
     model = nn.Sequential(
         nn.Conv2d(in_channels, 6, 5, padding="same"), nn.ReLU(), nn.AvgPool2d(2),

@@ -86,12 +86,15 @@ class ResNet(nn.Module):
 
 
 def resnet18(num_classes=1000):
+    """ResNet-18 (basic blocks [2, 2, 2, 2]) in torchvision's layout."""
     return ResNet(BasicBlock, (2, 2, 2, 2), num_classes)
 
 
 def resnet34(num_classes=1000):
+    """ResNet-34 (basic blocks [3, 4, 6, 3]) in torchvision's layout."""
     return ResNet(BasicBlock, (3, 4, 6, 3), num_classes)
 
 
 def resnet50(num_classes=1000):
+    """ResNet-50 (bottleneck blocks [3, 4, 6, 3]) in torchvision's layout."""
     return ResNet(Bottleneck, (3, 4, 6, 3), num_classes)

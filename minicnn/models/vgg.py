@@ -29,6 +29,9 @@ CONFIGS = {
 
 
 def vgg_features(config, batch_norm=False, in_channels=3):
+    """VGG's convolutional part for a configuration ("A" .. "E", "A-LRN", or a list like CONFIGS'):
+    3x3 convolutions with padding 1 and ReLU (batch norm between when asked), "M" a 2x2 max pool,
+    "LRN" a local response norm, "1:N" a 1x1 convolution to N channels (configuration C)."""
     layers, c = [], in_channels
     for v in CONFIGS[config] if isinstance(config, str) else config:
         if v == "M":
@@ -74,18 +77,22 @@ def vgg(config="D", num_classes=1000, batch_norm=False, hidden=(4096, 4096), dro
 
 
 def vgg11(num_classes=1000, batch_norm=False):
+    """VGG configuration A (11 weight layers), torchvision's names."""
     return vgg("A", num_classes, batch_norm)
 
 
 def vgg13(num_classes=1000, batch_norm=False):
+    """VGG configuration B (13 weight layers), torchvision's names."""
     return vgg("B", num_classes, batch_norm)
 
 
 def vgg16(num_classes=1000, batch_norm=False):
+    """VGG configuration D (16 weight layers), torchvision's names."""
     return vgg("D", num_classes, batch_norm)
 
 
 def vgg19(num_classes=1000, batch_norm=False):
+    """VGG configuration E (19 weight layers), torchvision's names."""
     return vgg("E", num_classes, batch_norm)
 
 

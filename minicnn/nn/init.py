@@ -33,6 +33,7 @@ def _fill(t, sample):
 
 
 def uniform_(t, a=0.0, b=1.0):
+    """Fill t in place with samples from U(a, b); returns t."""
     def sample(r, dtype):
         x = r.random(t.shape, dtype=dtype)
         x *= dtype(b - a)
@@ -42,6 +43,7 @@ def uniform_(t, a=0.0, b=1.0):
 
 
 def normal_(t, mean=0.0, std=1.0):
+    """Fill t in place with samples from N(mean, std**2); returns t."""
     def sample(r, dtype):
         x = r.standard_normal(t.shape, dtype=dtype)
         x *= dtype(std)
@@ -51,19 +53,24 @@ def normal_(t, mean=0.0, std=1.0):
 
 
 def constant_(t, value):
+    """Fill t in place with ``value``; returns t."""
     t.data[...] = value
     return t
 
 
 def zeros_(t):
+    """Fill t with zeros in place."""
     return constant_(t, 0.0)
 
 
 def ones_(t):
+    """Fill t with ones in place."""
     return constant_(t, 1.0)
 
 
 def calculate_gain(nonlinearity, param=None):
+    """The gain that keeps a signal's variance through a nonlinearity (PyTorch's table): relu sqrt(2),
+    tanh 5/3, ..."""
     if nonlinearity in ("linear", "conv2d", "sigmoid"):
         return 1.0
     if nonlinearity == "tanh":
@@ -77,12 +84,14 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def kaiming_uniform_(t, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    """He uniform: U(-b, b), b = gain * sqrt(3 / fan) with fan = fan_in (or fan_out)."""
     fan = _fans(t)[0 if mode == "fan_in" else 1]
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
     return uniform_(t, -bound, bound)
 
 
 def kaiming_normal_(t, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    """He normal: N(0, (gain / sqrt(fan))**2); for ReLU (nonlinearity='relu') std = sqrt(2 / fan_in)."""
     fan = _fans(t)[0 if mode == "fan_in" else 1]
     return normal_(t, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))
 
@@ -92,12 +101,14 @@ he_uniform_ = kaiming_uniform_
 
 
 def xavier_uniform_(t, gain=1.0):
+    """Glorot uniform: U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out)) (Keras' default)."""
     fan_in, fan_out = _fans(t)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(t, -bound, bound)
 
 
 def xavier_normal_(t, gain=1.0):
+    """Glorot normal: N(0, gain**2 * 2 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans(t)
     return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 

@@ -15,6 +15,8 @@ def _with_decay(w, g, group):
 
 
 class Adagrad(Optimizer):
+    """torch.optim.Adagrad: the step divided by the root of the sum of every squared gradient so far."""
+
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
@@ -35,6 +37,8 @@ class Adagrad(Optimizer):
 
 
 class Adadelta(Optimizer):
+    """torch.optim.Adadelta: steps scaled by running means of squared gradients and squared updates."""
+
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
 

@@ -13,6 +13,9 @@ from .optimizer import Optimizer
 
 
 class Adam(Optimizer):
+    """torch.optim.Adam: bias-corrected first and second moments, L2 weight decay added to the gradient
+    (the update: this module's docstring)."""
+
     decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
@@ -50,6 +53,8 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
+    """torch.optim.AdamW: Adam with decoupled weight decay, w -= lr * weight_decay * w (default 0.01)."""
+
     decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):

@@ -11,6 +11,9 @@ from .. import backend
 
 
 class Optimizer:
+    """The base of every optimizer: parameter groups, state, zero_grad, step, state_dict; a subclass
+    writes ``update`` for one parameter."""
+
     # On the CPU a large parameter is updated in slices of this many elements (256 KB of float32):
     # the several element-wise passes of an update then find each slice in cache, and main memory
     # sees every array read and written once instead of once per pass (VGG-16's SGD step with

@@ -10,6 +10,9 @@ from .optimizer import Optimizer
 
 
 class RMSprop(Optimizer):
+    """torch.optim.RMSprop: a running mean of squared gradients divides each step (the update: this
+    module's docstring)."""
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, momentum=momentum, weight_decay=weight_decay))
 

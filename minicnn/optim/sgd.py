@@ -11,6 +11,9 @@ from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
+    """torch.optim.SGD: momentum, Nesterov momentum, dampening and L2 weight decay (the update: this
+    module's docstring)."""
+
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0, nesterov=False, dampening=0.0):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: nesterov needs momentum > 0 and no dampening")
