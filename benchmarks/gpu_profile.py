@@ -27,7 +27,8 @@ import models  # noqa: E402
 
 def wrap_helpers(cp, timings):
     """Replace the conv and pooling helpers (and cupy's matmul and copies) by synchronized timers."""
-    import minicnn.functional.conv as conv
+    from minicnn.functional.conv_algorithms import (common, im2col_batch_last, im2col_channel_first,
+                                                    Conv2dBatchLast, Conv2dIm2col)
     import minicnn.functional.pool as pool
     import minicnn.functional.norm as norm
     import minicnn.im2col as im2col
@@ -49,16 +50,17 @@ def wrap_helpers(cp, timings):
         setattr(owner, name, inner)
         undo.append((owner, name, fn))
 
-    for mod in (conv, im2col, pool, norm):
+    for mod in (im2col_channel_first, im2col_batch_last, common, im2col, pool, norm):
         for name in ("padded_batch_last", "im2col_batch_last", "add_patches_batch_last", "im2col_fast",
-                     "col2im_fast", "col2im_wide", "_matmul_into", "_padded_channels_first", "pad_nchw",
+                     "col2im_fast", "col2im_wide", "matmul_into", "_padded_channels_first", "pad_nchw",
                      "_first_max", "_route"):
             if name in vars(mod) and callable(vars(mod)[name]):
                 timed(mod, name, f"{name}")
     for name in ("matmul", "ascontiguousarray", "zeros"):
         timed(cp, name, f"cupy.{name}")
-    for name in ("_input_grad_conv_batch_last", "_input_grad_conv_images", "_flipped"):
-        timed(conv.Conv2d, name, f"Conv2d.{name}")
+    for owner, name in ((Conv2dBatchLast, "_input_grad_conv"), (Conv2dIm2col, "_input_grad_conv_images"),
+                        (common.ConvFunction, "flipped")):
+        timed(owner, name, f"{owner.__name__}.{name}")
     return lambda: [setattr(o, n, f) for o, n, f in reversed(undo)]
 
 

@@ -2,9 +2,10 @@
 
 The layers of VGG-16 (224x224) and ResNet-50's 3x3 convolutions at batch 2, or with --cifar
 those of VGG-16 on 32x32 images at batch 64 (conv2d works batch-last from 16 images; the
-inputs are laid out as the layer before would leave them): minicnn's conv2d with Winograd forced on (WINOGRAD_MIN_CHANNELS = 0), forced off, and
-PyTorch, alternating in the same run. The "used" column says which conv2d picks by itself,
-so the table is the evidence for the choice in minicnn/functional/conv.py.
+inputs are laid out as the layer before would leave them): minicnn's conv2d with
+algorithm="winograd", with the im2col algorithm of that batch ("im2col", or "batch_last" from 16
+images), and PyTorch, alternating in the same run. The "used" column says which conv2d picks by
+itself ("auto"), so the table is the evidence for the choice in conv_algorithms/choice.py.
 
     python benchmarks/winograd.py
     python benchmarks/winograd.py --batch 4 --rounds 7
@@ -37,33 +38,28 @@ def main():
     import torch
     import minicnn as mc
     import minicnn.functional as F
-    from minicnn.functional import conv as conv_module
+    from minicnn.functional.conv_algorithms import choice
     from minicnn.im2col import ConvGeometry
 
     print(f"# {machine()}, BLAS {blas}, torch {torch.__version__}, batch {batch}, forward + backward, "
           f"medians of {args.rounds} rounds, ms")
     print(f"{'layer':<22}{'winograd':>10}{'im2col':>9}{'torch':>9}{'wino/im2col':>13}{'wino/torch':>12}  used")
     rng = np.random.default_rng(0)
-    default = conv_module.WINOGRAD_MIN_CHANNELS
     for C, K, H in CIFAR_LAYERS if args.cifar else LAYERS:
         N = batch
         x = rng.standard_normal((N, C, H, H)).astype(np.float32)
         w = (rng.standard_normal((K, C, 3, 3)) * (2 / (9 * C)) ** 0.5).astype(np.float32)
         b = np.zeros(K, np.float32)
         gy = rng.standard_normal((N, K, H, H)).astype(np.float32)
-        if N >= conv_module.BATCH_LAST_MIN:                             # as the previous layer leaves them
+        if N >= choice.BATCH_LAST_MIN:                                  # as the previous layer leaves them
             x, gy = (np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2) for a in (x, gy))
         X, Wt, B = (mc.Tensor(a, requires_grad=True) for a in (x, w, b))
         tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
         tg = torch.tensor(gy)
 
-        def ours(limit):
+        def ours(algorithm):
             def run():
-                conv_module.WINOGRAD_MIN_CHANNELS = limit
-                try:
-                    F.conv2d(X, Wt, B, padding=1).backward(gy)
-                finally:
-                    conv_module.WINOGRAD_MIN_CHANNELS = default
+                F.conv2d(X, Wt, B, padding=1, algorithm=algorithm).backward(gy)
                 X.grad = Wt.grad = B.grad = None
             return run
 
@@ -71,13 +67,14 @@ def main():
             torch.nn.functional.conv2d(tx, tw, tb, padding=1).backward(tg)
             tx.grad = tw.grad = tb.grad = None
 
-        r = compare({"winograd": ours(0), "im2col": ours(1 << 30), "torch": theirs},
+        im2col = "batch_last" if N >= choice.BATCH_LAST_MIN else "im2col"
+        r = compare({"winograd": ours("winograd"), "im2col": ours(im2col), "torch": theirs},
                     rounds=args.rounds, warmup=1, block_time=0.4, settle=0.2)
-        used = conv_module.winograd_fits(ConvGeometry(x.shape, (3, 3), (1, 1), (1, 1, 1, 1)), K)
+        used = choice.choose(ConvGeometry(x.shape, (3, 3), (1, 1), (1, 1, 1, 1)), K, np, x.dtype, w.dtype)
         name = f"{C}->{K} @{H}x{H}"
         print(f"{name:<22}{r['winograd'] * 1e3:>10.1f}{r['im2col'] * 1e3:>9.1f}{r['torch'] * 1e3:>9.1f}"
               f"{r['winograd'] / r['im2col']:>12.2f}x{r['winograd'] / r['torch']:>11.2f}x  "
-              f"{'winograd' if used else 'im2col'}", flush=True)
+              f"{used}", flush=True)
 
 
 if __name__ == "__main__":

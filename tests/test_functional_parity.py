@@ -283,7 +283,7 @@ def test_conv_block_either_side_of_the_batch_last_threshold(device, n):
 def test_activation_layout_from_sixteen_images(device):
     """On the CPU activations go batch-last from 16 images and stay so through the layers after
     conv2d; on a GPU they stay NCHW and C-contiguous whatever the batch (conv.py's docstring)."""
-    from minicnn.functional.conv import BATCH_LAST_MIN
+    from minicnn.functional.conv_algorithms.choice import BATCH_LAST_MIN
     from minicnn.im2col import batch_last
     w = mc.tensor(rand(4, 2, 3, 3, seed=66), device=device)
     for n in (BATCH_LAST_MIN - 1, BATCH_LAST_MIN):
@@ -305,7 +305,7 @@ def test_activation_layout_from_sixteen_images(device):
 def test_conv2d_in_pieces(device, monkeypatch, stride, padding, kernel, bias, n):
     """Large layers run in pieces (single images for 7, bands of 3 output rows for 17 batch-last)
     and rebuild their columns in backward: same numbers."""
-    from minicnn.functional import conv as conv_module
+    from minicnn.functional.conv_algorithms import choice as conv_module
     from minicnn.im2col import ConvGeometry
     g = ConvGeometry((n, 3, 13, 11), (kernel, kernel), (stride, stride), (padding,) * 4)
     for name in ("COL_BUDGET", "GPU_COL_BUDGET"):                   # pieces on either device
@@ -333,10 +333,11 @@ def test_conv2d_input_gradient_as_a_convolution(device, monkeypatch, wshape, pad
     """For stride 1 and C >= K, backward computes gx as a convolution of gy with the flipped kernel,
     channel-first (3 images) and batch-last (17), whole or in pieces (one image, or three rows, a
     piece). Padding beyond R - 1 (3 on a 3x3 kernel) falls back to col2im."""
-    from minicnn.functional import conv as conv_module
+    from minicnn.functional.conv_algorithms import choice as conv_module
+    from minicnn.functional.conv_algorithms.common import ConvFunction
     taken = []
-    choose = conv_module.Conv2d._input_grad_as_conv
-    monkeypatch.setattr(conv_module.Conv2d, "_input_grad_as_conv", lambda self: taken.append(choose(self)) or taken[-1])
+    choose = ConvFunction.input_grad_as_conv
+    monkeypatch.setattr(ConvFunction, "input_grad_as_conv", lambda self: taken.append(choose(self)) or taken[-1])
     K, C, R, S = wshape
     if pieces:
         for name in ("COL_BUDGET", "GPU_COL_BUDGET"):

@@ -129,8 +129,8 @@ def test_gradcheck_reports_a_wrong_backward():
 
 @pytest.mark.parametrize("n", [3, 16])
 def test_conv2d_in_pieces(monkeypatch, n):
-    from minicnn.functional import conv as conv_module
-    monkeypatch.setattr(conv_module, "COL_BUDGET", 2 * 500)          # one image, or one output row, per piece
+    from minicnn.functional.conv_algorithms import choice
+    monkeypatch.setattr(choice, "COL_BUDGET", 2 * 500)          # one image, or one output row, per piece
     check(lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1), T(n, 2, 6, 5, seed=40), T(3, 2, 3, 3, seed=41),
           T(3, seed=42))
 

@@ -9,6 +9,7 @@ import minicnn.functional as F
 from conftest import distinct, rand, to_numpy, torch_oracle
 from minicnn import winograd
 from minicnn.functional import conv as conv_module
+from minicnn.functional.conv_algorithms import Conv2dWinograd, choice
 from minicnn.im2col import ConvGeometry
 
 # (input shape, filters, padding): odd and even sizes, 1x1 inputs, every padding Winograd takes
@@ -19,10 +20,19 @@ CASES = [((2, 3, 9, 9), 4, 1), ((1, 2, 8, 7), 3, 0), ((2, 2, 1, 1), 2, 1), ((3, 
 @pytest.fixture
 def forced(monkeypatch):
     """Every 3x3 stride-1 layer through Winograd; returns the list of layers that took it."""
-    monkeypatch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 0)
-    taken = []
-    run = conv_module.Conv2d._forward_winograd
-    monkeypatch.setattr(conv_module.Conv2d, "_forward_winograd", lambda self, *a: taken.append(self.g) or run(self, *a))
+    monkeypatch.setattr(choice, "WINOGRAD_MIN_CHANNELS", 0)
+    return record_winograd(monkeypatch, lambda self: self.g)
+
+
+def record_winograd(monkeypatch, what=lambda self: 1):
+    """Patch the Winograd algorithm to note each call (``what(op)`` after its forward); returns the list."""
+    taken, run = [], Conv2dWinograd.forward
+
+    def forward(self, *args, **kwargs):
+        out = run(self, *args, **kwargs)
+        taken.append(what(self))
+        return out
+    monkeypatch.setattr(Conv2dWinograd, "forward", forward)
     return taken
 
 
@@ -102,7 +112,7 @@ def test_winograd_in_pieces(forced, monkeypatch, per_piece):
     forward and backward: same numbers."""
     n, C, H, W, K = 5, 3, 9, 6, 4
     TH, TW = winograd.tiles(H, W)
-    monkeypatch.setattr(conv_module, "COL_BUDGET", per_piece * 16 * (C + K) * TH * TW * 4)
+    monkeypatch.setattr(choice, "COL_BUDGET", per_piece * 16 * (C + K) * TH * TW * 4)
     x, w, b = rand(n, C, H, W, seed=30), rand(K, C, 3, 3, seed=31), rand(K, seed=32)
     torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w, b])
     assert len(forced) == 1
@@ -119,9 +129,7 @@ def test_only_the_weight_or_only_the_input_wants_a_gradient(forced):
 def test_a_vgg_layer_takes_winograd_by_default_and_matches_pytorch(monkeypatch):
     """128 -> 128 channels: the default picks Winograd, and with 1,152 products summed per output
     float32 rounding stays within the parity tolerance."""
-    taken = []
-    run = conv_module.Conv2d._forward_winograd
-    monkeypatch.setattr(conv_module.Conv2d, "_forward_winograd", lambda self, *a: taken.append(1) or run(self, *a))
+    taken = record_winograd(monkeypatch)
     x, w, b = rand(2, 128, 12, 12, seed=50), rand(128, 128, 3, 3, seed=51) * 0.05, rand(128, seed=52)
     torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w, b])
     assert taken == [1]
@@ -157,7 +165,7 @@ def test_winograd_batch_last(forced, monkeypatch, shape, K, padding, n, per_piec
     _, C, H, W = shape
     pads = conv_module.conv_padding(padding, (3, 3), (1, 1))
     TH, TW = winograd.tiles(H + pads[0] + pads[1] - 2, W + pads[2] + pads[3] - 2)
-    monkeypatch.setattr(conv_module, "COL_BUDGET", per_piece * 16 * (C + K) * TH * TW * 4)
+    monkeypatch.setattr(choice, "COL_BUDGET", per_piece * 16 * (C + K) * TH * TW * 4)
     x, w, b = rand(n, C, H, W, seed=70), rand(K, C, 3, 3, seed=71), rand(K, seed=72)
     out = torch_oracle(lambda *a: F.conv2d(*a, padding=padding), lambda *a: TF.conv2d(*a, padding=padding), [x, w, b])
     assert len(forced) == (per_piece >= 16) and out.data.transpose(1, 2, 3, 0).flags.c_contiguous
@@ -197,7 +205,7 @@ def test_winograd_rounds_about_as_well_as_im2col(monkeypatch):
                                                   stride=(1, 1), padding=(1, 1, 1, 1))
     errors = {}
     for name, limit in (("winograd", 0), ("im2col", 1 << 30)):
-        monkeypatch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", limit)
+        monkeypatch.setattr(choice, "WINOGRAD_MIN_CHANNELS", limit)
         with mc.no_grad():
             y = F.conv2d(mc.tensor(x), mc.tensor(w), padding=1).numpy()
         errors[name] = np.abs(y - exact).max() / np.abs(exact).max()
@@ -216,9 +224,7 @@ def test_integer_layers_keep_im2col():
 def test_which_dtypes_take_winograd(monkeypatch, x_dtype, w_dtype, expected):
     """float32 and float64; float16 keeps im2col's rounding. (Mixed dtypes are refused by conv2d, as
     PyTorch refuses them.)"""
-    taken = []
-    run = conv_module.Conv2d._forward_winograd
-    monkeypatch.setattr(conv_module.Conv2d, "_forward_winograd", lambda self, *a: taken.append(1) or run(self, *a))
+    taken = record_winograd(monkeypatch)
     x, w = np.ones((1, 128, 16, 16)), np.ones((128, 128, 3, 3)) / 64
     y = F.conv2d(mc.tensor(x, dtype=x_dtype), mc.tensor(w, dtype=w_dtype), padding=1)
     assert bool(taken) == expected and y.dtype == np.result_type(x_dtype, w_dtype)

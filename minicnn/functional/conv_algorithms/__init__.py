@@ -1,0 +1,23 @@
+"""Convolution's algorithms, each a Function with its own forward and backward, and the choice
+between them. ``conv2d(x, w, algorithm=name)`` runs one by name; "auto" (the default) lets
+:func:`choice.choose` pick from the layer's shape, device and dtype.
+
+| name | module | idea |
+|---|---|---|
+| reference  | reference.py            | the textbook: im2col with one row per output pixel, one GEMM (read this first) |
+| im2col     | im2col_channel_first.py | one column per output pixel, (n, oh, ow) order, one strided copy, one GEMM a piece |
+| pointwise  | im2col_channel_first.py | 1x1 kernels: x is its own column matrix, one GEMM per image on the CPU |
+| batch_last | im2col_batch_last.py    | columns (oh, ow, n): NumPy's copies run over N*OW elements; the output stays batch-last |
+| winograd   | winograd_f2x3.py        | F(2x2, 3x3): 16 GEMMs on transformed 4x4 tiles, 2.25x fewer multiplications (CPU) |
+
+On a GPU, "im2col" builds its columns with one CUDA kernel where CuPy can compile it
+(minicnn/cuda_kernels.py), the xp code otherwise.
+"""
+from . import choice
+from .im2col_batch_last import Conv2dBatchLast
+from .im2col_channel_first import Conv2dIm2col, Conv2dPointwise
+from .reference import Conv2dReference
+from .winograd_f2x3 import Conv2dWinograd
+
+ALGORITHMS = {"reference": Conv2dReference, "im2col": Conv2dIm2col, "pointwise": Conv2dPointwise,
+              "batch_last": Conv2dBatchLast, "winograd": Conv2dWinograd}

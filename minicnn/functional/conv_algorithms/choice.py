@@ -1,0 +1,88 @@
+"""Which algorithm conv2d runs for a layer, and every threshold behind the choice.
+
+``conv2d(..., algorithm="auto")`` asks :func:`choose`; any other name runs that algorithm
+(after :func:`check` has made sure it can). The thresholds were measured on the CPU, each
+against the alternative (benchmarks/RESULTS.md, "Measurements behind the code").
+"""
+import numpy as np
+
+from ... import winograd
+
+# From this many images on the CPU, columns are ordered (oh, ow, n) and the output is left
+# batch-last: NumPy pays per contiguous run copied, and runs of OW*N beat runs of OW.
+BATCH_LAST_MIN = 16
+# Winograd when C and K are both at least this: its transforms cost memory traffic per channel,
+# its GEMMs save arithmetic per channel pair. 0 sends every 3x3 stride-1 layer through it.
+WINOGRAD_MIN_CHANNELS = 128
+# ... and when a call has at least this many output pixels (N*OH*OW): on fewer, its 4x4 tiles waste too much.
+WINOGRAD_MIN_PIXELS = 256
+# 1x1 layers on the CPU: from this many output pixels an image, one GEMM per image (x[i] is its own
+# column matrix, no transposes); below, one GEMM for the batch (the per-image GEMMs are too thin).
+POINTWISE_PER_IMAGE_MIN_PIXELS = 100
+# Bytes of column matrix one piece may take on the CPU: memory stays bounded (VGG-16 trains at
+# 224x224) and one reused buffer is never faulted in afresh.
+COL_BUDGET = 32 << 20
+# On a GPU pieces are far larger: its memory is large, and every piece costs kernel launches.
+GPU_COL_BUDGET = 1 << 30
+
+NAMES = ("reference", "im2col", "pointwise", "batch_last", "winograd")
+
+
+def col_budget(xp):
+    """Bytes of column matrix one piece may take on this array module's device."""
+    return COL_BUDGET if xp is np else GPU_COL_BUDGET
+
+
+def winograd_fits(g, K):
+    """Whether a layer (ConvGeometry g, K filters) is one "auto" sends to Winograd F(2x2, 3x3):
+    3x3, stride 1, padding at most 2 (gx is then a convolution with padding 2 - p), and
+    WINOGRAD_MIN_CHANNELS and WINOGRAD_MIN_PIXELS met (WINOGRAD_MIN_CHANNELS = 0 lifts both)."""
+    if not winograd_can(g):
+        return False
+    return WINOGRAD_MIN_CHANNELS == 0 or (min(g.C, K) >= WINOGRAD_MIN_CHANNELS
+                                          and g.N * g.OH * g.OW >= WINOGRAD_MIN_PIXELS)
+
+
+def winograd_can(g):
+    """Winograd F(2x2, 3x3) computes this geometry at all: 3x3, stride 1, padding at most 2."""
+    return g.R == g.S == 3 and g.sh == g.sw == 1 and max(g.padding) <= 2
+
+
+def winograd_piece(g, K, itemsize):
+    """Images per Winograd piece: as many as fit its V (16 x C x tiles) and M (16 x K x tiles) in COL_BUDGET."""
+    TH, TW = winograd.tiles(g.OH, g.OW)
+    return max(1, min(g.N, COL_BUDGET // (16 * (g.C + K) * TH * TW * itemsize)))
+
+
+def choose(g, K, xp, dtype, wdtype):
+    """The algorithm "auto" runs: Winograd for wide 3x3 layers on the CPU (float32/64, one dtype, and
+    batch-last pieces of BATCH_LAST_MIN images or more), else batch-last im2col for batches of
+    BATCH_LAST_MIN or more on the CPU, else pointwise for 1x1 layers, else channel-first im2col."""
+    cpu = xp is np
+    batch_last = cpu and g.N >= BATCH_LAST_MIN
+    if (cpu and dtype in (np.float32, np.float64) and dtype == wdtype and winograd_fits(g, K)
+            and (not batch_last or winograd_piece(g, K, np.dtype(dtype).itemsize) >= BATCH_LAST_MIN)):
+        return "winograd"
+    if batch_last:
+        return "batch_last"
+    if g.pointwise:
+        return "pointwise"
+    return "im2col"
+
+
+def check(name, g, xp, dtype, wdtype):
+    """Refuse, in one sentence, an algorithm asked for by name that cannot compute this layer."""
+    if name not in NAMES:
+        raise ValueError(f"conv2d: unknown algorithm {name!r}; choose 'auto' or one of {', '.join(NAMES)}")
+    if name == "pointwise" and not g.pointwise:
+        raise ValueError(f"conv2d: algorithm='pointwise' needs a 1x1 kernel with stride 1 and no padding, "
+                         f"got kernel {g.R}x{g.S}, stride {(g.sh, g.sw)}, padding {g.padding}")
+    if name == "winograd":
+        if not winograd_can(g):
+            raise ValueError(f"conv2d: algorithm='winograd' computes 3x3 kernels with stride 1 and padding at "
+                             f"most 2, got kernel {g.R}x{g.S}, stride {(g.sh, g.sw)}, padding {g.padding}")
+        if dtype not in (np.float32, np.float64) or dtype != wdtype:
+            raise ValueError(f"conv2d: algorithm='winograd' needs float32 or float64 input and weight of one "
+                             f"dtype, got {np.dtype(dtype)} and {np.dtype(wdtype)}")
+        if xp is not np:
+            raise ValueError("conv2d: algorithm='winograd' runs on the CPU only; on a GPU use 'auto' or 'im2col'")

@@ -1,0 +1,61 @@
+"""What the convolution algorithms share: the op's set-up, reusable buffers, and the input
+gradient as a convolution of gy with the flipped kernel."""
+import numpy as np
+
+from ...autograd import Function
+from ...backend import get_array_module, prepare_cpu
+from ...im2col import ConvGeometry
+
+_workspace = {}
+
+
+def workspace_for(xp, size, dtype, slot="col"):
+    """A reusable flat buffer per (array module, dtype, slot), grown as needed. Reusing it
+    matters: the kernel zero-fills every page of a fresh array on its first write."""
+    key = (xp.__name__, dtype.str, slot)
+    buf = _workspace.get(key)
+    if buf is None or buf.size < size:
+        buf = _workspace[key] = xp.empty(size, dtype=dtype)
+    return buf
+
+
+def matmul_into(xp, a, b, slot):
+    """a @ b written into a reused workspace buffer (valid until the next call for the same slot)."""
+    out = workspace_for(xp, a.shape[0] * b.shape[1], a.dtype, slot)[:a.shape[0] * b.shape[1]]
+    return xp.matmul(a, b, out=out.reshape(a.shape[0], b.shape[1]))
+
+
+class ConvFunction(Function):
+    """The base of conv2d's algorithms: ``forward(x, w, b=None, stride, padding)`` with the padding
+    as (top, bottom, left, right), ``backward(gy)`` -> (gx, gw[, gb])."""
+
+    def setup(self, x, w, b, stride, padding):
+        """Store the geometry, the weight and whether there is a bias; return (xp, g, K, W2)."""
+        xp = get_array_module(x)
+        if xp is np:
+            prepare_cpu()
+        g = ConvGeometry(x.shape, w.shape[2:], stride, padding)
+        self.g, self.w, self.has_bias = g, w, b is not None
+        return xp, g, w.shape[0], w.reshape(w.shape[0], -1)
+
+    def grads(self, gx, gw, gb):
+        """backward's return: the bias gradient only when there is a bias."""
+        return (gx, gw, gb) if self.has_bias else (gx, gw)
+
+    def input_grad_as_conv(self):
+        """Whether backward computes gx as a convolution of gy with the flipped kernel: for stride 1
+        with C >= K and at least 4x4 outputs. Then its GEMM reduces over K*R*S instead of K and
+        an im2col replaces col2im's R*S passes of adds: faster on VGG's layers, slower for C < K
+        and on 2x2 maps (RESULTS.md, "the input gradient as a convolution")."""
+        g = self.g
+        pt, pb, pl, pr = g.padding
+        return (g.sh == g.sw == 1 and not g.pointwise and g.C >= self.w.shape[0] and g.OH * g.OW >= 16
+                and max(pt, pb) < g.R and max(pl, pr) < g.S)
+
+    def flipped(self, xp):
+        """Wf (C, K*R*S), Wf[c, (k, r, s)] = w[k, c, R-1-r, S-1-s], and the padding of gy that
+        makes gx = conv(gy, Wf): R-1-pt, R-1-pb, S-1-pl, S-1-pr."""
+        g = self.g
+        wf = xp.ascontiguousarray(self.w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(g.C, -1)
+        pt, pb, pl, pr = g.padding
+        return wf, (g.R - 1 - pt, g.R - 1 - pb, g.S - 1 - pl, g.S - 1 - pr)

@@ -1,0 +1,149 @@
+"""Each of conv2d's algorithms, chosen by name: against the textbook reference, against PyTorch in
+float32 (forward and backward, random upstream gradient) and by gradcheck in float64, over
+awkward shapes, whole and in pieces; the dispatcher's choices; and refusals of an algorithm that
+cannot compute a layer."""
+import numpy as np
+import pytest
+import torch.nn.functional as TF
+
+import minicnn as mc
+import minicnn.functional as F
+from minicnn.functional.conv_algorithms import ALGORITHMS, choice
+from minicnn.gradcheck import gradcheck
+from minicnn.im2col import ConvGeometry
+
+from conftest import rand, torch_oracle
+
+# (x shape, weight shape, stride, padding): odd sizes, stride 2 with padding, asymmetric, 11x11
+# stride 4, 1x1, batches on both sides of BATCH_LAST_MIN (16), C >= K (input gradient as a convolution)
+CASES = [
+    ((2, 3, 9, 7), (4, 3, 3, 3), 1, 1),
+    ((3, 4, 8, 8), (4, 4, 3, 3), 1, 1),
+    ((15, 2, 7, 6), (3, 2, 3, 3), 1, 2),
+    ((16, 3, 6, 5), (2, 3, 3, 3), 1, 0),
+    ((17, 5, 5, 5), (5, 5, 3, 3), 1, (1, 0)),
+    ((2, 3, 11, 9), (4, 3, 3, 3), 2, 1),
+    ((2, 3, 23, 23), (2, 3, 11, 11), 4, 2),
+    ((3, 5, 6, 7), (4, 5, 1, 1), 1, 0),
+    ((17, 4, 10, 10), (3, 4, 1, 1), 1, 0),
+    ((2, 2, 7, 7), (3, 2, 5, 3), (1, 2), (2, 1)),
+]
+ALGOS = sorted(ALGORITHMS)
+
+
+def can_run(name, xshape, wshape, stride, padding):
+    pads = F.conv.conv_padding(padding, wshape[2:], F.conv.pair(stride, "stride"))
+    g = ConvGeometry(xshape, wshape[2:], F.conv.pair(stride, "stride"), pads)
+    try:
+        choice.check(name, g, np, np.float32, np.float32)
+    except ValueError:
+        return False
+    return True
+
+
+def cases_for(name):
+    return [c for c in CASES if can_run(name, *c)]
+
+
+def ids(c):
+    return f"x{c[0]}-w{c[1]}-s{c[2]}-p{c[3]}".replace(" ", "")
+
+
+@pytest.mark.parametrize("name", ALGOS)
+def test_each_algorithm_runs_on_some_cases(name):
+    assert len(cases_for(name)) >= 2
+
+
+@pytest.mark.parametrize("name,case", [(n, c) for n in ALGOS for c in cases_for(n)],
+                         ids=[f"{n}-{ids(c)}" for n in ALGOS for c in cases_for(n)])
+def test_algorithm_against_pytorch_float32(name, case):
+    xshape, wshape, stride, padding = case
+    x, w, b = rand(*xshape, seed=1), rand(*wshape, seed=2), rand(wshape[0], seed=3)
+    torch_oracle(lambda *a: F.conv2d(*a, stride=stride, padding=padding, algorithm=name),
+                 lambda *a: TF.conv2d(*a, stride=stride, padding=padding), [x, w, b], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("name,case", [(n, c) for n in ALGOS for c in cases_for(n)],
+                         ids=[f"{n}-{ids(c)}" for n in ALGOS for c in cases_for(n)])
+def test_algorithm_against_the_reference_float64(name, case):
+    """Forward and all three gradients, to 1e-10 of the textbook's."""
+    xshape, wshape, stride, padding = case
+    rs = np.random.default_rng(4)
+    arrays = [rs.standard_normal(xshape), rs.standard_normal(wshape), rs.standard_normal(wshape[0])]
+    results = []
+    for algo in (name, "reference"):
+        ts = [mc.tensor(a, dtype=mc.float64, requires_grad=True) for a in arrays]
+        y = F.conv2d(*ts, stride=stride, padding=padding, algorithm=algo)
+        y.backward(np.random.default_rng(5).standard_normal(y.shape))
+        results.append([y.numpy()] + [t.grad.numpy() for t in ts])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("name,case", [(n, c) for n in ALGOS for c in cases_for(n)[:3]],
+                         ids=[f"{n}-{ids(c)}" for n in ALGOS for c in cases_for(n)[:3]])
+def test_algorithm_gradcheck_float64(name, case):
+    xshape, wshape, stride, padding = case
+    xshape = (min(xshape[0], 2),) + xshape[1:] if name not in ("batch_last", "winograd") else xshape
+    rs = np.random.default_rng(6)
+    ts = [mc.tensor(rs.standard_normal(s), dtype=mc.float64, requires_grad=True) for s in (xshape, wshape, wshape[:1])]
+    assert gradcheck(lambda *a: F.conv2d(*a, stride=stride, padding=padding, algorithm=name), ts)
+
+
+@pytest.mark.parametrize("name", ["im2col", "pointwise", "batch_last", "winograd"])
+def test_algorithm_in_pieces(monkeypatch, name):
+    """A column budget small enough for one image (or one row, or one Winograd image) a piece."""
+    monkeypatch.setattr(choice, "COL_BUDGET", 600)
+    wshape = (3, 4, 1, 1) if name == "pointwise" else (3, 4, 3, 3)
+    x, w, b = rand(17 if name == "batch_last" else 5, 4, 11, 10, seed=7), rand(*wshape, seed=8), rand(3, seed=9)
+    pad = 0 if name == "pointwise" else 1
+    torch_oracle(lambda *a: F.conv2d(*a, padding=pad, algorithm=name), lambda *a: TF.conv2d(*a, padding=pad),
+                 [x, w, b], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("xshape,wshape,expected", [
+    ((2, 3, 32, 32), (8, 3, 3, 3), "im2col"),
+    ((32, 3, 32, 32), (8, 3, 3, 3), "batch_last"),
+    ((2, 64, 10, 10), (32, 64, 1, 1), "pointwise"),
+    ((32, 64, 10, 10), (32, 64, 1, 1), "batch_last"),
+    ((2, 128, 16, 16), (128, 128, 3, 3), "winograd"),
+    ((32, 256, 14, 14), (256, 256, 3, 3), "winograd"),
+    ((1, 128, 2, 2), (128, 128, 3, 3), "im2col"),            # 4 output pixels: Winograd's tiles waste too much
+])
+def test_the_dispatcher_choice(xshape, wshape, expected):
+    g = ConvGeometry(xshape, wshape[2:], (1, 1), (1, 1, 1, 1) if wshape[2] == 3 else (0, 0, 0, 0))
+    assert choice.choose(g, wshape[0], np, np.float32, np.float32) == expected
+
+
+def test_auto_runs_what_the_dispatcher_chose():
+    x, w = mc.tensor(rand(2, 3, 8, 8)), mc.tensor(rand(4, 3, 1, 1))
+    with mc.profiler.profile() as prof:
+        F.conv2d(x, w)
+        F.conv2d(x, mc.tensor(rand(4, 3, 3, 3)), padding=1, algorithm="reference")
+    assert set(prof.totals()) == {"Conv2dPointwise", "Conv2dReference"}
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(algorithm="fft"), "unknown algorithm 'fft'"),
+    (dict(algorithm="pointwise", padding=1), "1x1 kernel"),
+    (dict(algorithm="winograd", stride=2), "3x3 kernels with stride 1"),
+    (dict(algorithm="winograd", padding=3), "padding at most 2"),
+])
+def test_an_algorithm_that_cannot_run_is_refused(kwargs, message):
+    x, w = mc.tensor(rand(2, 3, 9, 9)), mc.tensor(rand(4, 3, 3, 3) if kwargs["algorithm"] != "pointwise" else
+                                                   rand(4, 3, 1, 1))
+    with pytest.raises(ValueError, match=message):
+        F.conv2d(x, w, **kwargs)
+
+
+def test_winograd_refuses_integers_and_mixed_dtypes():
+    with pytest.raises(ValueError, match="float32 or float64"):
+        F.conv2d(mc.tensor(np.ones((1, 2, 5, 5), np.int64)), mc.tensor(np.ones((2, 2, 3, 3), np.int64)),
+                 algorithm="winograd")
+
+
+@pytest.mark.parametrize("name", ["im2col", "reference"])
+def test_groups_and_dilation_pass_the_algorithm_on(name):
+    x, w = rand(2, 4, 9, 9, seed=10), rand(6, 2, 3, 3, seed=11)
+    torch_oracle(lambda a, b: F.conv2d(a, b, padding=2, dilation=2, groups=2, algorithm=name),
+                 lambda a, b: TF.conv2d(a, b, padding=2, dilation=2, groups=2), [x, w])
