@@ -151,27 +151,46 @@ def _route(xp, gy, index, out_slices, add=False):
             xp.multiply(gy, hit, out=out)
 
 
-class MaxPool2d(Function):
-    def forward(self, x, kernel, stride, padding):
+class _MaxPool(Function):
+    """Max pooling's two algorithms share the window sweep and the -inf padding."""
+
+    def prepare(self, x, kernel, stride, padding):
         xp = get_array_module(x)
-        sweep = self.sweep = _WindowSweep(x, kernel, stride, padding)
-        xpad = pad_nchw(x, padding, value=-xp.inf)
-        # two sweeps pay off where W is the innermost axis (strided slices along W are slow);
-        # batch-last, every slice is runs of N and the R*S sweep is the faster (RESULTS.md, pooling)
-        self.separable = not sweep.batch_last
-        if self.separable:
-            return self._forward_separable(xp, xpad)
-        slices = list(sweep.slices(xpad))
+        self.sweep = _WindowSweep(x, kernel, stride, padding)
+        return xp, pad_nchw(x, padding, value=-xp.inf)
+
+
+class MaxPool2dSweep(_MaxPool):
+    """Max pooling as R*S element-wise maxima, one per window offset (algorithm="sweep"); backward
+    routes each gradient to the offset that won. The faster on batch-last input, whose slices are
+    runs of N (RESULTS.md, pooling)."""
+
+    def forward(self, x, kernel, stride, padding):
+        xp, xpad = self.prepare(x, kernel, stride, padding)
+        slices = list(self.sweep.slices(xpad))
         y, self.argmax = _first_max(xp, slices, self.requires_grad)   # winning offset, 0..R*S-1
         if len(slices) == 1:
             y = y.copy(order="K")                                 # "K": in x's memory layout
             self.argmax = xp.zeros_like(y, dtype=xp.uint8)
         return y
 
-    def _forward_separable(self, xp, xpad):
-        """Along W, then along H (module docstring): xpad (N, C, Hp, Wp), padded with -inf ->
-        rows (N, C, Hn, OW), the maximum of each window's row for every padded row a window
-        reaches -> y (N, C, OH, OW)."""
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        sweep = self.sweep
+        gpad = sweep.padded_zeros(xp, gy.dtype)
+        _route(xp, gy, self.argmax, list(sweep.slices(gpad)), add=not sweep.disjoint)
+        return sweep.crop(xp, gpad)
+
+
+class MaxPool2dSeparable(_MaxPool):
+    """Max pooling in two sweeps (algorithm="separable", module docstring): along W, then along H:
+    S + R maxima instead of R*S. The faster where W is the innermost axis (NCHW), as strided slices
+    along W are slow."""
+
+    def forward(self, x, kernel, stride, padding):
+        """xpad (N, C, Hp, Wp), padded with -inf -> rows (N, C, Hn, OW), the maximum of each window's
+        row for every padded row a window reaches -> y (N, C, OH, OW)."""
+        xp, xpad = self.prepare(x, kernel, stride, padding)
         sweep = self.sweep
         R, S, sh, sw, Hn, Wn = sweep.R, sweep.S, sweep.sh, sweep.sw, sweep.Hn, sweep.Wn
         keep = self.requires_grad
@@ -181,7 +200,8 @@ class MaxPool2d(Function):
             y = y.copy(order="K")                       # a 1x1 window: no view of x goes out
         return y
 
-    def _backward_separable(self, xp, gy):
+    def backward(self, gy):
+        xp = get_array_module(gy)
         sweep = self.sweep
         (N, C, H, W), R, S, sh, sw = sweep.shape, sweep.R, sweep.S, sweep.sh, sweep.sw
         Hn, Wn, OW = sweep.Hn, sweep.Wn, sweep.OW
@@ -197,14 +217,8 @@ class MaxPool2d(Function):
         _route(xp, rows, self.col_index, [gpad[:, :, :Hn, s:s + Wn - S + 1:sw] for s in range(S)], add_w)
         return sweep.crop(xp, gpad)
 
-    def backward(self, gy):
-        xp = get_array_module(gy)
-        if self.separable:
-            return self._backward_separable(xp, gy)
-        sweep = self.sweep                              # the R*S sweep (batch-last input)
-        gpad = sweep.padded_zeros(xp, gy.dtype)
-        _route(xp, gy, self.argmax, list(sweep.slices(gpad)), add=not sweep.disjoint)
-        return sweep.crop(xp, gpad)
+
+MAX_POOL_ALGORITHMS = {"separable": MaxPool2dSeparable, "sweep": MaxPool2dSweep}
 
 
 class AvgPool2d(Function):
@@ -251,13 +265,19 @@ class GlobalAvgPool2d(Function):
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
-               return_indices=False):
-    """Max over each window; padding is -inf. See the module docstring. ``ceil_mode`` as PyTorch."""
+               return_indices=False, algorithm="auto"):
+    """Max over each window; padding is -inf. See the module docstring. ``ceil_mode`` as PyTorch.
+    ``algorithm``: "separable" (two sweeps), "sweep" (R*S maxima), or "auto": sweep for batch-last
+    input, separable otherwise. Both give the same numbers and gradients."""
     if dilation not in (1, (1, 1)) or return_indices:
         raise NotImplementedError("max_pool2d: dilation and return_indices are not supported (see the porting "
                                   "guide in README.md)")
+    if algorithm == "auto":
+        algorithm = "sweep" if batch_last(input.data) else "separable"
+    elif algorithm not in MAX_POOL_ALGORITHMS:
+        raise ValueError(f"max_pool2d: unknown algorithm {algorithm!r}; choose 'auto', 'separable' or 'sweep'")
     kernel, stride, pads = _pool_args("max_pool2d", input.shape, kernel_size, stride, padding, ceil_mode)
-    return MaxPool2d.apply(input, kernel=kernel, stride=stride, padding=pads)
+    return MAX_POOL_ALGORITHMS[algorithm].apply(input, kernel=kernel, stride=stride, padding=pads)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,  # noqa: A002
