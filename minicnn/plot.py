@@ -23,6 +23,11 @@ def plot_history(history, path):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
         ax.legend()
+    _save(plt, fig, path)
+
+
+def _save(plt, fig, path):
+    """Lay the figure out, write it to ``path`` as a PNG and free it."""
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -55,9 +60,7 @@ def plot_predictions(images, labels, predictions, class_names, path, rows=5, col
         ax.set_title(str(class_names[int(predictions[i])]), color="blue" if right else "red", fontsize=8)
     wrong = int(np.sum(np.asarray(predictions[:n]) != np.asarray(labels[:n])))
     fig.suptitle(f"predictions on the first {n} test images: {n - wrong} right (blue), {wrong} wrong (red)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def confusion_matrix(labels, predictions, num_classes):
@@ -87,9 +90,7 @@ def plot_confusion(labels, predictions, class_names, path):
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(f"confusion matrix (accuracy {np.trace(m) / max(m.sum(), 1):.2%})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(plt, fig, path)
     return m
 
 
@@ -106,9 +107,7 @@ def plot_filters(weight, path, max_filters=64):
             _show(ax, w[i] if w.shape[1] == 3 else w[i, :1])
         ax.axis("off")
     fig.suptitle(f"{k} filters of {w.shape[1]}x{w.shape[2]}x{w.shape[3]}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def plot_feature_maps(maps, path, per_layer=8):
@@ -124,9 +123,7 @@ def plot_feature_maps(maps, path, per_layer=8):
                 _show(ax, m[j])
             ax.axis("off")
         row[0].set_title(f"{name} {tuple(m.shape)}", fontsize=8, loc="left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def plot_model(model, input_shape, path):
@@ -151,9 +148,7 @@ def plot_model(model, input_shape, path):
             label += f"  [{params[name]:,} params]"
         ax.text(0.5, y, label, ha="center", va="center", fontsize=8,
                 bbox=dict(boxstyle="round", fc="#dde8f5" if params[name] else "#f5f5f5"))
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def plot_diagnostics(report, path):
@@ -176,9 +171,7 @@ def plot_diagnostics(report, path):
     axes[0].set_yticklabels(names, fontsize=7)
     fig.suptitle(f"loss {report['loss']:.4f}: " + ("; ".join(f.split(":")[0] for f in report["findings"])[:150]
                                                   or "nothing alarming"), fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def _graph(tensor, names):
@@ -236,9 +229,7 @@ def plot_graph(tensor, path, names=None):
     ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
     ax.axis("off")
     ax.set_title("autograd graph: leaves on the left, backward runs right to left by generation", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def plot_columns(x, kernel_size, path, stride=(1, 1), padding=(0, 0, 0, 0)):
@@ -272,7 +263,5 @@ def plot_columns(x, kernel_size, path, stride=(1, 1), padding=(0, 0, 0, 0)):
     ax.set_xticks(range(col.shape[1]))
     ax.set_xlabel("output pixel (oh, ow), row-major")
     ax.set_title(f"columns: ({C * R * S}, {col.shape[1]})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(plt, fig, path)
     return col

@@ -42,6 +42,22 @@ class ConvFunction(Function):
         """backward's return: the bias gradient only when there is a bias."""
         return (gx, gw, gb) if self.has_bias else (gx, gw)
 
+    def add_weight_grad(self, gw, gyp, i0, i1, xp):
+        """gW + gyp @ col^T for piece [i0, i1) (gW None for the first): its columns kept from forward
+        when the layer is one piece, else rebuilt (``self._columns``). gW stays (K, C*R*S),
+        C-contiguous like the weight, which the optimizer reads flat; col @ gyp^T would be as fast but
+        leave gW transposed, and a transposing copy costs more than the GEMM at small batches
+        (RESULTS.md, "weight gradient layout")."""
+        if len(self.pieces) == 1:
+            col = self.col
+        else:                                                           # rebuilt, not kept
+            g = self.g
+            col = self._columns(i0, i1, workspace_for(xp, g.C * g.R * g.S * (i1 - i0) * self.unit, gyp.dtype))
+        if gw is None:
+            return gyp @ col.T
+        gw += gyp @ col.T
+        return gw
+
     def input_grad_as_conv(self):
         """Whether backward computes gx as a convolution of gy with the flipped kernel: for stride 1
         with C >= K and at least 4x4 outputs. Then its GEMM reduces over K*R*S instead of K and

@@ -60,15 +60,7 @@ class Conv2dBatchLast(ConvFunction):
         for i0, i1 in self.pieces:
             gyp = gy2[:, i0 * unit:i1 * unit]
             if need_w:
-                if len(self.pieces) == 1:
-                    col = self.col
-                else:                                                   # rebuilt, not kept
-                    col = self._columns(i0, i1, workspace_for(xp, w2.shape[1] * (i1 - i0) * unit, gy.dtype))
-                # gW = gyp @ col^T, C-contiguous like the weight (Conv2dIm2col.backward says why)
-                if gw is None:
-                    gw = gyp @ col.T
-                else:
-                    gw += gyp @ col.T
+                gw = self.add_weight_grad(gw, gyp, i0, i1, xp)
             if need_x and not as_conv:
                 add_patches_batch_last(gimg, matmul_into(xp, w2.T, gyp, "gcol"), g, i0, i1)
         gx = None

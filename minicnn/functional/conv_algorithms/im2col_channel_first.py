@@ -91,17 +91,7 @@ class Conv2dIm2col(ConvFunction):
         for i0, i1 in self.pieces:
             gyp = xp.ascontiguousarray(gy[i0]).reshape(K, -1) if self.per_image else gy2[:, i0 * unit:i1 * unit]
             if need_w:
-                if len(self.pieces) == 1:
-                    col = self.col
-                else:                                                   # rebuilt, not kept
-                    col = self._columns(i0, i1, workspace_for(xp, w2.shape[1] * (i1 - i0) * unit, gy.dtype))
-                # gW = gyp @ col^T, (K, C*R*S): C-contiguous like the weight, which the optimizer reads
-                # flat; col @ gyp^T would be as fast but leave gW transposed, and a transposing copy
-                # costs more than the GEMM at small batches (RESULTS.md, "weight gradient layout")
-                if gw is None:
-                    gw = gyp @ col.T
-                else:
-                    gw += gyp @ col.T
+                gw = self.add_weight_grad(gw, gyp, i0, i1, xp)
             if not need_x:
                 continue
             if as_conv:
