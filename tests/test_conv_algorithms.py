@@ -106,9 +106,12 @@ def test_algorithm_in_pieces(monkeypatch, name):
     ((32, 3, 32, 32), (8, 3, 3, 3), "batch_last"),
     ((2, 64, 10, 10), (32, 64, 1, 1), "pointwise"),
     ((32, 64, 10, 10), (32, 64, 1, 1), "batch_last"),
-    ((2, 128, 16, 16), (128, 128, 3, 3), "winograd"),
-    ((32, 256, 14, 14), (256, 256, 3, 3), "winograd"),
-    ((1, 128, 2, 2), (128, 128, 3, 3), "im2col"),            # 4 output pixels: Winograd's tiles waste too much
+    ((2, 512, 16, 16), (512, 512, 3, 3), "winograd"),
+    ((32, 512, 4, 4), (512, 512, 3, 3), "winograd"),        # batch-last, pieces of 16 images or more
+    ((32, 512, 14, 14), (512, 512, 3, 3), "batch_last"),    # Winograd's pieces would hold under 16 images
+    ((2, 128, 16, 16), (128, 128, 3, 3), "im2col"),          # too few channels for Winograd on AVX-512
+    ((32, 256, 14, 14), (256, 256, 3, 3), "batch_last"),
+    ((1, 512, 2, 2), (512, 512, 3, 3), "im2col"),            # 4 output pixels: Winograd's tiles waste too much
 ])
 def test_the_dispatcher_choice(xshape, wshape, expected):
     g = ConvGeometry(xshape, wshape[2:], (1, 1), (1, 1, 1, 1) if wshape[2] == 3 else (0, 0, 0, 0))

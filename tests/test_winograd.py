@@ -127,22 +127,22 @@ def test_only_the_weight_or_only_the_input_wants_a_gradient(forced):
 
 
 def test_a_vgg_layer_takes_winograd_by_default_and_matches_pytorch(monkeypatch):
-    """128 -> 128 channels: the default picks Winograd, and with 1,152 products summed per output
-    float32 rounding stays within the parity tolerance."""
+    """512 -> 512 channels, 512 output pixels: the default picks Winograd, and with 4,608 products
+    summed per output float32 rounding stays within the parity tolerance."""
     taken = record_winograd(monkeypatch)
-    x, w, b = rand(2, 128, 12, 12, seed=50), rand(128, 128, 3, 3, seed=51) * 0.05, rand(128, seed=52)
+    x, w, b = rand(2, 512, 16, 16, seed=50), rand(512, 512, 3, 3, seed=51) * 0.02, rand(512, seed=52)
     torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w, b])
     assert taken == [1]
 
 
 @pytest.mark.parametrize("shape,K,stride,padding,expected", [
-    ((2, 128, 16, 16), 128, 1, 1, True),
-    ((2, 64, 16, 16), 128, 1, 1, False),       # too few channels: the transforms cost more than they save
-    ((2, 128, 7, 7), 128, 1, 1, False),        # 98 output pixels: the transforms' fixed costs win
-    ((8, 128, 7, 7), 128, 1, 1, True),
-    ((64, 128, 2, 2), 128, 1, 1, True),        # batch-last
-    ((2, 128, 16, 16), 128, 2, 1, False),      # stride 2
-    ((2, 128, 16, 16), 128, 1, 3, False),      # padding 3: gx would need padding -1
+    ((2, 512, 16, 16), 512, 1, 1, True),
+    ((2, 256, 16, 16), 512, 1, 1, False),      # too few channels: the transforms cost more than they save
+    ((2, 512, 14, 14), 512, 1, 1, False),      # 392 output pixels: the transforms' fixed costs win
+    ((16, 512, 7, 7), 512, 1, 1, True),
+    ((128, 512, 2, 2), 512, 1, 1, True),       # batch-last
+    ((2, 512, 16, 16), 512, 2, 1, False),      # stride 2
+    ((2, 512, 16, 16), 512, 1, 3, False),      # padding 3: gx would need padding -1
 ])
 def test_when_conv2d_chooses_winograd(shape, K, stride, padding, expected):
     g = ConvGeometry(shape, (3, 3), (stride, stride), (padding,) * 4)
@@ -223,7 +223,9 @@ def test_integer_layers_keep_im2col():
                                                      (np.float16, np.float16, False)])
 def test_which_dtypes_take_winograd(monkeypatch, x_dtype, w_dtype, expected):
     """float32 and float64; float16 keeps im2col's rounding. (Mixed dtypes are refused by conv2d, as
-    PyTorch refuses them.)"""
+    PyTorch refuses them.) 128 channels made wide enough for Winograd, whose float16 sums stay exact."""
+    monkeypatch.setattr(choice, "WINOGRAD_MIN_CHANNELS", 128)
+    monkeypatch.setattr(choice, "WINOGRAD_MIN_PIXELS", 256)
     taken = record_winograd(monkeypatch)
     x, w = np.ones((1, 128, 16, 16)), np.ones((128, 128, 3, 3)) / 64
     y = F.conv2d(mc.tensor(x, dtype=x_dtype), mc.tensor(w, dtype=w_dtype), padding=1)

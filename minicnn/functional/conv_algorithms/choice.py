@@ -12,10 +12,11 @@ from ... import winograd
 # batch-last: NumPy pays per contiguous run copied, and runs of OW*N beat runs of OW.
 BATCH_LAST_MIN = 16
 # Winograd when C and K are both at least this: its transforms cost memory traffic per channel,
-# its GEMMs save arithmetic per channel pair. 0 sends every 3x3 stride-1 layer through it.
-WINOGRAD_MIN_CHANNELS = 128
+# its GEMMs save arithmetic per channel pair. With AVX-512 GEMMs it wins only from 512 (it won
+# from 128 on an AVX2 CPU). 0 sends every 3x3 stride-1 layer through it.
+WINOGRAD_MIN_CHANNELS = 512
 # ... and when a call has at least this many output pixels (N*OH*OW): on fewer, its 4x4 tiles waste too much.
-WINOGRAD_MIN_PIXELS = 256
+WINOGRAD_MIN_PIXELS = 512
 # 1x1 layers on the CPU: from this many output pixels an image, one GEMM per image (x[i] is its own
 # column matrix, no transposes); below, one GEMM for the batch (the per-image GEMMs are too thin).
 POINTWISE_PER_IMAGE_MIN_PIXELS = 100
