@@ -1,4 +1,4 @@
-"""Shows the OpenBLAS warm-up effect that minicnn.backend.warm_up_blas works around.
+"""Shows the OpenBLAS warm-up effect that minicnn.cpu_tuning.warm_up_blas works around.
 
 Runs in a fresh process each time (the effect lasts for the life of a process):
 the median time of a convolution-shaped GEMM (64 x 576 @ 576 x 69632, float32),

@@ -18,9 +18,15 @@ import time
 
 
 def fix_threads(n):
-    """Pin BLAS (through threadpoolctl) and PyTorch to ``n`` threads; return the BLAS description."""
+    """Pin BLAS (through threadpoolctl) and PyTorch to ``n`` threads, and apply minicnn's CPU settings
+    as fit would (mc.tune_cpu: malloc, BLAS warm-up); return the BLAS description."""
     from threadpoolctl import threadpool_info, threadpool_limits
     threadpool_limits(n)
+    try:
+        import minicnn
+        minicnn.tune_cpu()
+    except (ImportError, AttributeError):                     # an old minicnn (ab.py): its ops tune themselves
+        pass
     try:
         import torch
         torch.set_num_threads(n)

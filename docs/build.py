@@ -21,12 +21,12 @@ sys.path.insert(0, str(ROOT))
 # the modules of the API reference, in reading order (the README's learning path)
 MODULES = [
     "minicnn", "minicnn.tensor", "minicnn.autograd", "minicnn.ops", "minicnn.functional.math",
-    "minicnn.im2col", "minicnn.functional.conv", "minicnn.functional.conv_algorithms",
+    "minicnn.im2col", "minicnn.layout", "minicnn.functional.conv", "minicnn.functional.conv_algorithms",
     "minicnn.functional.conv_algorithms.reference", "minicnn.functional.conv_algorithms.im2col_channel_first",
     "minicnn.functional.conv_algorithms.im2col_batch_last", "minicnn.functional.conv_algorithms.winograd_f2x3",
     "minicnn.functional.conv_algorithms.choice", "minicnn.functional.conv_algorithms.common", "minicnn.winograd", "minicnn.functional.pool",
     "minicnn.functional.norm", "minicnn.functional.activation", "minicnn.functional.dropout",
-    "minicnn.functional.linear", "minicnn.functional.loss", "minicnn.gradcheck", "minicnn.backend",
+    "minicnn.functional.linear", "minicnn.functional.loss", "minicnn.gradcheck", "minicnn.backend", "minicnn.cpu_tuning",
     "minicnn.cuda", "minicnn.cuda_kernels", "minicnn.nn", "minicnn.nn.init", "minicnn.nn.utils", "minicnn.optim",
     "minicnn.optim.lr_scheduler", "minicnn.data", "minicnn.data.datasets", "minicnn.data.transforms",
     "minicnn.models", "minicnn.train", "minicnn.diagnostics", "minicnn.profiler", "minicnn.plot",

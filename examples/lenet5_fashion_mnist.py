@@ -34,6 +34,7 @@ def main():
 
     model = lenet5()
     model.summary((1, 28, 28))
+    mc.tune_cpu()                                          # process-wide CPU settings (fit does this itself)
     optimizer = mc.optim.Adam(model.parameters(), lr=1e-3)
 
     for epoch in range(1, args.epochs + 1):

@@ -30,10 +30,11 @@ from .ops import (from_numpy, as_tensor, zeros_like, ones_like, full, empty, ran
 from .ops import float, int, bool  # noqa: F401,A004  (torch.float, torch.int, torch.bool: dtypes)
 from .diagnostics import diagnose
 from .train import fit, evaluate, predict, History, save_checkpoint, load_checkpoint
+from .cpu_tuning import tune_cpu
 
 __version__ = "0.1.0"
 
-__all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "Function", "no_grad", "enable_grad", "set_grad_enabled",
+__all__ = ["tune_cpu", "Tensor", "tensor", "zeros", "ones", "randn", "Function", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "manual_seed", "cuda_available", "gradcheck", "save", "load", "functional",
            "nn", "optim", "data", "profiler", "distributed", "cuda", "diagnose", "fit", "evaluate", "predict",
            "History", "save_checkpoint", "load_checkpoint"]

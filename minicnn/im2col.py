@@ -211,21 +211,6 @@ def col2im_fast(col, g):
 
 
 # ------------------------------------------------------------------ batch last
-def batch_last(a):
-    """True when a 4-D (N, C, H, W) array lies in memory as (C, H, W, N): the layout conv2d
-    gives its output for large batches (see minicnn/functional/conv.py)."""
-    return a.ndim == 4 and a.shape[0] > 1 and a.transpose(1, 2, 3, 0).flags.c_contiguous
-
-
-def alloc_nchw(alloc, shape, dtype, batch_last_layout):
-    """An (N, C, H, W) array from ``alloc`` (xp.empty or xp.zeros): batch-last in memory,
-    (C, H, W, N), when ``batch_last_layout``, else C-contiguous."""
-    if batch_last_layout:
-        N, C, H, W = shape
-        return alloc((C, H, W, N), dtype=dtype).transpose(3, 0, 1, 2)
-    return alloc(shape, dtype=dtype)
-
-
 def padded_batch_last(x, g):
     """x (N, C, H, W), any memory layout -> zero-padded copy (C, Hp, Wp, N). A straight copy when
     x is batch-last already; otherwise this is where the batch moves to the last axis."""

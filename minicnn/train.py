@@ -22,6 +22,7 @@ import numpy as np
 from . import backend, distributed
 from . import functional as F
 from .autograd import no_grad
+from .cpu_tuning import tune_cpu
 from .serialization import load, save
 from .tensor import Tensor
 
@@ -319,6 +320,8 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
     first, gradients are averaged over the ranks after every backward (weighted by shard size),
     the logged loss and accuracy are those of all ranks together, and only rank 0 prints.
     """
+    if model.device == "cpu":
+        tune_cpu()                                  # process-wide settings, before the first step
     from tqdm.auto import tqdm
     if optimizer is None:
         raise ValueError("fit: an optimizer is required, e.g. mc.optim.Adam(model.parameters())")
@@ -420,6 +423,8 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
 def evaluate(model, data, loss=F.cross_entropy, loss_weights=None, batch_size=256):
     """Mean loss and accuracy over ``data`` in eval() mode under no_grad(); the model's mode is restored.
     A DataLoader sharded over MPI ranks gives the figures of the whole data set on every rank."""
+    if model.device == "cpu":
+        tune_cpu()
     was_training = model.training
     model.eval()
     loss_sum, correct, seen = 0.0, 0, 0
@@ -443,6 +448,8 @@ def evaluate(model, data, loss=F.cross_entropy, loss_weights=None, batch_size=25
 def predict(model, x, batch_size=256):
     """The model's (first) output for every sample of ``x`` (array, Tensor or DataLoader), as a NumPy array.
     Under MPI a DataLoader shards by default, so pass one made with shard=False to get every sample."""
+    if model.device == "cpu":
+        tune_cpu()
     was_training = model.training
     model.eval()
     parts = []

@@ -284,7 +284,7 @@ def test_activation_layout_from_sixteen_images(device):
     """On the CPU activations go batch-last from 16 images and stay so through the layers after
     conv2d; on a GPU they stay NCHW and C-contiguous whatever the batch (conv.py's docstring)."""
     from minicnn.functional.conv_algorithms.choice import BATCH_LAST_MIN
-    from minicnn.im2col import batch_last
+    from minicnn.layout import batch_last
     w = mc.tensor(rand(4, 2, 3, 3, seed=66), device=device)
     for n in (BATCH_LAST_MIN - 1, BATCH_LAST_MIN):
         x = mc.tensor(rand(n, 2, 8, 8, seed=67), device=device, requires_grad=True)

@@ -57,9 +57,10 @@ FAULTS_SCRIPT = """
 import resource, sys
 import numpy as np
 import minicnn as mc
-from minicnn.backend import keep_freed_memory
+from minicnn.cpu_tuning import keep_freed_memory
 from minicnn.models import lenet5
 mc.manual_seed(0)
+mc.tune_cpu()
 rs = np.random.default_rng(0)
 x, y = mc.tensor(rs.random((32, 1, 28, 28), dtype=np.float32)), rs.integers(0, 10, 32)
 model = lenet5()
@@ -87,17 +88,39 @@ def _kept_and_faults(script, **env):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the malloc setting is glibc's")
 def test_training_steps_reuse_freed_memory_instead_of_faulting_in_pages():
-    """Once the first CPU layer has run, glibc keeps freed blocks (minicnn.backend.keep_freed_memory):
+    """Once mc.tune_cpu() has run (fit runs it), glibc keeps freed blocks (minicnn.cpu_tuning):
     a LeNet-5 step then writes to no fresh page (without it: up to ~1,900 page faults a step here)."""
     kept, faults = _kept_and_faults(FAULTS_SCRIPT)
     assert kept and faults < 10, faults
     assert _kept_and_faults(FAULTS_SCRIPT, MINICNN_KEEP_MEMORY="0")[0] is False
 
 
+NO_SIDE_EFFECT_SCRIPT = """
+import numpy as np
+import minicnn as mc
+import minicnn.functional as F
+from minicnn import cpu_tuning
+x = mc.tensor(np.ones((2, 3, 8, 8), np.float32))
+F.linear(F.conv2d(x, mc.tensor(np.ones((4, 3, 3, 3), np.float32))).flatten(1), mc.tensor(np.ones((5, 144), np.float32)))
+after_ops = (cpu_tuning._heap_kept, cpu_tuning._blas_warm)
+model = mc.nn.Sequential(mc.nn.Flatten(), mc.nn.Linear(192, 2))
+mc.fit(model, (np.ones((4, 3, 8, 8), np.float32), np.array([0, 1, 0, 1])), optimizer=mc.optim.SGD(model.parameters(), lr=0.1),
+       verbose=0)
+print(after_ops, (cpu_tuning._heap_kept, cpu_tuning._blas_warm))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the malloc setting is glibc's")
+def test_ops_leave_the_process_alone_and_fit_tunes_it():
+    """Process-wide settings come from mc.tune_cpu(), which fit calls; no op applies them on its own."""
+    out = subprocess.run([sys.executable, "-c", NO_SIDE_EFFECT_SCRIPT], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "(False, False) (True, True)", out.stdout + out.stderr
+
+
 BIG_BLOCK_SCRIPT = """
 import resource
 import numpy as np
-from minicnn.backend import keep_freed_memory
+from minicnn.cpu_tuning import keep_freed_memory
 kept = keep_freed_memory()
 np.ones(50 << 20, dtype=np.float32)                 # 200 MB, freed at once
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt

@@ -6,7 +6,7 @@ backward:  gx = gy * mask / (1 - p)
 """
 from ..autograd import Function
 from ..backend import get_array_module, rng
-from ..im2col import batch_last
+from ..layout import batch_last
 
 
 class Dropout(Function):

@@ -6,7 +6,7 @@ linear:  x (N, in), weight (out, in), bias (out,) -> y = x W^T + b  (N, out)
 import numpy as np
 
 from ..autograd import Function
-from ..backend import get_array_module, prepare_cpu
+from ..backend import get_array_module
 from ..im2col import pad_nchw
 
 
@@ -19,8 +19,6 @@ GEMV_ROWS = 2
 class Linear(Function):
     def forward(self, x, w, b=None):
         cpu = isinstance(x, np.ndarray)
-        if cpu:
-            prepare_cpu()
         if cpu and x.ndim == 2 and x.shape[0] <= GEMV_ROWS:
             y = np.empty((x.shape[0], w.shape[0]), dtype=np.result_type(x, w))
             for i in range(x.shape[0]):

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..im2col import alloc_nchw, batch_last
+from ..layout import alloc_nchw, batch_last
 from ..tensor import Tensor
 from .math import as_tensor
 

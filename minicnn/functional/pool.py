@@ -30,7 +30,8 @@ are runs of N there, and it was the faster one (measurements: benchmarks/RESULTS
 """
 from ..autograd import Function
 from ..backend import get_array_module
-from ..im2col import alloc_nchw, batch_last, conv_output_size, pad_nchw
+from ..im2col import conv_output_size, pad_nchw
+from ..layout import alloc_nchw, batch_last
 from .conv import pair
 
 

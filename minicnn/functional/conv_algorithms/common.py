@@ -1,9 +1,7 @@
 """What the convolution algorithms share: the op's set-up, reusable buffers, and the input
 gradient as a convolution of gy with the flipped kernel."""
-import numpy as np
-
 from ...autograd import Function
-from ...backend import get_array_module, prepare_cpu
+from ...backend import get_array_module
 from ...im2col import ConvGeometry
 
 _workspace = {}
@@ -32,8 +30,6 @@ class ConvFunction(Function):
     def setup(self, x, w, b, stride, padding):
         """Store the geometry, the weight and whether there is a bias; return (xp, g, K, W2)."""
         xp = get_array_module(x)
-        if xp is np:
-            prepare_cpu()
         g = ConvGeometry(x.shape, w.shape[2:], stride, padding)
         self.g, self.w, self.has_bias = g, w, b is not None
         return xp, g, w.shape[0], w.reshape(w.shape[0], -1)

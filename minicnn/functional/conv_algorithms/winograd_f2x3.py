@@ -12,7 +12,7 @@ import numpy as np
 
 from ... import winograd
 from ...backend import get_array_module
-from ...im2col import alloc_nchw
+from ...layout import alloc_nchw
 from . import choice
 from .common import ConvFunction, workspace_for
 
