@@ -37,8 +37,23 @@ def fix_threads(n):
     return "; ".join(blas) or "unknown BLAS"
 
 
+def cpu_model():
+    """The CPU's model name and its widest vector instructions (AVX-512, AVX2, ...), from /proc/cpuinfo:
+    a table must never be read for a machine it was not measured on."""
+    try:
+        info = open("/proc/cpuinfo").read()
+    except OSError:
+        return platform.processor() or platform.machine()
+    name = next((l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name")),
+                platform.machine())
+    flags = set(next((l.split(":", 1)[1].split() for l in info.splitlines() if l.startswith("flags")), []))
+    isa = next((label for flag, label in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"),
+                                          ("asimd", "NEON")) if flag in flags), "no AVX")
+    return f"{name} ({isa})"
+
+
 def machine():
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return f"{cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def compare(funcs, rounds=7, warmup=2, min_time=None, sync=None, block_time=0.0, settle=0.5):
