@@ -34,6 +34,11 @@ class ConvFunction(Function):
         self.g, self.w, self.has_bias = g, w, b is not None
         return xp, g, w.shape[0], w.reshape(w.shape[0], -1)
 
+    def backward_setup(self, gy):
+        """What an im2col backward starts from: (xp, g, K, W2, need_x, need_w)."""
+        K = self.w.shape[0]
+        return get_array_module(gy), self.g, K, self.w.reshape(K, -1), self.needs_grad[0], self.needs_grad[1]
+
     def grads(self, gx, gw, gb):
         """backward's return: the bias gradient only when there is a bias."""
         return (gx, gw, gb) if self.has_bias else (gx, gw)

@@ -46,11 +46,8 @@ class Conv2dBatchLast(ConvFunction):
         return im2col_batch_last(None, self.g, out=out, oh0=i0, oh1=i1, img=self.src)
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        w, g, unit = self.w, self.g, self.unit
-        K = w.shape[0]
-        w2 = w.reshape(K, -1)
-        need_x, need_w = self.needs_grad[0], self.needs_grad[1]
+        xp, g, K, w2, need_x, need_w = self.backward_setup(gy)
+        unit = self.unit
         gy2 = xp.ascontiguousarray(gy.transpose(1, 2, 3, 0)).reshape(K, -1)   # free when gy is batch-last
         gb = gy2.sum(axis=1) if self.has_bias and self.needs_grad[2] else None
         gw = None
@@ -70,7 +67,7 @@ class Conv2dBatchLast(ConvFunction):
         elif need_x:
             pt, pb, pl, pr = g.padding
             gx = gimg[:, pt:pt + g.H, pl:pl + g.W].copy().transpose(3, 0, 1, 2)
-        return self.grads(gx, gw.reshape(w.shape) if need_w else None, gb)
+        return self.grads(gx, gw.reshape(self.w.shape) if need_w else None, gb)
 
     def _input_grad_conv(self, gy, wf, pad):
         """gx as a convolution of gy, batch-last, in bands of input rows within the column budget:

@@ -70,11 +70,8 @@ class Conv2dIm2col(ConvFunction):
         return im2col_fast(x, ConvGeometry(x.shape, (g.R, g.S), (g.sh, g.sw), g.padding), out=out)
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        w, g, unit = self.w, self.g, self.unit
-        K = w.shape[0]
-        w2 = w.reshape(K, -1)
-        need_x, need_w = self.needs_grad[0], self.needs_grad[1]
+        xp, g, K, w2, need_x, need_w = self.backward_setup(gy)
+        unit = self.unit
         gb = None
         if self.per_image:                                              # gy read one image at a time
             if self.has_bias and self.needs_grad[2]:
@@ -99,7 +96,7 @@ class Conv2dIm2col(ConvFunction):
             else:
                 gc = ConvGeometry((i1 - i0,) + gx.shape[1:], (g.R, g.S), (g.sh, g.sw), g.padding)
                 gx[i0:i1] = self._input_grad(w2, gy[i0:i1], gyp, gc)
-        return self.grads(gx, gw.reshape(w.shape) if need_w else None, gb)
+        return self.grads(gx, gw.reshape(self.w.shape) if need_w else None, gb)
 
     @staticmethod
     def _input_grad(w2, gy, gyp, g):
