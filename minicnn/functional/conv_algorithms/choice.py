@@ -61,6 +61,8 @@ def choose(g, K, xp, dtype, wdtype):
     BATCH_LAST_MIN or more on the CPU, else pointwise for 1x1 layers, else channel-first im2col."""
     cpu = xp is np
     batch_last = cpu and g.N >= BATCH_LAST_MIN
+    # float32/64 only: Winograd's transforms have factors 1/2 (integers stay exact with im2col, float16
+    # keeps its rounding); batch-last pieces must hold 16 images, or their runs of N get too short
     if (cpu and dtype in (np.float32, np.float64) and dtype == wdtype and winograd_fits(g, K)
             and (not batch_last or winograd_piece(g, K, np.dtype(dtype).itemsize) >= BATCH_LAST_MIN)):
         return "winograd"
