@@ -10,7 +10,7 @@ the border::
     col[c, r, s, n, oh, ow] = x[n, c, oh*sh - pt + r, ow*sw - pl + s]     (0 outside the input)
 
 One thread per output pixel (oh, ow); the grid's y and z axes are (c, r, s) and n, so a thread
-divides once (p -> oh, ow) instead of six times.
+splits its own index with one division (p -> oh, ow) and reads (c, r, s) and n off its block's.
 
 Kernels are compiled by CuPy on first use and cached (on disk too). They cannot run on the CuPy
 stand-in that the test suite uses on CPU machines, nor for dtypes other than float32/float64:
