@@ -20,6 +20,10 @@ two on a real GPU.
 """
 import os
 
+import numpy as np
+
+from .backend import get_array_module
+
 _SOURCE = r"""
 extern "C" __global__ void im2col_{T}(const {T}* __restrict__ x, {T}* __restrict__ col,
         int N, int C, int H, int W, int R, int S, int OH, int OW, int sh, int sw, int pt, int pl) {
@@ -42,9 +46,11 @@ _kernels = {}
 
 def enabled(xp):
     """Whether kernels may run on this array module: real CuPy, not switched off by the environment."""
-    if xp.__name__ == "numpy" or os.environ.get("MINICNN_CUDA_KERNELS", "1") == "0":
-        return False
-    return _kernel(xp, "float32") is not None
+    return _allowed(xp) and _kernel(xp, "float32") is not None
+
+
+def _allowed(xp):
+    return xp.__name__ != "numpy" and os.environ.get("MINICNN_CUDA_KERNELS", "1") != "0"
 
 
 def _kernel(xp, dtype):
@@ -62,10 +68,8 @@ def _kernel(xp, dtype):
 def im2col(x, g, out=None):
     """x (N, C, H, W) on the GPU -> col (C*R*S, N*OH*OW), as minicnn.im2col.im2col_fast; None when no
     kernel can do it (then use im2col_fast). ``out``: a flat buffer to fill instead of allocating."""
-    import numpy as np
-    from .backend import get_array_module
     xp = get_array_module(x)
-    if not enabled(xp) or g.C * g.R * g.S > _MAX_GRID_YZ or g.N > _MAX_GRID_YZ:
+    if not _allowed(xp) or g.C * g.R * g.S > _MAX_GRID_YZ or g.N > _MAX_GRID_YZ:
         return None
     kernel = _kernel(xp, x.dtype.name)
     if kernel is None:

@@ -37,28 +37,26 @@ class Conv2dIm2col(ConvFunction):
             y = w2 @ col                                                # (K, N*OH*OW)
             self.col = col if self.requires_grad else None
             self.src = None                                             # backward needs no input
-        elif xp is not np:
-            # each piece's (K, n*OH*OW) product goes through a contiguous workspace into its images of
-            # the NCHW output: CuPy's matmul would copy through a temporary into a column range anyway
-            y = xp.empty((g.N, K, g.OH, g.OW), dtype=x.dtype)
-            buf = workspace_for(xp, w2.shape[1] * unit * size, x.dtype)
-            for i0, i1 in self.pieces:
-                prod = matmul_into(xp, w2, self._columns(i0, i1, buf), "y")
-                y[i0:i1] = prod.reshape(K, i1 - i0, g.OH, g.OW).transpose(1, 0, 2, 3)
-            if not self.requires_grad:
-                self.src = None
-            if b is not None:
-                y += b[:, None, None]
-            return y
         else:
-            y = xp.empty((g.N, K, unit) if self.per_image else (K, unit * count), dtype=x.dtype)
             buf = workspace_for(xp, w2.shape[1] * unit * size, x.dtype)
-            for i0, i1 in self.pieces:
-                xp.matmul(w2, self._columns(i0, i1, buf), out=y[i0] if self.per_image else y[:, i0 * unit:i1 * unit])
+            if xp is np:
+                y = xp.empty((g.N, K, unit) if self.per_image else (K, unit * count), dtype=x.dtype)
+                for i0, i1 in self.pieces:
+                    xp.matmul(w2, self._columns(i0, i1, buf),
+                              out=y[i0] if self.per_image else y[:, i0 * unit:i1 * unit])
+            else:
+                # each piece's (K, n*OH*OW) product goes through a contiguous workspace into its images of
+                # the NCHW output: CuPy's matmul would copy through a temporary into a column range anyway
+                y = xp.empty((g.N, K, g.OH, g.OW), dtype=x.dtype)
+                for i0, i1 in self.pieces:
+                    prod = matmul_into(xp, w2, self._columns(i0, i1, buf), "y")
+                    y[i0:i1] = prod.reshape(K, i1 - i0, g.OH, g.OW).transpose(1, 0, 2, 3)
             if not self.requires_grad:
                 self.src = None
         if b is not None:
-            y += b[:, None]                                             # K is the second-last axis either way
+            y += b[:, None, None] if y.ndim == 4 else b[:, None]        # K before the pixels in every shape
+        if y.ndim == 4:                                                 # the GPU's pieces wrote NCHW already
+            return y
         if self.per_image:
             return y.reshape(g.N, K, g.OH, g.OW)
         return xp.ascontiguousarray(y.reshape(K, g.N, g.OH, g.OW).transpose(1, 0, 2, 3))
