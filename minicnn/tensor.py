@@ -538,5 +538,15 @@ def randn(*size, dtype=np.float32, device="cpu", requires_grad=False):
 
 
 from . import autograd  # noqa: E402  (autograd needs Tensor defined first)
-from .functional import math as _m  # noqa: E402
-from .functional import activation as _act  # noqa: E402
+
+# The ops behind the operators and methods above (x + y, x.sum(), x.relu()) are Functions in
+# functional/math.py and functional/activation.py, and those import Tensor. So that tensor.py does not
+# import them back (a cycle through all of functional/), minicnn.functional hands them over when it is
+# imported, and each method looks its op up when called: DeZero's setup_variable, in one call.
+_m = _act = None
+
+
+def _bind_ops(math, activation):
+    """Give Tensor's methods the modules that hold their ops (minicnn/functional/__init__.py calls this)."""
+    global _m, _act
+    _m, _act = math, activation

@@ -4,9 +4,12 @@ Each op is a small :class:`minicnn.autograd.Function` subclass (array-level
 forward and backward) and a lowercase function that checks its arguments and
 applies it. Read the module docstrings for the shapes and the math.
 """
+from ..tensor import _bind_ops
+from . import math as _math, activation as _activation
 from .math import (add, sub, mul, div, matmul, neg, exp, log, abs, pow, sum, mean, max, min,  # noqa: F401
                    maximum, minimum, clamp, reshape, transpose, sin, cos)
 from .activation import relu, leaky_relu, elu, gelu, sigmoid, tanh, softmax, log_softmax  # noqa: F401
+_bind_ops(_math, _activation)
 from .conv import conv2d  # noqa: F401
 from .pool import max_pool2d, avg_pool2d, global_avg_pool2d, adaptive_avg_pool2d  # noqa: F401
 from .linear import linear, flatten, concat, pad2d, pad  # noqa: F401
