@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 # the modules of the API reference, in reading order (the README's learning path)
 MODULES = [
     "minicnn", "minicnn.tensor", "minicnn.autograd", "minicnn.ops", "minicnn.functional.math",
-    "minicnn.im2col", "minicnn.layout", "minicnn.functional.conv", "minicnn.functional.conv_algorithms",
+    "minicnn.im2col", "minicnn.layout", "minicnn.workspace", "minicnn.functional.conv", "minicnn.functional.conv_algorithms",
     "minicnn.functional.conv_algorithms.reference", "minicnn.functional.conv_algorithms.im2col_channel_first",
     "minicnn.functional.conv_algorithms.im2col_batch_last", "minicnn.functional.conv_algorithms.winograd_f2x3",
     "minicnn.functional.conv_algorithms.choice", "minicnn.functional.conv_algorithms.common", "minicnn.winograd", "minicnn.functional.pool",

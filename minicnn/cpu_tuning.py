@@ -40,8 +40,8 @@ def keep_freed_memory():
     glibc serves large blocks with mmap (above a threshold that moves with what was
     freed last) and returns them, and the top of its heap, to the kernel when freed;
     the next step then writes to fresh pages, and the kernel zero-fills every page on
-    its first write: thousands of page faults a training step, a large share of a LeNet-5
-    step and of allocating VGG-16's largest gradients (RESULTS.md, "malloc settings").
+    its first write: page faults every training step, costly for a small step such as
+    LeNet-5's and for VGG-16's largest gradients (RESULTS.md, "Malloc settings").
     With M_MMAP_MAX = 0 (no block mmapped; glibc still falls back to mmap when its heap
     cannot grow) and M_TRIM_THRESHOLD = 1 GB, freed blocks stay in the process and are
     reused: no faults after the first steps, and the same peak memory. Up to 1 GB of freed memory may stay idle in the

@@ -18,7 +18,7 @@ Collectives used, with their cost on a ring of N ranks moving ``bytes`` each:
   allreduce (sum, in place)   2 (N-1)/N * bytes over the slowest link
   broadcast (from rank 0)     the initial weights and buffers, once
 Gradients go in a few flat buckets of ``bucket_mb`` (25 MB, as PyTorch's DDP) instead of one call per
-tensor: a call costs a fixed latency (5-10 us between processes on one machine, more over a network)
+tensor: a call costs a fixed latency (RESULTS.md, "Data-parallel scaling", has the allreduce timings)
 however small it is.
 
 Randomness: every rank shuffles with the same seed (the DataLoader broadcasts rank 0's), but draws
@@ -40,7 +40,7 @@ import traceback
 
 import numpy as np
 
-from . import backend
+from . import backend, workspace
 
 # Environment variables that MPI launchers set in the processes they start (MPICH's hydra and Slurm's
 # PMI, Open MPI, PMIx, MVAPICH).
@@ -377,24 +377,6 @@ def _buckets(arrays, bucket_bytes):
     return groups
 
 
-class _FlatBuffers:
-    """Reused flat buffers for a fixed list of array shapes (gradients of the same parameters every step)."""
-
-    def __init__(self):
-        self.cache = {}
-
-    def get(self, group, extra=0):
-        key = tuple((a.shape, a.dtype.str) for a in group) + (extra, backend.device_of(group[0]))
-        buf = self.cache.get(key)
-        if buf is None:
-            xp = backend.get_array_module(group[0])
-            buf = self.cache[key] = xp.empty(sum(a.size for a in group) + extra, dtype=group[0].dtype)
-        return buf
-
-
-_flat = _FlatBuffers()
-
-
 def _pack(group, buf, scale=None):
     offset = 0
     for a in group:
@@ -450,7 +432,11 @@ def average_gradients(parameters, count=None, bucket_mb=BUCKET_MB):
     groups = _buckets([p.grad.data for p in params], bucket_mb << 20)
     bufs = []
     for i, group in enumerate(groups):
-        buf = _flat.get(group, extra=1 if i == 0 else 0)
+        extra = 1 if i == 0 else 0
+        # a slot per bucket shape: the gradients stay views of their bucket until the next call
+        slot = ("allreduce", extra) + tuple((a.shape, a.dtype.str) for a in group)
+        n = sum(a.size for a in group) + extra
+        buf = workspace.flat(backend.get_array_module(group[0]), n, group[0].dtype, slot)[:n]
         end = _pack(group, buf, None if count is None else group[0].dtype.type(weight))
         if i == 0:
             buf[end] = weight                               # the counts ride along with the first bucket

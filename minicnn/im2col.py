@@ -33,6 +33,7 @@ blocks back with one slice ``+=``; within one block no two elements land on
 the same input pixel, so no scatter-add is needed.
 """
 from . import cuda_kernels
+from . import workspace
 from .backend import get_array_module
 
 
@@ -136,13 +137,9 @@ def _patches(img, g):
         img, (g.C, g.R, g.S, g.N, g.OH, g.OW), (c_step, row, col, n_step, g.sh * row, g.sw * col))
 
 
-def _buffer(xp, out, shape, dtype):
-    if out is None:
-        return xp.empty(shape, dtype=dtype)
-    size = 1
-    for n in shape:
-        size *= n
-    return out[:size].reshape(shape)
+def _into(xp, out, shape, dtype):
+    """``out``, a flat buffer, as an array of ``shape``; a new array when ``out`` is None."""
+    return xp.empty(shape, dtype=dtype) if out is None else workspace.shaped(out, shape)
 
 
 def im2col_fast(x, g, out=None):
@@ -160,7 +157,7 @@ def im2col_fast(x, g, out=None):
         col = cuda_kernels.im2col(x, g, out)
         if col is not None:
             return col
-    col = _buffer(xp, out, (g.C, g.R, g.S, g.N, g.OH, g.OW), x.dtype)
+    col = _into(xp, out, (g.C, g.R, g.S, g.N, g.OH, g.OW), x.dtype)
     col[...] = _patches(_padded_channels_first(x, g), g)
     return col.reshape(g.col_shape)
 
@@ -258,7 +255,7 @@ def im2col_batch_last(x, g, out=None, oh0=0, oh1=None, img=None):
     """
     img = padded_batch_last(x, g) if img is None else img
     view = patches_batch_last(img, g, oh0, oh1)
-    col = _buffer(get_array_module(img), out, view.shape, view.dtype)
+    col = _into(get_array_module(img), out, view.shape, view.dtype)
     col[...] = view
     return col.reshape(g.C * g.R * g.S, -1)
 

@@ -25,9 +25,9 @@ did. Any layout is accepted everywhere; only speed depends on it.
 
 On a GPU (CuPy) every batch stays channel-first and NCHW. Batch-last answers NumPy's
 fixed cost per copied run, which a GPU does not pay; and CuPy's element-wise ops write
-C-contiguous outputs, so each op after a batch-last conv2d would transpose its input
-(ReLU took 12% of a VGG-16 step so on the H200), and batch norm's per-channel sums over
-one long axis would leave most of the GPU idle (RESULTS.md, "GPU").
+C-contiguous outputs, so each op after a batch-last conv2d would transpose its input,
+and batch norm's per-channel sums over one long axis would leave most of the GPU idle
+(RESULTS.md, "GPU", has the profile that showed both).
 """
 import numpy as np
 

@@ -7,7 +7,7 @@ gradient are skipped: they stay bit-identical.
 """
 import numpy as np
 
-from .. import backend
+from .. import backend, workspace
 
 
 class Optimizer:
@@ -36,17 +36,13 @@ class Optimizer:
                     raise ValueError(f"{type(self).__name__}: {k} must be non-negative, got {v}")
             self.param_groups.append(group)
         self.state = {}                 # position -> dict of arrays
-        self._scratch = {}
 
     def scratch(self, like):
-        """A temporary array shaped like ``like``, reused across steps, parameters and slices (no
-        allocation per step: VGG-16's 102M-weight layer would otherwise fault in a fresh 400 MB array)."""
+        """A temporary array shaped like ``like`` from the shared workspace, reused across steps,
+        parameters and slices (no allocation per step: VGG-16's 102M-weight layer would otherwise
+        fault in a fresh 400 MB array). Valid until the next call."""
         xp = backend.get_array_module(like)
-        key = (xp.__name__, like.dtype.str)
-        buf = self._scratch.get(key)
-        if buf is None or buf.size < like.size:
-            buf = self._scratch[key] = xp.empty(like.size, dtype=like.dtype)
-        return buf[:like.size].reshape(like.shape)
+        return workspace.shaped(workspace.flat(xp, like.size, like.dtype, "optimizer"), like.shape)
 
     def _indexed(self):
         i = 0

@@ -3,24 +3,13 @@ gradient as a convolution of gy with the flipped kernel."""
 from ...autograd import Function
 from ...backend import get_array_module
 from ...im2col import ConvGeometry
-
-_workspace = {}
-
-
-def workspace_for(xp, size, dtype, slot="col"):
-    """A reusable flat buffer per (array module, dtype, slot), grown as needed. Reusing it
-    matters: the kernel zero-fills every page of a fresh array on its first write."""
-    key = (xp.__name__, dtype.str, slot)
-    buf = _workspace.get(key)
-    if buf is None or buf.size < size:
-        buf = _workspace[key] = xp.empty(size, dtype=dtype)
-    return buf
+from ... import workspace
 
 
 def matmul_into(xp, a, b, slot):
     """a @ b written into a reused workspace buffer (valid until the next call for the same slot)."""
-    out = workspace_for(xp, a.shape[0] * b.shape[1], a.dtype, slot)[:a.shape[0] * b.shape[1]]
-    return xp.matmul(a, b, out=out.reshape(a.shape[0], b.shape[1]))
+    shape = (a.shape[0], b.shape[1])
+    return xp.matmul(a, b, out=workspace.shaped(workspace.flat(xp, shape[0] * shape[1], a.dtype, slot), shape))
 
 
 class ConvFunction(Function):
@@ -53,7 +42,7 @@ class ConvFunction(Function):
             col = self.col
         else:                                                           # rebuilt, not kept
             g = self.g
-            col = self._columns(i0, i1, workspace_for(xp, g.C * g.R * g.S * (i1 - i0) * self.unit, gyp.dtype))
+            col = self._columns(i0, i1, workspace.flat(xp, g.C * g.R * g.S * (i1 - i0) * self.unit, gyp.dtype, "col"))
         if gw is None:
             return gyp @ col.T
         gw += gyp @ col.T

@@ -13,7 +13,8 @@ batch-last input (add_patches_batch_last), or, for stride 1 with C >= K, as conv
 from ...backend import get_array_module
 from ...im2col import ConvGeometry, add_patches_batch_last, im2col_batch_last, padded_batch_last
 from . import choice
-from .common import ConvFunction, matmul_into, workspace_for
+from ... import workspace
+from .common import ConvFunction, matmul_into
 
 
 class Conv2dBatchLast(ConvFunction):
@@ -32,7 +33,7 @@ class Conv2dBatchLast(ConvFunction):
             self.col = col if self.requires_grad else None
         else:
             y = xp.empty((K, unit * count), dtype=x.dtype)
-            buf = workspace_for(xp, w2.shape[1] * unit * size, x.dtype)
+            buf = workspace.flat(xp, w2.shape[1] * unit * size, x.dtype, "col")
             for i0, i1 in self.pieces:
                 xp.matmul(w2, self._columns(i0, i1, buf), out=y[:, i0 * unit:i1 * unit])
         if len(self.pieces) == 1 or not self.requires_grad:
@@ -78,7 +79,7 @@ class Conv2dBatchLast(ConvFunction):
         src = padded_batch_last(gy, gg)                                 # (K, OH+.., OW+.., N)
         unit = g.W * g.N
         rows = max(1, min(g.H, choice.col_budget(xp) // (wf.shape[1] * unit * gy.itemsize)))
-        buf = workspace_for(xp, wf.shape[1] * unit * rows, gy.dtype, "gcol")
+        buf = workspace.flat(xp, wf.shape[1] * unit * rows, gy.dtype, "gcol")
         gx = xp.empty((g.C, g.H * unit), dtype=gy.dtype)
         for h0 in range(0, g.H, rows):
             h1 = min(g.H, h0 + rows)

@@ -15,7 +15,8 @@ import numpy as np
 from ...backend import get_array_module
 from ...im2col import ConvGeometry, col2im_fast, col2im_wide, im2col_fast
 from . import choice
-from .common import ConvFunction, matmul_into, workspace_for
+from ... import workspace
+from .common import ConvFunction, matmul_into
 
 
 class Conv2dIm2col(ConvFunction):
@@ -38,7 +39,7 @@ class Conv2dIm2col(ConvFunction):
             self.col = col if self.requires_grad else None
             self.src = None                                             # backward needs no input
         else:
-            buf = workspace_for(xp, w2.shape[1] * unit * size, x.dtype)
+            buf = workspace.flat(xp, w2.shape[1] * unit * size, x.dtype, "col")
             if xp is np:
                 y = xp.empty((g.N, K, unit) if self.per_image else (K, unit * count), dtype=x.dtype)
                 for i0, i1 in self.pieces:
@@ -115,7 +116,7 @@ class Conv2dIm2col(ConvFunction):
         g = self.g
         gyn = gy[i0:i1]
         gg = ConvGeometry(gyn.shape, (g.R, g.S), (1, 1), pad)          # its output grid is H x W
-        col = im2col_fast(gyn, gg, out=workspace_for(xp, wf.shape[1] * (i1 - i0) * g.H * g.W, gy.dtype, "gcol"))
+        col = im2col_fast(gyn, gg, out=workspace.flat(xp, wf.shape[1] * (i1 - i0) * g.H * g.W, gy.dtype, "gcol"))
         if i1 - i0 == 1:
             xp.matmul(wf, col, out=gx[i0].reshape(g.C, -1))
         else:

@@ -14,7 +14,8 @@ from ... import winograd
 from ...backend import get_array_module
 from ...layout import alloc_nchw
 from . import choice
-from .common import ConvFunction, workspace_for
+from ... import workspace
+from .common import ConvFunction
 
 
 class Conv2dWinograd(ConvFunction):
@@ -42,7 +43,7 @@ class Conv2dWinograd(ConvFunction):
         g = self.g
         TH, TW = winograd.tiles(max(g.H, g.OH), max(g.W, g.OW))
         n = self.pieces[0][1] - self.pieces[0][0]
-        return workspace_for(xp, 16 * max(g.C, self.w.shape[0]) * n * TH * TW, dtype, name)
+        return workspace.flat(xp, 16 * max(g.C, self.w.shape[0]) * n * TH * TW, dtype, name)
 
     def _product(self, xp, a, b, name):
         """The 16 GEMMs a[ab] @ b[ab], written into a workspace buffer."""
