@@ -51,8 +51,15 @@ def pad_nchw(x, padding, value=0):
     xp = get_array_module(x)
     N, C, H, W = x.shape
     out = xp.full_like(x, value, shape=(N, C, H + pt + pb, W + pl + pr))
-    out[:, :, pt:pt + H, pl:pl + W] = x
+    crop(out, padding, H, W)[...] = x
     return out
+
+
+def crop(a, padding, H, W):
+    """The (H, W) window of the last two axes that ``padding`` (pt, pb, pl, pr) surrounds: the
+    inverse of :func:`pad_nchw`, and the adjoint that hands a padded gradient back (a view)."""
+    pt, pb, pl, pr = padding
+    return a[..., pt:pt + H, pl:pl + W]
 
 
 # ------------------------------------------------------------------ textbook
@@ -92,7 +99,7 @@ def col2im_reference(col, x_shape, kernel_size, stride, padding):
     for r in range(R):
         for s in range(S):
             xpad[:, :, r:r + sh * OH:sh, s:s + sw * OW:sw] += col[:, :, r, s]
-    return xpad[:, :, pt:pt + H, pl:pl + W]
+    return crop(xpad, padding, H, W)
 
 
 # ------------------------------------------------------------------ fast
@@ -121,9 +128,8 @@ def _padded_channels_first(x, g):
     """x (N, C, H, W) -> zero-padded copy (C, N, Hp, Wp): the transpose to channel-first is
     done here, on the input, instead of on the R*S times larger column matrix."""
     xp = get_array_module(x)
-    pt, pb, pl, pr = g.padding
     img = xp.zeros((g.C, g.N, g.Hp, g.Wp), dtype=x.dtype)
-    img[:, :, pt:pt + g.H, pl:pl + g.W] = x.transpose(1, 0, 2, 3)
+    crop(img, g.padding, g.H, g.W)[...] = x.transpose(1, 0, 2, 3)
     return img
 
 
@@ -170,7 +176,6 @@ def col2im_wide(col, g):
     loop per output row of OW. conv2d computes its input gradient on this grid."""
     xp = get_array_module(col)
     C, R, S, N, OH, Hp, Wp = g.C, g.R, g.S, g.N, g.OH, g.Hp, g.Wp
-    pt, pb, pl, pr = g.padding
     L = OH * Wp
     flat = xp.zeros((C, N, Hp * Wp + S - 1), dtype=col.dtype)     # S-1 spare: the last block's tail
     col = col.reshape(C, R, S, N, L)
@@ -179,7 +184,7 @@ def col2im_wide(col, g):
             off = r * Wp + s
             flat[:, :, off:off + L] += col[:, r, s]
     img = flat[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)
-    return xp.ascontiguousarray(img[:, :, pt:pt + g.H, pl:pl + g.W].transpose(1, 0, 2, 3))
+    return xp.ascontiguousarray(crop(img, g.padding, g.H, g.W).transpose(1, 0, 2, 3))
 
 
 def col2im_fast(col, g):
@@ -198,13 +203,12 @@ def col2im_fast(col, g):
         wide = xp.zeros((C * R * S, N, OH, Wp), dtype=col.dtype)
         wide[..., :OW] = col.reshape(C * R * S, N, OH, OW)
         return col2im_wide(wide, g)
-    pt, pb, pl, pr = g.padding
     col6 = col.reshape(C, R, S, N, OH, OW)
     img = xp.zeros((C, N, Hp, Wp), dtype=col.dtype)
     for r in range(R):
         for s in range(S):
             img[:, :, r:r + g.sh * OH:g.sh, s:s + g.sw * OW:g.sw] += col6[:, r, s]
-    return xp.ascontiguousarray(img[:, :, pt:pt + g.H, pl:pl + g.W].transpose(1, 0, 2, 3))
+    return xp.ascontiguousarray(crop(img, g.padding, g.H, g.W).transpose(1, 0, 2, 3))
 
 
 # ------------------------------------------------------------------ batch last

@@ -322,91 +322,39 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
     """
     if model.device == "cpu":
         tune_cpu()                                  # process-wide settings, before the first step
-    from tqdm.auto import tqdm
     if optimizer is None:
         raise ValueError("fit: an optimizer is required, e.g. mc.optim.Adam(model.parameters())")
     comm = distributed.world()
-    parallel = comm.size > 1
-    if parallel:
+    if comm.size > 1:
         distributed.broadcast_parameters(model)
-        params = list(model.parameters())
         verbose = verbose if comm.rank == 0 else 0
     history = history or History()
     train_data = _as_batches(train_data, batch_size, shuffle=True, device=model.device)
+    validation_data = _as_batches(validation_data, device=model.device)
     callbacks = list(callbacks) + ([NonFiniteGuard()] if guard else [])
     for cb in callbacks:
         cb.model, cb.history, cb.stop_training = model, history, False
         cb.on_train_begin()
-    validation_data = _as_batches(validation_data, device=model.device)
-    step = 0
-    logs = {}
+    step, logs = 0, {}
     for epoch in range(initial_epoch, epochs):
         for cb in callbacks:
             cb.on_epoch_begin(epoch)
-        model.train()
-        total = len(train_data) if hasattr(train_data, "__len__") else None
-        bar = tqdm(total=total, desc=f"Epoch {epoch + 1}/{epochs}", unit="step", disable=verbose != 1,
-                   leave=True, dynamic_ncols=True)
-        # running sums stay on the device: a step reads nothing from it but the NaN guard's one value
-        loss_sum, correct, seen, done, t0 = 0.0, 0, 0, 0, time.perf_counter()
+        t0 = time.perf_counter()
         try:
-            for x, y in train_data:
-                step += 1
-                for cb in callbacks:
-                    cb.before_forward(step)
-                outs = _outputs(model(x))
-                batch_loss = _total_loss(outs, y, loss, loss_weights)
-                optimizer.zero_grad()
-                batch_loss.backward()
-                if parallel:
-                    distributed.average_gradients(params, count=len(x))
-                for cb in callbacks:
-                    cb.after_backward(step, batch_loss)
-                optimizer.step()
-                n = len(x)
-                loss_sum = loss_sum + batch_loss.data * n
-                correct = correct + _correct(outs[0], y)
-                seen += n
-                done += 1
-                bar.update(1)
-                if verbose == 1 and (done % SHOW_EVERY == 0 or done == total):
-                    bar.set_postfix(loss=f"{float(loss_sum) / seen:.4f}", accuracy=f"{int(correct) / seen:.4f}",
-                                    ms_step=f"{(time.perf_counter() - t0) * 1e3 / done:.1f}", refresh=False)
+            logs, step = _train_epoch(model, train_data, optimizer, loss, loss_weights, callbacks, step,
+                                      f"Epoch {epoch + 1}/{epochs}", verbose)
         except NonFiniteError as err:
             err.history = history
-            if err.layer is None:                           # the loss itself: find where it went wrong
-                if _nonfinite_input(x):
-                    err.layer = "input"
-                    err.args = (err.args[0] + "; the input batch itself holds NaN or Inf (check the data "
-                                "and its normalization)",)
-                else:
-                    err.layer = _first_nonfinite_layer(model, x)
-                    for cb in callbacks:
-                        if isinstance(cb, NonFiniteGuard):
-                            cb.restore()                    # the diagnostic forward moved the buffers again
-                    if err.layer is not None:
-                        err.args = (err.args[0] + f"; the first layer with a non-finite output is '{err.layer}' "
-                                    "(lower the learning rate?)",)
-                    else:
-                        err.args = (err.args[0] + "; every layer's output is finite: check the targets (on a GPU "
-                                    "a class index out of range gives a NaN loss)",)
             raise
-        finally:
-            bar.close()
-        loss_sum, correct = float(loss_sum), int(correct)
-        if parallel:
-            loss_sum, correct, seen = distributed.all_reduce_sum(loss_sum, correct, seen)
-        logs = {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1)}
         if validation_data is not None:
             val = evaluate(model, validation_data, loss=loss, loss_weights=loss_weights)
             logs.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
         logs["lr"] = optimizer.param_groups[0]["lr"]
         logs["time"] = time.perf_counter() - t0
-        if scheduler is not None:
-            if hasattr(scheduler, "best"):
-                scheduler.step(logs.get("val_loss", logs["loss"]))
-            else:
-                scheduler.step()
+        if scheduler is not None and hasattr(scheduler, "best"):    # ReduceLROnPlateau watches a metric
+            scheduler.step(logs.get("val_loss", logs["loss"]))
+        elif scheduler is not None:
+            scheduler.step()
         history.append(epoch, logs)
         if verbose:
             shown = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if k not in ("lr", "time"))
@@ -418,6 +366,72 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
     for cb in callbacks:
         cb.on_train_end(logs)
     return history
+
+
+def _train_epoch(model, train_data, optimizer, loss, loss_weights, callbacks, step, title, verbose):
+    """One pass over train_data: forward, loss, backward, (average over ranks), the callbacks, step.
+    Returns ({"loss", "accuracy"} over the epoch and every rank, the step count so far)."""
+    from tqdm.auto import tqdm
+    comm = distributed.world()
+    params = list(model.parameters()) if comm.size > 1 else None
+    model.train()
+    total = len(train_data) if hasattr(train_data, "__len__") else None
+    bar = tqdm(total=total, desc=title, unit="step", disable=verbose != 1, leave=True, dynamic_ncols=True)
+    # running sums stay on the device: a step reads nothing from it but the NaN guard's one value
+    loss_sum, correct, seen, done, t0 = 0.0, 0, 0, 0, time.perf_counter()
+    try:
+        for x, y in train_data:
+            step += 1
+            for cb in callbacks:
+                cb.before_forward(step)
+            outs = _outputs(model(x))
+            batch_loss = _total_loss(outs, y, loss, loss_weights)
+            optimizer.zero_grad()
+            batch_loss.backward()
+            if params is not None:
+                distributed.average_gradients(params, count=len(x))
+            for cb in callbacks:
+                cb.after_backward(step, batch_loss)
+            optimizer.step()
+            n = len(x)
+            loss_sum = loss_sum + batch_loss.data * n
+            correct = correct + _correct(outs[0], y)
+            seen += n
+            done += 1
+            bar.update(1)
+            if verbose == 1 and (done % SHOW_EVERY == 0 or done == total):
+                bar.set_postfix(loss=f"{float(loss_sum) / seen:.4f}", accuracy=f"{int(correct) / seen:.4f}",
+                                ms_step=f"{(time.perf_counter() - t0) * 1e3 / done:.1f}", refresh=False)
+    except NonFiniteError as err:
+        if err.layer is None:                       # the loss itself: find where it went wrong
+            _locate_nonfinite(err, model, x, callbacks)
+        raise
+    finally:
+        bar.close()
+    loss_sum, correct = float(loss_sum), int(correct)
+    if params is not None:
+        loss_sum, correct, seen = distributed.all_reduce_sum(loss_sum, correct, seen)
+    return {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1)}, step
+
+
+def _locate_nonfinite(err, model, x, callbacks):
+    """Name in ``err`` where a non-finite loss came from: the input batch, the first layer whose output
+    is non-finite, or (every layer finite) the targets."""
+    if _nonfinite_input(x):
+        err.layer = "input"
+        err.args = (err.args[0] + "; the input batch itself holds NaN or Inf (check the data "
+                    "and its normalization)",)
+        return
+    err.layer = _first_nonfinite_layer(model, x)
+    for cb in callbacks:
+        if isinstance(cb, NonFiniteGuard):
+            cb.restore()                            # the diagnostic forward moved the buffers again
+    if err.layer is not None:
+        err.args = (err.args[0] + f"; the first layer with a non-finite output is '{err.layer}' "
+                    "(lower the learning rate?)",)
+    else:
+        err.args = (err.args[0] + "; every layer's output is finite: check the targets (on a GPU "
+                    "a class index out of range gives a NaN loss)",)
 
 
 def evaluate(model, data, loss=F.cross_entropy, loss_weights=None, batch_size=256):

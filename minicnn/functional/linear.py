@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..im2col import pad_nchw
+from ..im2col import crop, pad_nchw
 
 
 # Up to this many rows, the CPU forward runs one matrix-vector product per row instead of one GEMM:
@@ -96,9 +96,7 @@ class Pad2d(Function):
         return pad_nchw(x, padding, value)
 
     def backward(self, gy):
-        pt, pb, pl, pr = self.padding
-        H, W = self.shape[2:]
-        return gy[:, :, pt:pt + H, pl:pl + W]
+        return crop(gy, self.padding, *self.shape[2:])
 
 
 def pad2d(x, padding, value=0.0):

@@ -30,7 +30,7 @@ are runs of N there, and it was the faster one (measurements: benchmarks/RESULTS
 """
 from ..autograd import Function
 from ..backend import get_array_module
-from ..im2col import conv_output_size, pad_nchw
+from ..im2col import conv_output_size, crop, pad_nchw
 from ..layout import alloc_nchw, batch_last
 from .conv import pair
 
@@ -102,12 +102,10 @@ class _WindowSweep:
         return alloc_nchw(xp.empty if self.disjoint else xp.zeros, (N, C, H + pt + pb, W + pl + pr), dtype,
                           self.batch_last)
 
-    def crop(self, xp, gpad):
-        pt, pb, pl, pr = self.padding
+    def crop_grad(self, xp, gpad):
         if not any(self.padding):
             return gpad
-        N, C, H, W = self.shape
-        return gpad[:, :, pt:pt + H, pl:pl + W].copy(order="K")
+        return crop(gpad, self.padding, *self.shape[2:]).copy(order="K")
 
 
 def _first_max(xp, slices, keep_index):
@@ -180,7 +178,7 @@ class MaxPool2dSweep(_MaxPool):
         sweep = self.sweep
         gpad = sweep.padded_zeros(xp, gy.dtype)
         _route(xp, gy, self.argmax, list(sweep.slices(gpad)), add=not sweep.disjoint)
-        return sweep.crop(xp, gpad)
+        return sweep.crop_grad(xp, gpad)
 
 
 class MaxPool2dSeparable(_MaxPool):
@@ -216,7 +214,7 @@ class MaxPool2dSeparable(_MaxPool):
         gpad = (xp.empty if whole else xp.zeros)((N, C, Hp, Wp), dtype=gy.dtype)
         _route(xp, gy, self.row_index, [rows[:, :, r:r + Hn - R + 1:sh] for r in range(R)], add_h)
         _route(xp, rows, self.col_index, [gpad[:, :, :Hn, s:s + Wn - S + 1:sw] for s in range(S)], add_w)
-        return sweep.crop(xp, gpad)
+        return sweep.crop_grad(xp, gpad)
 
 
 MAX_POOL_ALGORITHMS = {"separable": MaxPool2dSeparable, "sweep": MaxPool2dSweep}
@@ -248,7 +246,7 @@ class AvgPool2d(Function):
                 gsl[...] = g
             else:
                 gsl += g
-        return sweep.crop(xp, gpad)
+        return sweep.crop_grad(xp, gpad)
 
 
 class GlobalAvgPool2d(Function):
