@@ -70,7 +70,7 @@ print('torch CUDA', torch.version.cuda, torch.cuda.is_available(), torch.cuda.ge
 EOF"
 
 # two pytest processes at once: CuPy compiles its kernels on the CPU, and the machine has 16 cores
-OPS="tests/test_functional_parity.py tests/test_gradcheck.py tests/test_winograd.py tests/test_hypothesis.py"
+OPS="tests/test_conv.py tests/test_pool.py tests/test_norm.py tests/test_activation.py tests/test_loss.py tests/test_math.py tests/test_linear.py tests/test_dropout.py tests/test_layout.py tests/test_winograd.py"
 step tests-ops 110 $PY -m pytest -o addopts= -m "gpu and not slow" -q -p no:cacheprovider --durations=10 \
   --junitxml="$OUT/tests-ops.xml" $OPS &
 step tests-api 110 $PY -m pytest -o addopts= -m "gpu and not slow" -q -p no:cacheprovider --durations=10 \

@@ -85,3 +85,24 @@ def distinct(*shape, seed=0, dtype=np.float64):
     rs = np.random.default_rng(seed)
     v = (rs.permutation(n) - n / 2 + 0.5) / max(n, 1) * 4
     return v.reshape(shape).astype(dtype)
+
+
+def T(*shape, seed=0, shift=0.0):
+    """A float64 leaf tensor of distinct() values that requires a gradient: a gradcheck input."""
+    return mc.tensor(distinct(*shape, seed=seed) + shift, dtype=np.float64, requires_grad=True)
+
+
+def check(fn, *inputs):
+    """mc.gradcheck of fn at inputs (float64 central differences, a random upstream gradient)."""
+    assert mc.gradcheck(fn, list(inputs))
+
+
+def zeros32(*shape):
+    """A float32 tensor of zeros: input for the error checks, where only the shape matters."""
+    return mc.tensor(np.zeros(shape, np.float32))
+
+
+def batches(steps, n=16, seed=0):
+    """``steps`` random (x, y) batches shaped like Fashion-MNIST's: x (n, 1, 28, 28) in [0, 1), y in 0..9."""
+    rs = np.random.default_rng(seed)
+    return [(rs.random((n, 1, 28, 28), dtype=np.float32), rs.integers(0, 10, n)) for _ in range(steps)]

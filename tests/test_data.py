@@ -198,3 +198,81 @@ def test_compute_mean_std():
     ref = img.astype(np.float64) / 255
     np.testing.assert_allclose(mean, ref.mean(axis=(0, 1, 2)), rtol=1e-5)
     np.testing.assert_allclose(std, ref.std(axis=(0, 1, 2)), rtol=1e-5)
+
+
+# -------------------------------- the PyTorch API's data classes and per-image transforms
+def test_tensor_dataset_random_split_and_loader_arguments():
+    from minicnn.utils.data import DataLoader, TensorDataset, random_split
+    x, y = mc.randn(10, 3), mc.arange(10)
+    ds = TensorDataset(x, y)
+    assert len(ds) == 10 and ds[3][1].item() == 3
+    train, val = random_split(ds, [8, 2])
+    assert len(train) == 8 and len(val) == 2
+    assert sorted(train.indices.tolist() + val.indices.tolist()) == list(range(10))
+    assert [len(s) for s in random_split(ds, [0.5, 0.3, 0.2])] == [5, 3, 2]
+    loader = DataLoader(train, batch_size=3, shuffle=True, num_workers=4, pin_memory=True)
+    assert len(loader.dataset) == 8
+    batches = list(loader)
+    assert [len(b[0]) for b in batches] == [3, 3, 2] and batches[0][1].dtype == np.int64
+    with pytest.raises(NotImplementedError, match="sampler"):
+        DataLoader(ds, sampler=[0, 1])
+    with pytest.raises(ValueError, match="add up"):
+        random_split(ds, [5, 6])
+
+
+def test_per_image_transforms_pad_resize_color_jitter_and_random_resized_crop():
+    import minicnn.vision.transforms as T
+    img = np.random.default_rng(43).integers(0, 256, (10, 16, 3), dtype=np.uint8)
+    assert T.Pad(2)(img).shape == (14, 20, 3) and T.Pad((1, 2))(img).shape == (14, 18, 3)
+    assert T.Pad((1, 2, 3, 4))(img).shape == (16, 20, 3)
+    np.testing.assert_array_equal(T.Pad(1, padding_mode="edge")(img)[0, 1:-1], img[0])
+    assert T.Resize(5)(img).shape == (5, 8, 3) and T.Resize((4, 6))(img).shape == (4, 6, 3)   # int: the shorter side
+    assert T.Compose([T.ToTensor(), T.Resize(20)])(img).shape == (3, 20, 32)
+    assert T.RandomResizedCrop(7)(img).shape == (7, 7, 3)
+    assert T.RandomCrop(12, pad_if_needed=True)(img).shape == (12, 12, 3)             # 10 rows: padded first
+    with pytest.raises(ValueError, match="larger than"):
+        T.RandomCrop(12)(img)
+    assert T.Compose([T.ToTensor(), T.RandomResizedCrop((5, 6), scale=(0.5, 1.0))])(img).shape == (3, 5, 6)
+    jitter = T.ColorJitter(brightness=(0.5, 0.5))
+    np.testing.assert_allclose(jitter(img).astype(int), np.round(img * 0.5).astype(int), atol=1)
+    gray = T.ColorJitter(saturation=(0.0, 0.0))(img).astype(float)
+    assert np.abs(gray[..., 0] - gray[..., 1]).max() <= 1                # no saturation: grey
+    assert np.abs(T.ColorJitter(hue=(0.0, 0.0))(img).astype(int) - img).max() <= 1
+    out = T.ColorJitter(0.4, 0.4, 0.4, 0.1)(img)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    from PIL import Image
+    pil = Image.fromarray(img)
+    assert T.RandomHorizontalFlip(p=1.0)(pil).size == (16, 10)
+    t = T.Compose([T.RandomHorizontalFlip(p=1.0), T.ToTensor(), T.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])(pil)
+    np.testing.assert_allclose(t.numpy(), (img[:, ::-1].transpose(2, 0, 1) / 255 - 0.5) / 0.5, atol=1e-6)
+    with pytest.raises(TypeError, match="after ToTensor"):
+        T.Normalize((0.5,), (0.5,))(img)
+
+
+def test_datasets_run_a_per_image_pipeline_and_a_callable_of_yours():
+    import minicnn.vision.transforms as T
+    from minicnn.data import ArrayDataset
+    images = np.random.default_rng(44).integers(0, 256, (5, 6, 6, 3), dtype=np.uint8)
+    ds = ArrayDataset(images, np.arange(5), transform=T.Compose([T.ToTensor(), T.Lambda(lambda t: t * 2)]))
+    x, y = ds.get_batch(np.arange(5))
+    assert x.shape == (5, 3, 6, 6) and abs(float(x.max()) - 2 * int(images.max()) / 255) < 1e-6
+    first = ds[0][0]
+    assert isinstance(first, mc.Tensor) and first.shape == (3, 6, 6)
+    mine = ArrayDataset(images, np.arange(5), transform=lambda im: im.mean(axis=2, keepdims=True).transpose(2, 0, 1))
+    assert mine.get_batch(np.arange(5))[0].shape == (5, 1, 6, 6)
+
+
+def test_datasets_called_as_torchvision_calls_them(tmp_path):
+    import minicnn.vision.transforms as T
+    from minicnn.utils.data import DataLoader
+    from minicnn.vision import datasets
+    from test_data import fake_mnist
+    fake_mnist(tmp_path)
+    transform = T.Compose([T.ToTensor(), T.Normalize((0.1307,), (0.3081,))])
+    train = datasets.MNIST(tmp_path, train=True, download=True, transform=transform, verify=False)
+    image, label = train[0]
+    assert isinstance(image, mc.Tensor) and image.shape == (1, 28, 28) and isinstance(label, int)
+    expect = (train.images[0].transpose(2, 0, 1) / 255 - 0.1307) / 0.3081
+    np.testing.assert_allclose(image.numpy(), expect, rtol=1e-5, atol=1e-6)
+    x, y = next(iter(DataLoader(train, batch_size=16, shuffle=True, num_workers=1)))
+    assert x.shape == (16, 1, 28, 28) and y.shape == (16,) and len(DataLoader(train, 10).dataset) == 64

@@ -6,8 +6,8 @@ import torch
 
 import minicnn as mc
 import minicnn.functional as F
-from minicnn.models import (alexnet, alexnet_cifar, get_model, googlenet, lenet5, resnet18, resnet34, resnet50, vgg,
-                            vgg16_cifar)
+from minicnn.models import (alexnet, alexnet_cifar, get_model, googlenet, lenet5, resnet18, resnet34,
+                            resnet50, vgg, vgg16_cifar)
 
 
 def count(model):
@@ -115,3 +115,17 @@ def test_resnet18_matches_a_pytorch_twin_forward_and_backward():
         assert np.linalg.norm(g - tg) <= 1e-3 * np.linalg.norm(tg) + 1e-6, name
     for k, v in theirs.state_dict().items():           # running statistics updated alike
         np.testing.assert_allclose(ours.state_dict()[k], v.numpy(), rtol=1e-4, atol=1e-6, err_msg=k)
+
+
+# -------------------------------- minicnn.vision.models: torchvision's names
+def test_vision_models_build_torchvision_names():
+    from minicnn.vision import models
+    sd = models.vgg11_bn(weights=None, num_classes=7).state_dict()
+    assert "features.1.running_mean" in sd and sd["classifier.6.weight"].shape == (7, 4096)   # torchvision's keys
+
+
+def test_vision_models_refuse_downloads_clearly():
+    from minicnn.vision import models
+    with pytest.raises(ValueError, match="does not download"):
+        models.resnet18(weights="IMAGENET1K_V1")
+    assert list(models.resnet18(weights=None, num_classes=3).state_dict())[0] == "conv1.weight"

@@ -1,0 +1,67 @@
+"""Batch-last activations (minicnn/layout.py): conv2d's batch-last output kept by the ops after it, the
+same numbers on either side of the threshold.
+
+Each op's checks side by side: against PyTorch in float32; gradcheck in float64."""
+import numpy as np
+import pytest
+import torch.nn.functional as TF
+
+import minicnn as mc
+import minicnn.functional as F
+from conftest import T, check, rand, torch_oracle
+
+
+# -------------------------------- against PyTorch in float32: the output and every input gradient
+def block_ours(x, w1, b1, gamma, beta, w2):
+    h = F.max_pool2d(F.relu(F.conv2d(x, w1, b1, padding=2)), 3, stride=2, padding=1)
+    h = F.dropout(F.batch_norm(h, None, None, gamma, beta, training=True), 0.0)
+    h = F.avg_pool2d(h, 2)
+    return F.conv2d(h, w2, stride=2, padding=1).relu()
+
+
+def block_torch(x, w1, b1, gamma, beta, w2):
+    h = TF.max_pool2d(TF.relu(TF.conv2d(x, w1, b1, padding=2)), 3, stride=2, padding=1)
+    h = TF.batch_norm(h, None, None, gamma, beta, training=True)
+    h = TF.avg_pool2d(h, 2)
+    return TF.relu(TF.conv2d(h, w2, stride=2, padding=1))
+
+
+@pytest.mark.parametrize("n", [15, 16, 33])
+def test_conv_block_either_side_of_the_batch_last_threshold(device, n):
+    """From BATCH_LAST_MIN (16) images conv2d returns batch-last views, which ReLU, pooling, batch
+    norm and dropout pass on: the same numbers as PyTorch on either side of the threshold."""
+    args = [rand(n, 3, 13, 11, seed=60), rand(8, 3, 5, 5, seed=61), rand(8, seed=62), rand(8, seed=63) + 1,
+            rand(8, seed=64), rand(4, 8, 3, 3, seed=65)]
+    torch_oracle(block_ours, block_torch, args, device, rtol=1e-4, atol=1e-4)
+
+
+def test_activation_layout_from_sixteen_images(device):
+    """On the CPU activations go batch-last from 16 images and stay so through the layers after
+    conv2d; on a GPU they stay NCHW and C-contiguous whatever the batch (conv.py's docstring)."""
+    from minicnn.functional.conv_algorithms.choice import BATCH_LAST_MIN
+    from minicnn.layout import batch_last
+    w = mc.tensor(rand(4, 2, 3, 3, seed=66), device=device)
+    for n in (BATCH_LAST_MIN - 1, BATCH_LAST_MIN):
+        x = mc.tensor(rand(n, 2, 8, 8, seed=67), device=device, requires_grad=True)
+        y = F.conv2d(x, w, padding=1)
+        chain = [y, F.relu(y), F.max_pool2d(y, 2), F.avg_pool2d(y, 3, stride=2, padding=1),
+                 F.batch_norm(y, None, None, training=True), F.dropout(y, 0.5)]
+        expect = n >= BATCH_LAST_MIN and device == "cpu"
+        assert [batch_last(t.data) for t in chain] == [expect] * len(chain)
+        if device != "cpu":
+            assert all(t.data.flags.c_contiguous for t in chain)
+        sum(t.sum() for t in chain).backward()
+        assert batch_last(x.grad.data) == expect
+
+
+# -------------------------------- gradcheck in float64, random upstream gradient
+def test_gradcheck_block_on_batch_last_activations():
+    """16 images: conv2d returns batch-last views and the ops after it keep that layout."""
+    rm, rv = np.zeros(3), np.ones(3)
+
+    def block(x, w1, b1, gamma, beta, w2):
+        h = F.max_pool2d(F.relu(F.conv2d(x, w1, b1, padding=1)), 3, stride=2, padding=1)
+        h = F.batch_norm(h, rm.copy(), rv.copy(), gamma, beta, training=True)
+        return F.conv2d(F.avg_pool2d(h, 2, stride=1), w2, stride=2, padding=1)
+    check(block, T(16, 2, 5, 4, seed=43), T(3, 2, 3, 3, seed=44), T(3, seed=45), T(3, seed=46, shift=1.0),
+          T(3, seed=47), T(2, 3, 2, 2, seed=48))

@@ -1,0 +1,57 @@
+"""Arithmetic, matrix products, reductions and shape ops (minicnn/functional/math.py).
+
+Each op's checks side by side: against PyTorch in float32; gradcheck in float64."""
+import numpy as np
+import pytest
+
+import minicnn as mc
+from conftest import T, check, rand, torch_oracle
+
+
+# -------------------------------- against PyTorch in float32: the output and every input gradient
+def test_arithmetic_with_broadcasting(device):
+    a, b = rand(3, 1, 4, seed=40), rand(5, 1, seed=41) + 3
+    torch_oracle(lambda a, b: (a + b) * (a - b) / b - a ** 2 + (-b), lambda a, b: (a + b) * (a - b) / b - a ** 2 + (-b),
+                 [a, b], device)
+
+
+def test_matmul_batched_and_vector(device):
+    torch_oracle(lambda a, b: a @ b, lambda a, b: a @ b, [rand(2, 3, 4, seed=42), rand(4, 5, seed=43)], device)
+    torch_oracle(lambda a, b: a @ b, lambda a, b: a @ b, [rand(3, 4, seed=44), rand(4, seed=45)], device)
+
+
+@pytest.mark.parametrize("axis,keepdims", [(None, False), (0, False), (1, True), ((0, 2), False)])
+def test_reductions(device, axis, keepdims):
+    x = rand(3, 4, 5, seed=46)
+    tdim = axis if axis is not None else tuple(range(3))
+    torch_oracle(lambda x: x.sum(axis, keepdims), lambda x: x.sum(tdim, keepdim=keepdims), [x], device)
+    torch_oracle(lambda x: x.mean(axis, keepdims), lambda x: x.mean(tdim, keepdim=keepdims), [x], device)
+    torch_oracle(lambda x: x.amax(axis, keepdims), lambda x: x.amax(tdim, keepdim=keepdims), [x], device)
+
+
+def test_reshape_transpose_index_exp_log(device):
+    x = np.abs(rand(2, 3, 4, seed=47)) + 0.1
+    torch_oracle(lambda x: x.reshape(6, 4).T.exp()[1:3, ::2].log(),
+                 lambda x: x.reshape(6, 4).T.exp()[1:3, ::2].log(), [x], device)
+    torch_oracle(lambda x: x.permute(2, 0, 1)[[0, 0, 2]], lambda x: x.permute(2, 0, 1)[[0, 0, 2]], [x], device)
+
+
+# -------------------------------- gradcheck in float64, random upstream gradient
+def test_gradcheck_arithmetic_and_reductions():
+    check(lambda a, b: (a * b + a / (b + 5.0) - b ** 3).sum(axis=1), T(3, 4, seed=28), T(4, seed=29))
+    check(lambda a: a.mean(axis=0, keepdims=True) + a.amax(dim=1, keepdim=True), T(3, 4, seed=30))
+    check(lambda a, b: a @ b, T(2, 3, 4, seed=31), T(4, 2, seed=32))
+    check(lambda a: (a * a + 1.0).log().exp().abs()[1:, ::2].reshape(-1).T, T(3, 4, seed=33))
+    check(lambda a: a.permute(1, 0, 2)[np.array([0, 0, 1])], T(2, 3, 2, seed=34))
+
+
+@pytest.mark.parametrize("dim,keepdim", [(0, False), (1, True), (-1, False)])
+def test_gradcheck_max_and_min_along_a_dim(dim, keepdim):
+    check(lambda a: a.max(dim, keepdim).values * 2 + a.min(dim, keepdim)[0], T(3, 4, 5, seed=60))
+
+
+def test_gradcheck_elementwise_maximum_clamp_sin_cos_expand():
+    check(lambda a, b: mc.maximum(a, b) + mc.minimum(a, b) * 3, T(3, 4, seed=61), T(4, seed=62, shift=0.01))
+    check(lambda a: a.clamp(min=-1.0, max=1.5), T(4, 5, seed=63, shift=0.013))
+    check(lambda a: a.sin() * a.cos(), T(3, 4, seed=64))
+    check(lambda a: a.unsqueeze(0).expand(3, 2, 4) * 2, T(2, 4, seed=65))
