@@ -33,7 +33,7 @@ blocks back with one slice ``+=``; within one block no two elements land on
 the same input pixel, so no scatter-add is needed.
 """
 from . import cuda_kernels
-from . import workspace
+from . import threads, workspace
 from .backend import get_array_module
 
 
@@ -164,7 +164,7 @@ def im2col_fast(x, g, out=None):
         if col is not None:
             return col
     col = _into(xp, out, (g.C, g.R, g.S, g.N, g.OH, g.OW), x.dtype)
-    col[...] = _patches(_padded_channels_first(x, g), g)
+    threads.copy(col, _patches(_padded_channels_first(x, g), g))         # on every core: a copy NumPy runs on one
     return col.reshape(g.col_shape)
 
 
@@ -260,7 +260,7 @@ def im2col_batch_last(x, g, out=None, oh0=0, oh1=None, img=None):
     img = padded_batch_last(x, g) if img is None else img
     view = patches_batch_last(img, g, oh0, oh1)
     col = _into(get_array_module(img), out, view.shape, view.dtype)
-    col[...] = view
+    threads.copy(col, view)
     return col.reshape(g.C * g.R * g.S, -1)
 
 

@@ -20,20 +20,35 @@ import warnings
 
 import numpy as np
 
+from .. import threads
 from ..autograd import Function
 from ..backend import get_array_module
 
 
 class ReLU(Function):
+    """y = max(x, 0); backward gx = gy * (y > 0). Both run block by block on every thread
+    (minicnn.threads), the mask made while y's block is still in the cache."""
+
     def forward(self, x):
         xp = get_array_module(x)
-        y = xp.maximum(x, x.dtype.type(0))       # a NumPy scalar of x's dtype: a Python 0 is slower (RESULTS.md)
-        if self.requires_grad:
-            self.mask = y > 0
+        zero = x.dtype.type(0)                   # a NumPy scalar of x's dtype: a Python 0 is slower (RESULTS.md)
+        y = xp.empty_like(x)                     # x's memory layout (batch-last stays batch-last)
+        if not self.requires_grad:
+            threads.elementwise(lambda y, x: xp.maximum(x, zero, out=y), [y], [x])
+            return y
+        self.mask = xp.empty_like(x, dtype=bool)
+
+        def relu(y, mask, x):
+            xp.maximum(x, zero, out=y)
+            xp.greater(y, zero, out=mask)
+        threads.elementwise(relu, [y, self.mask], [x])
         return y
 
     def backward(self, gy):
-        return gy * self.mask
+        xp = get_array_module(gy)
+        gx = xp.empty_like(self.mask, dtype=gy.dtype)
+        threads.elementwise(lambda gx, gy, mask: xp.multiply(gy, mask, out=gx), [gx], [gy, self.mask])
+        return gx
 
 
 class LeakyReLU(Function):

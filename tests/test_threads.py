@@ -1,0 +1,114 @@
+"""minicnn/threads.py: NumPy work shared among threads gives the same bits as one thread."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import minicnn as mc
+import minicnn.functional as F
+from minicnn import threads
+from minicnn.im2col import ConvGeometry, im2col_batch_last, im2col_fast
+from conftest import rand
+
+
+@pytest.fixture
+def many(monkeypatch):
+    """Four threads, and every array big enough to share: the threaded paths run on test-sized data."""
+    monkeypatch.setattr(threads, "MIN_PER_THREAD", 16)
+    old = threads.set_count(4)
+    yield
+    threads.set_count(old)
+
+
+def one_and_many(fn):
+    """fn() on one thread and on four; returns both results."""
+    old = threads.set_count(1)
+    try:
+        one = fn()
+    finally:
+        threads.set_count(4)
+    try:
+        return one, fn()
+    finally:
+        threads.set_count(old)
+
+
+def test_count_follows_the_environment(monkeypatch):
+    monkeypatch.setattr(threads, "_count", None)
+    monkeypatch.setenv("MINICNN_THREADS", "3")
+    assert threads.count() == 3
+    monkeypatch.setattr(threads, "_count", None)
+    monkeypatch.delenv("MINICNN_THREADS")
+    monkeypatch.setenv("OMP_NUM_THREADS", "5")
+    assert threads.count() == 5
+    monkeypatch.setattr(threads, "_count", None)
+
+
+def test_map_runs_keeps_item_order_and_uses_the_pool(many):
+    seen = set()
+
+    def fn(run):
+        seen.add(threading.current_thread().name)
+        time.sleep(0.02)                                            # long enough that each worker takes one run
+        return [i * i for i in run]
+    assert threads.map_runs(fn, list(range(10))) == [i * i for i in range(10)]
+    assert len(seen) == 4 and any(name.startswith("minicnn") for name in seen)
+
+
+def test_small_work_stays_on_the_callers_thread(monkeypatch):
+    old = threads.set_count(4)
+    try:
+        seen = set()
+        threads.map_runs(lambda run: seen.add(threading.current_thread().name) or [], [1, 2, 3],
+                         elements=threads.MIN_PER_THREAD)
+        assert seen == {threading.current_thread().name}
+    finally:
+        threads.set_count(old)
+
+
+def test_elementwise_runs_by_blocks_and_falls_back_on_mixed_layouts(many, monkeypatch):
+    monkeypatch.setattr(threads, "BLOCK", 7)
+    x = rand(3, 4, 5, 6, seed=1)
+    y = np.empty_like(x)
+    threads.elementwise(lambda y, x: np.multiply(x, 2, out=y), [y], [x])
+    np.testing.assert_array_equal(y, x * 2)
+    xt = x.transpose(3, 1, 2, 0)                                    # another memory order than y's
+    y2 = np.empty(xt.shape, np.float32)
+    threads.elementwise(lambda y, x: np.multiply(x, 2, out=y), [y2], [xt])
+    np.testing.assert_array_equal(y2, xt * 2)
+
+
+@pytest.mark.parametrize("shape", [(5, 3, 7), (1, 2, 9, 4), (3, 1, 1, 40)])
+def test_copy_splits_along_an_axis_long_enough(many, shape):
+    src = rand(*shape, seed=2).transpose(*reversed(range(len(shape))))
+    dst = np.empty(src.shape, np.float32)
+    threads.copy(dst, src)
+    np.testing.assert_array_equal(dst, src)
+
+
+@pytest.mark.parametrize("n", [3, 17])
+def test_im2col_threaded_is_bit_identical(many, n):
+    x = rand(n, 3, 9, 8, seed=3)
+    g = ConvGeometry(x.shape, (3, 3), (1, 1), (1, 1, 1, 1))
+    for fn in (im2col_fast, im2col_batch_last):
+        one, more = one_and_many(lambda: fn(x, g).copy())
+        np.testing.assert_array_equal(one, more)
+
+
+@pytest.mark.parametrize("n", [3, 17])                             # NCHW and batch-last
+def test_relu_and_batch_norm_threaded_are_bit_identical(many, monkeypatch, n):
+    from minicnn.functional import norm
+    monkeypatch.setattr(norm, "BLOCK", 50)                          # many blocks: image groups, channel runs
+
+    def step():
+        x = mc.tensor(rand(n, 4, 6, 5, seed=4), requires_grad=True)
+        w = mc.tensor(rand(4, seed=5) + 1, requires_grad=True)
+        b = mc.tensor(rand(4, seed=6), requires_grad=True)
+        h = F.conv2d(x, mc.tensor(rand(4, 4, 3, 3, seed=7)), padding=1)
+        y = F.relu(F.batch_norm(h, None, None, w, b, training=True))
+        y.backward(mc.tensor(rand(*y.shape, seed=8)))
+        return [y.data.copy(), x.grad.data.copy(), w.grad.data.copy(), b.grad.data.copy()]
+    one, more = one_and_many(step)
+    for a, c in zip(one, more):
+        np.testing.assert_array_equal(a, c)
