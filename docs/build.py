@@ -26,7 +26,7 @@ MODULES = [
     "minicnn.functional.conv_algorithms.im2col_batch_last", "minicnn.functional.conv_algorithms.winograd_f2x3",
     "minicnn.functional.conv_algorithms.choice", "minicnn.functional.conv_algorithms.common", "minicnn.winograd", "minicnn.functional.pool",
     "minicnn.functional.norm", "minicnn.functional.activation", "minicnn.functional.dropout",
-    "minicnn.functional.linear", "minicnn.functional.loss", "minicnn.gradcheck", "minicnn.backend", "minicnn.cpu_tuning",
+    "minicnn.functional.linear", "minicnn.functional.loss", "minicnn.gradcheck", "minicnn.backend", "minicnn.cpu_tuning", "minicnn.threads",
     "minicnn.cuda", "minicnn.cuda_kernels", "minicnn.nn", "minicnn.nn.init", "minicnn.nn.utils", "minicnn.optim",
     "minicnn.optim.lr_scheduler", "minicnn.data", "minicnn.data.datasets", "minicnn.data.transforms",
     "minicnn.models", "minicnn.train", "minicnn.diagnostics", "minicnn.profiler", "minicnn.plot",

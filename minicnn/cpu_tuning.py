@@ -5,6 +5,11 @@ They change the whole process, not one array, so no op applies them behind the c
 step, and a hand-written training loop calls it once (examples/lenet5_fashion_mnist.py does).
 Without them everything computes the same numbers, more slowly: the measurements are in
 benchmarks/RESULTS.md ("BLAS warm-up", "malloc settings").
+
+One setting only the environment can make, before NumPy is imported: OPENBLAS_THREAD_TIMEOUT=4
+stops OpenBLAS's threads spinning after each GEMM, so that minicnn's own threads (minicnn/threads.py)
+find the cores free; it speeds the VGGs up and slows LeNet-5 down a little, so it is left to you
+(RESULTS.md, "Threads").
 """
 import numpy as np
 

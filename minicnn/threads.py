@@ -109,7 +109,9 @@ def elementwise(fn, outs, ins):
     With any other layout, shape or device, fn runs once on the whole arrays."""
     arrays = list(outs) + list(ins)
     a0 = arrays[0]
-    if type(a0) is not np.ndarray or any(type(a) is not np.ndarray or a.shape != a0.shape for a in arrays):
+    if a0.size <= 4 * BLOCK or type(a0) is not np.ndarray:            # fits in the cache whole, or a GPU's
+        return fn(*arrays)
+    if any(type(a) is not np.ndarray or a.shape != a0.shape for a in arrays):
         return fn(*arrays)
     views = [flat(a) for a in arrays]
     if any(v is None or order != views[0][1] for v, order in views):

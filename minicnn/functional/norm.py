@@ -30,7 +30,6 @@ local_response_norm (AlexNet), over channels, window of ``size`` channels centre
 """
 import numpy as np
 
-from .. import threads
 from ..autograd import Function
 from ..backend import get_array_module
 from ..layout import alloc_nchw, batch_last
@@ -86,55 +85,33 @@ def _allreduce_channel_sums(comm, sums, count=0):
     return [buf[i * C:(i + 1) * C] for i in range(len(sums))], int(round(float(buf[-1])))
 
 
-def _sum_blocks(blocks, acc, sums):
-    """acc[c] += each block's per-channel sums, in block order (the order one thread adds them in)."""
-    for (b, c), v in zip(blocks, sums):
-        acc[c] += v
-    return acc
-
-
 class BatchNorm(Function):
-    """Each pass goes through x (and gy) block by block (BLOCK), the blocks shared among the threads
-    (minicnn.threads); x, not xhat, is kept for backward and xhat = (x - mean) * inv_std is remade
-    per block where needed. Per-block sums are added in block order, so any number of threads
-    gives the same bits."""
-
-    def _pass(self, x3, blocks, fn, dtype):
-        """[fn(b, c, tmp) for each block], the blocks split among the threads, each thread with a
-        scratch array ``tmp`` as large as the largest block."""
-        xp = get_array_module(x3)
-        largest = max(x3[b, c].size for b, c in blocks)
-
-        def run(run_blocks):
-            tmp = xp.empty(largest, dtype=dtype)
-            return [fn(b, c, tmp) for b, c in run_blocks]
-        return threads.map_runs(run, blocks, elements=x3.size)
+    """Each pass goes through x (and gy) block by block (BLOCK); x, not xhat, is kept for backward
+    and xhat = (x - mean) * inv_std is remade per block where needed."""
 
     def forward(self, x, weight, bias, running_mean=None, running_var=None, training=True,
                 momentum=0.1, eps=1e-5, comm=None):
         xp = get_array_module(x)
         t = x.dtype.type
-        C = x.shape[1]
         self.comm = comm if training else None
         x3 = _as_3d(x)
         blocks = _blocks(x3.shape, xp)
         if training:
             m = self.m = x3.shape[0] * x3.shape[2]
-            s1 = _sum_blocks(blocks, xp.zeros(C, dtype=x.dtype),
-                             self._pass(x3, blocks, lambda b, c, tmp: _channel_sum(x3[b, c]), x.dtype))
+            s1 = _channel_sum(x3)
             if comm is not None:
                 (s1,), m = _allreduce_channel_sums(comm, [s1], count=m)   # m: the count over all ranks
                 self.M = m
             mean = (s1 / m).astype(x.dtype)
             mean3 = _per_channel(mean)
-
-            def squares(b, c, tmp):                                     # sum of (x - mean)^2
+            tmp = xp.empty(max(x3[b, c].size for b, c in blocks), dtype=x.dtype)
+            sq = xp.zeros(x3.shape[1], dtype=x.dtype)
+            for b, c in blocks:                                          # sum of (x - mean)^2
                 xb = x3[b, c]
                 d = tmp[:xb.size].reshape(xb.shape)
                 xp.subtract(xb, mean3[:, c], out=d)
                 xp.square(d, out=d)
-                return _channel_sum(d)
-            sq = _sum_blocks(blocks, xp.zeros(C, dtype=x.dtype), self._pass(x3, blocks, squares, x.dtype))
+                sq[c] += _channel_sum(d)
             if comm is not None:
                 (sq,), _ = _allreduce_channel_sums(comm, [sq])
             var = (sq / m).astype(x.dtype)
@@ -152,12 +129,10 @@ class BatchNorm(Function):
         self.x_batch_last = batch_last(x)
         y = alloc_nchw(xp.empty, x.shape, x.dtype, self.x_batch_last)
         y3 = _as_3d(y)                                                   # a view of y
-
-        def affine(b, c, tmp):
+        for b, c in blocks:
             yb = y3[b, c]
             xp.multiply(x3[b, c], a3[:, c], out=yb)
             yb += shift3[:, c]
-        self._pass(x3, blocks, affine, x.dtype)
         if self.requires_grad:
             self.x3, self.mean, self.inv_std, self.weight, self.training = x3, mean, inv_std, weight, training
             self.blocks = blocks
@@ -172,17 +147,16 @@ class BatchNorm(Function):
         else:
             g = gy if self.x_batch_last else xp.ascontiguousarray(gy)
         g3, blocks = _as_3d(g), self.blocks
-        C = g3.shape[1]
-
-        def sums(b, c, tmp):                                            # sum of gy, sum of gy * (x - mean)
+        tmp = xp.empty(max(g3[b, c].size for b, c in blocks), dtype=gy.dtype)
+        gbias = xp.zeros(g3.shape[1], dtype=gy.dtype)
+        gxc = xp.zeros(g3.shape[1], dtype=gy.dtype)                     # sum of gy * (x - mean)
+        for b, c in blocks:
             gb = g3[b, c]
             d = tmp[:gb.size].reshape(gb.shape)
+            gbias[c] += _channel_sum(gb)
             xp.subtract(x3[b, c], mean3[:, c], out=d)
             d *= gb
-            return _channel_sum(gb), _channel_sum(d)
-        parts = self._pass(g3, blocks, sums, gy.dtype)
-        gbias = _sum_blocks(blocks, xp.zeros(C, dtype=gy.dtype), [p[0] for p in parts])
-        gxc = _sum_blocks(blocks, xp.zeros(C, dtype=gy.dtype), [p[1] for p in parts])
+            gxc[c] += _channel_sum(d)
         gweight = gxc * inv_std                                          # sum of gy * xhat
         scale = self.weight * inv_std
         # gx = scale * (gy - mean(gy) - xhat * mean(gy * xhat)) = scale*gy - k*(x - mean) - shift
@@ -196,8 +170,7 @@ class BatchNorm(Function):
         scale3 = _per_channel(scale)
         gx = alloc_nchw(xp.empty, g.shape, g.dtype, self.x_batch_last)
         gx3 = _as_3d(gx)
-
-        def input_grad(b, c, tmp):
+        for b, c in blocks:
             out = gx3[b, c]
             xp.multiply(g3[b, c], scale3[:, c], out=out)
             if self.training:
@@ -206,7 +179,6 @@ class BatchNorm(Function):
                 d *= k3[:, c]
                 out -= d
                 out -= shift3[:, c]
-        self._pass(g3, blocks, input_grad, gy.dtype)
         return gx, gweight, gbias
 
 
