@@ -150,3 +150,22 @@ def test_groups_and_dilation_pass_the_algorithm_on(name):
     x, w = rand(2, 4, 9, 9, seed=10), rand(6, 2, 3, 3, seed=11)
     torch_oracle(lambda a, b: F.conv2d(a, b, padding=2, dilation=2, groups=2, algorithm=name),
                  lambda a, b: TF.conv2d(a, b, padding=2, dilation=2, groups=2), [x, w])
+
+
+@pytest.mark.parametrize("K,J,Q", [(6, 25, 12544), (6, 25, 12544 + 77), (16, 150, 25088), (64, 576, 300)])
+def test_weight_product_in_chunks_equals_one_gemm(K, J, Q):
+    """The weight gradient's GEMM, chunked along Q for tiny weights (a remainder included), whole
+    otherwise: the same product up to the order of the additions."""
+    from minicnn.functional.conv_algorithms.common import weight_product
+    rng = np.random.default_rng(K + J)
+    gy, col = rng.standard_normal((K, Q)), rng.standard_normal((J, Q))
+    np.testing.assert_allclose(weight_product(gy, col), gy @ col.T, rtol=1e-12, atol=1e-10)
+    gy32 = gy.astype(np.float32)[:, 1:]                                   # a strided view, as a piece of gY is
+    col32 = col.astype(np.float32)[:, 1:]
+    np.testing.assert_allclose(weight_product(gy32, col32), gy32 @ col32.T, rtol=1e-4, atol=1e-3)
+
+
+def test_lenet_first_layer_weight_gradient_matches_pytorch():
+    """1 -> 6 channels, 5x5, batch 32: the chunked weight product, against PyTorch."""
+    x, w, b = rand(32, 1, 28, 28, seed=80), rand(6, 1, 5, 5, seed=81), rand(6, seed=82)
+    torch_oracle(lambda *a: F.conv2d(*a, padding=2), lambda *a: TF.conv2d(*a, padding=2), [x, w, b])

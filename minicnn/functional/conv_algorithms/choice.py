@@ -26,6 +26,12 @@ COL_BUDGET = 32 << 20
 # On a GPU pieces are far larger: its memory is large, and every piece costs kernel launches.
 GPU_COL_BUDGET = 1 << 30
 
+# The weight gradient gY @ col^T in chunks of this many bytes of gY and col when the weight has at
+# most WEIGHT_CHUNKED_MAX entries (K * C*R*S): such a GEMM is long and thin, and OpenBLAS runs it
+# several times slower whole than as cache-sized pieces.
+WEIGHT_CHUNK_BYTES = 128 << 10
+WEIGHT_CHUNKED_MAX = 1024
+
 NAMES = ("reference", "im2col", "pointwise", "batch_last", "winograd")
 
 

@@ -1,15 +1,37 @@
 """What the convolution algorithms share: the op's set-up, reusable buffers, and the input
 gradient as a convolution of gy with the flipped kernel."""
+import numpy as np
+
 from ...autograd import Function
 from ...backend import get_array_module
 from ...im2col import ConvGeometry
 from ... import workspace
+from . import choice
 
 
 def matmul_into(xp, a, b, slot):
     """a @ b written into a reused workspace buffer (valid until the next call for the same slot)."""
     shape = (a.shape[0], b.shape[1])
     return xp.matmul(a, b, out=workspace.shaped(workspace.flat(xp, shape[0] * shape[1], a.dtype, slot), shape))
+
+
+def weight_product(gy, col):
+    """gy (K, Q) @ col (J, Q)^T, the weight gradient's GEMM. When K*J is tiny (LeNet's first layer:
+    6 x 25) and Q long, OpenBLAS runs this one GEMM far below its speed; as a sum of GEMMs over
+    chunks of Q, each small enough for the cache, it runs several times faster (RESULTS.md,
+    "Measurements behind the code"). The sum is then added in another order: float32 rounding."""
+    K, Q = gy.shape
+    J = col.shape[0]
+    L = choice.WEIGHT_CHUNK_BYTES // (gy.itemsize * (K + J))           # columns a chunk
+    P = Q // max(L, 1)
+    if K * J > choice.WEIGHT_CHUNKED_MAX or P < 8 or get_array_module(gy) is not np:
+        return gy @ col.T
+    head = P * L
+    out = np.matmul(gy[:, :head].reshape(K, P, L).transpose(1, 0, 2),
+                    col[:, :head].reshape(J, P, L).transpose(1, 2, 0)).sum(axis=0)
+    if head < Q:
+        out += gy[:, head:] @ col[:, head:].T
+    return out
 
 
 class ConvFunction(Function):
@@ -44,8 +66,8 @@ class ConvFunction(Function):
             g = self.g
             col = self._columns(i0, i1, workspace.flat(xp, g.C * g.R * g.S * (i1 - i0) * self.unit, gyp.dtype, "col"))
         if gw is None:
-            return gyp @ col.T
-        gw += gyp @ col.T
+            return weight_product(gyp, col)
+        gw += weight_product(gyp, col)
         return gw
 
     def input_grad_as_conv(self):
