@@ -44,7 +44,8 @@ def step_fn(mc, args, rng):
     mc.manual_seed(0)
     model = mc.models.get_model(args.model, num_classes=10)
     opt = mc.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9, weight_decay=5e-4)
-    x = rng.standard_normal((args.batch, 3, args.size, args.size)).astype(np.float32)
+    channels = 1 if args.model == "lenet5" else 3                   # LeNet-5 reads grey Fashion-MNIST
+    x = rng.standard_normal((args.batch, channels, args.size, args.size)).astype(np.float32)
     y = rng.integers(0, 10, args.batch)
 
     def step():
