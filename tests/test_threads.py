@@ -111,3 +111,18 @@ def test_a_threaded_block_is_bit_identical(many, monkeypatch, n):
     one, more = one_and_many(step)
     for a, c in zip(one, more):
         np.testing.assert_array_equal(a, c)
+
+
+@pytest.mark.parametrize("make", [lambda p: mc.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=1e-2, nesterov=True),
+                                  lambda p: mc.optim.Adam(p, lr=1e-2, weight_decay=1e-2)])
+def test_optimizer_slices_on_threads_are_bit_identical(many, make):
+    """A parameter of several slices (SLICE elements each) is updated slice by slice on every thread."""
+    def steps():
+        w = mc.nn.Parameter(rand(300, 700, seed=9))                     # 210,000 elements: 4 slices
+        opt = make([w])
+        for i in range(3):
+            w.grad = mc.tensor(rand(300, 700, seed=10 + i))
+            opt.step()
+        return [w.data.copy()]
+    one, more = one_and_many(steps)
+    np.testing.assert_array_equal(one[0], more[0])

@@ -35,4 +35,5 @@ def test_optimizers_and_convolution_pieces_take_their_temporaries_from_the_cache
     x = mc.randn(4, 3, 8, 8)
     mc.functional.cross_entropy(model(x), mc.tensor(np.array([0, 1, 0, 1]))).backward()
     opt.step()
-    assert {key[2] for key in workspace._cache} >= {"optimizer", "col"}
+    slots = {key[2] for key in workspace._cache}
+    assert "col" in slots and ("optimizer", "MainThread") in slots              # a scratch per thread

@@ -5,9 +5,11 @@ never by id(), so a state_dict saved in one process loads into fresh objects
 in another. Parameters that are frozen (requires_grad=False) or received no
 gradient are skipped: they stay bit-identical.
 """
+import threading
+
 import numpy as np
 
-from .. import backend, workspace
+from .. import backend, threads, workspace
 
 
 class Optimizer:
@@ -42,7 +44,8 @@ class Optimizer:
         parameters and slices (no allocation per step: VGG-16's 102M-weight layer would otherwise
         fault in a fresh 400 MB array). Valid until the next call."""
         xp = backend.get_array_module(like)
-        return workspace.shaped(workspace.flat(xp, like.size, like.dtype, "optimizer"), like.shape)
+        slot = ("optimizer", threading.current_thread().name)          # slices update on several threads
+        return workspace.shaped(workspace.flat(xp, like.size, like.dtype, slot), like.shape)
 
     def _indexed(self):
         i = 0
@@ -65,8 +68,15 @@ class Optimizer:
                 continue
             w, g, state = p.data, p.grad.data, self.state.setdefault(i, {})
             extra = self.prepare(w, state, group)
-            for ws, gs, ss in self._slices(w, g, state):
+            threads.map_runs(self._updater(group, extra), list(self._slices(w, g, state)), elements=w.size)
+
+    def _updater(self, group, extra):
+        """update() over a run of slices; the slices are independent, so runs go to different threads."""
+        def run(part):
+            for ws, gs, ss in part:
                 self.update(ws, gs, {**ss, **extra} if extra else ss, group)
+            return []
+        return run
 
     def _slices(self, w, g, state):
         """(w, g, state) in slices of SLICE elements: flat views of w, g and every state array of
