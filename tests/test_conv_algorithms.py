@@ -90,7 +90,7 @@ def test_algorithm_gradcheck_float64(name, case):
     assert gradcheck(lambda *a: F.conv2d(*a, stride=stride, padding=padding, algorithm=name), ts)
 
 
-@pytest.mark.parametrize("name", ["im2col", "pointwise", "batch_last", "winograd"])
+@pytest.mark.parametrize("name", ["im2col", "pointwise", "batch_last", "winograd", "winograd4x4"])
 def test_algorithm_in_pieces(monkeypatch, name):
     """A column budget small enough for one image (or one row, or one Winograd image) a piece."""
     monkeypatch.setattr(choice, "COL_BUDGET", 600)

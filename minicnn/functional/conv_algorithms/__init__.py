@@ -9,6 +9,7 @@ between them. ``conv2d(x, w, algorithm=name)`` runs one by name; "auto" (the def
 | pointwise  | im2col_channel_first.py | 1x1 kernels: x is its own column matrix, one GEMM per image on the CPU |
 | batch_last | im2col_batch_last.py    | columns (oh, ow, n): NumPy's copies run over N*OW elements; the output stays batch-last |
 | winograd   | winograd_f2x3.py        | F(2x2, 3x3): 16 GEMMs on transformed 4x4 tiles, 2.25x fewer multiplications (CPU) |
+| winograd4x4 | winograd_f4x3.py       | F(4x4, 3x3): 36 GEMMs on transformed 6x6 tiles, 4x fewer multiplications (CPU) |
 
 On a GPU, "im2col" builds its columns with one CUDA kernel where CuPy can compile it
 (minicnn/cuda_kernels.py), the xp code otherwise.
@@ -18,6 +19,8 @@ from .im2col_batch_last import Conv2dBatchLast
 from .im2col_channel_first import Conv2dIm2col, Conv2dPointwise
 from .reference import Conv2dReference
 from .winograd_f2x3 import Conv2dWinograd
+from .winograd_f4x3 import Conv2dWinograd4x4
 
 ALGORITHMS = {"reference": Conv2dReference, "im2col": Conv2dIm2col, "pointwise": Conv2dPointwise,
-              "batch_last": Conv2dBatchLast, "winograd": Conv2dWinograd}
+              "batch_last": Conv2dBatchLast, "winograd": Conv2dWinograd,
+              "winograd4x4": Conv2dWinograd4x4}

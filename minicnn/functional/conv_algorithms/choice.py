@@ -32,7 +32,7 @@ GPU_COL_BUDGET = 1 << 30
 WEIGHT_CHUNK_BYTES = 128 << 10
 WEIGHT_CHUNKED_MAX = 1024
 
-NAMES = ("reference", "im2col", "pointwise", "batch_last", "winograd")
+NAMES = ("reference", "im2col", "pointwise", "batch_last", "winograd", "winograd4x4")
 
 
 def col_budget(xp):
@@ -86,12 +86,12 @@ def check(name, g, xp, dtype, wdtype):
     if name == "pointwise" and not g.pointwise:
         raise ValueError(f"conv2d: algorithm='pointwise' needs a 1x1 kernel with stride 1 and no padding, "
                          f"got kernel {g.R}x{g.S}, stride {(g.sh, g.sw)}, padding {g.padding}")
-    if name == "winograd":
+    if name in ("winograd", "winograd4x4"):
         if not winograd_can(g):
-            raise ValueError(f"conv2d: algorithm='winograd' computes 3x3 kernels with stride 1 and padding at "
+            raise ValueError(f"conv2d: algorithm={name!r} computes 3x3 kernels with stride 1 and padding at "
                              f"most 2, got kernel {g.R}x{g.S}, stride {(g.sh, g.sw)}, padding {g.padding}")
         if dtype not in (np.float32, np.float64) or dtype != wdtype:
-            raise ValueError(f"conv2d: algorithm='winograd' needs float32 or float64 input and weight of one "
+            raise ValueError(f"conv2d: algorithm={name!r} needs float32 or float64 input and weight of one "
                              f"dtype, got {np.dtype(dtype)} and {np.dtype(wdtype)}")
         if xp is not np:
-            raise ValueError("conv2d: algorithm='winograd' runs on the CPU only; on a GPU use 'auto' or 'im2col'")
+            raise ValueError(f"conv2d: algorithm={name!r} runs on the CPU only; on a GPU use 'auto' or 'im2col'")
