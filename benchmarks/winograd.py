@@ -1,9 +1,9 @@
-"""3x3 convolutions, forward + backward: Winograd F(2x2, 3x3) vs im2col + GEMM vs PyTorch.
+"""3x3 convolutions, forward + backward: Winograd F(2x2, 3x3) and F(4x4, 3x3) vs im2col + GEMM vs PyTorch.
 
 The layers of VGG-16 (224x224) and ResNet-50's 3x3 convolutions at batch 2, or with --cifar
 those of VGG-16 on 32x32 images at batch 64 (conv2d works batch-last from 16 images; the
 inputs are laid out as the layer before would leave them): minicnn's conv2d with
-algorithm="winograd", with the im2col algorithm of that batch ("im2col", or "batch_last" from 16
+algorithm="winograd" and "winograd4x4", with the im2col algorithm of that batch ("im2col", or "batch_last" from 16
 images), and PyTorch, alternating in the same run. The "used" column says which conv2d picks by
 itself ("auto"), so the table is the evidence for the choice in conv_algorithms/choice.py.
 
@@ -43,7 +43,8 @@ def main():
 
     print(f"# {machine()}, BLAS {blas}, torch {torch.__version__}, batch {batch}, forward + backward, "
           f"medians of {args.rounds} rounds, ms")
-    print(f"{'layer':<22}{'winograd':>10}{'im2col':>9}{'torch':>9}{'wino/im2col':>13}{'wino/torch':>12}  used")
+    print(f"{'layer':<22}{'winograd':>10}{'wino4x4':>9}{'im2col':>9}{'torch':>9}{'wino/im2col':>13}"
+          f"{'4x4/im2col':>12}{'4x4/torch':>11}  used")
     rng = np.random.default_rng(0)
     for C, K, H in CIFAR_LAYERS if args.cifar else LAYERS:
         N = batch
@@ -68,13 +69,14 @@ def main():
             tx.grad = tw.grad = tb.grad = None
 
         im2col = "batch_last" if N >= choice.BATCH_LAST_MIN else "im2col"
-        r = compare({"winograd": ours("winograd"), "im2col": ours(im2col), "torch": theirs},
+        r = compare({"winograd": ours("winograd"), "wino4": ours("winograd4x4"), "im2col": ours(im2col),
+                     "torch": theirs},
                     rounds=args.rounds, warmup=1, block_time=0.4, settle=0.2)
         used = choice.choose(ConvGeometry(x.shape, (3, 3), (1, 1), (1, 1, 1, 1)), K, np, x.dtype, w.dtype)
         name = f"{C}->{K} @{H}x{H}"
-        print(f"{name:<22}{r['winograd'] * 1e3:>10.1f}{r['im2col'] * 1e3:>9.1f}{r['torch'] * 1e3:>9.1f}"
-              f"{r['winograd'] / r['im2col']:>12.2f}x{r['winograd'] / r['torch']:>11.2f}x  "
-              f"{used}", flush=True)
+        print(f"{name:<22}{r['winograd'] * 1e3:>10.1f}{r['wino4'] * 1e3:>9.1f}{r['im2col'] * 1e3:>9.1f}"
+              f"{r['torch'] * 1e3:>9.1f}{r['winograd'] / r['im2col']:>12.2f}x{r['wino4'] / r['im2col']:>11.2f}x"
+              f"{r['wino4'] / r['torch']:>10.2f}x  {used}", flush=True)
 
 
 if __name__ == "__main__":

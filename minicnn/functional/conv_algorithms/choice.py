@@ -17,6 +17,12 @@ BATCH_LAST_MIN = 16
 WINOGRAD_MIN_CHANNELS = 512
 # ... and when a call has at least this many output pixels (N*OH*OW): on fewer, its 4x4 tiles waste too much.
 WINOGRAD_MIN_PIXELS = 512
+# Winograd F(4x4, 3x3) for channel-first batches (fewer than BATCH_LAST_MIN images) when C and K
+# are both at least this and the output at least WINOGRAD4_MIN_SIZE on each side: it then beat
+# im2col by 6-33% forward + backward on VGG-16's and ResNet-50's layers; on smaller maps its 4x4
+# tiles waste too much, and on batch-last input it lost everywhere (RESULTS.md, "Winograd").
+WINOGRAD4_MIN_CHANNELS = 128
+WINOGRAD4_MIN_SIZE = 28
 # 1x1 layers on the CPU: from this many output pixels an image, one GEMM per image (x[i] is its own
 # column matrix, no transposes); below, one GEMM for the batch (the per-image GEMMs are too thin).
 POINTWISE_PER_IMAGE_MIN_PIXELS = 100
@@ -62,14 +68,20 @@ def winograd_piece(g, K, itemsize):
 
 
 def choose(g, K, xp, dtype, wdtype):
-    """The algorithm "auto" runs: Winograd for wide 3x3 layers on the CPU (float32/64, one dtype, and
-    batch-last pieces of BATCH_LAST_MIN images or more), else batch-last im2col for batches of
-    BATCH_LAST_MIN or more on the CPU, else pointwise for 1x1 layers, else channel-first im2col."""
+    """The algorithm "auto" runs. On the CPU: Winograd F(4x4, 3x3) for wide 3x3 layers of a
+    channel-first batch on maps of WINOGRAD4_MIN_SIZE or more; Winograd F(2x2, 3x3) for the widest
+    (in batch-last pieces of BATCH_LAST_MIN images or more); else batch-last im2col from
+    BATCH_LAST_MIN images, pointwise for 1x1 layers, channel-first im2col. On a GPU: pointwise or im2col."""
     cpu = xp is np
     batch_last = cpu and g.N >= BATCH_LAST_MIN
-    # float32/64 only: Winograd's transforms have factors 1/2 (integers stay exact with im2col, float16
-    # keeps its rounding); batch-last pieces must hold 16 images, or their runs of N get too short
-    if (cpu and dtype in (np.float32, np.float64) and dtype == wdtype and winograd_fits(g, K)
+    # Winograd only for float32/64 of one dtype: its transforms hold fractions (integers stay exact
+    # with im2col, float16 keeps its rounding)
+    winograd_ok = cpu and dtype in (np.float32, np.float64) and dtype == wdtype and winograd_can(g)
+    if (winograd_ok and not batch_last and min(g.C, K) >= WINOGRAD4_MIN_CHANNELS
+            and min(g.OH, g.OW) >= WINOGRAD4_MIN_SIZE):
+        return "winograd4x4"
+    # batch-last pieces must hold 16 images, or their runs of N get too short
+    if (winograd_ok and winograd_fits(g, K)
             and (not batch_last or winograd_piece(g, K, np.dtype(dtype).itemsize) >= BATCH_LAST_MIN)):
         return "winograd"
     if batch_last:
