@@ -108,7 +108,8 @@ def test_algorithm_in_pieces(monkeypatch, name):
     ((32, 64, 10, 10), (32, 64, 1, 1), "batch_last"),
     ((2, 128, 28, 28), (128, 128, 3, 3), "winograd4x4"),    # channel-first, 128 channels, 28x28 maps
     ((2, 512, 56, 56), (512, 256, 3, 3), "winograd4x4"),
-    ((2, 64, 224, 224), (64, 64, 3, 3), "im2col"),            # 64 channels: F(4x4)'s transforms cost too much
+    ((2, 64, 224, 224), (64, 64, 3, 3), "winograd4x4"),       # 64 channels, but 224x224 maps
+    ((2, 64, 112, 112), (128, 64, 3, 3), "im2col"),           # 64 channels: F(4x4)'s transforms cost too much
     ((32, 256, 56, 56), (256, 256, 3, 3), "batch_last"),      # batch-last: F(4x4) lost on every layer
     ((2, 512, 16, 16), (512, 512, 3, 3), "winograd"),
     ((32, 512, 4, 4), (512, 512, 3, 3), "winograd"),        # batch-last, pieces of 16 images or more

@@ -23,6 +23,10 @@ WINOGRAD_MIN_PIXELS = 512
 # tiles waste too much, and on batch-last input it lost everywhere (RESULTS.md, "Winograd").
 WINOGRAD4_MIN_CHANNELS = 128
 WINOGRAD4_MIN_SIZE = 28
+# ... and from WINOGRAD4_WIDE_MIN_CHANNELS on maps this large (VGG's first block at 224x224), where its fewer
+# multiplications outweigh the transforms; 64 -> 128 on 112x112 and 64 -> 64 on 56x56 were even.
+WINOGRAD4_WIDE_MAPS = 224
+WINOGRAD4_WIDE_MIN_CHANNELS = 64
 # 1x1 layers on the CPU: from this many output pixels an image, one GEMM per image (x[i] is its own
 # column matrix, no transposes); below, one GEMM for the batch (the per-image GEMMs are too thin).
 POINTWISE_PER_IMAGE_MIN_PIXELS = 100
@@ -77,8 +81,9 @@ def choose(g, K, xp, dtype, wdtype):
     # Winograd only for float32/64 of one dtype: its transforms hold fractions (integers stay exact
     # with im2col, float16 keeps its rounding)
     winograd_ok = cpu and dtype in (np.float32, np.float64) and dtype == wdtype and winograd_can(g)
-    if (winograd_ok and not batch_last and min(g.C, K) >= WINOGRAD4_MIN_CHANNELS
-            and min(g.OH, g.OW) >= WINOGRAD4_MIN_SIZE):
+    channels, size = min(g.C, K), min(g.OH, g.OW)
+    if winograd_ok and not batch_last and ((channels >= WINOGRAD4_MIN_CHANNELS and size >= WINOGRAD4_MIN_SIZE)
+                                           or (channels >= WINOGRAD4_WIDE_MIN_CHANNELS and size >= WINOGRAD4_WIDE_MAPS)):
         return "winograd4x4"
     # batch-last pieces must hold 16 images, or their runs of N get too short
     if (winograd_ok and winograd_fits(g, K)
