@@ -12,8 +12,9 @@ or, for stride 1 when C >= K, the input gradient as a convolution of gY:
            gx  = Wf @ im2col(gY, padding R-1-pt, R-1-pb, S-1-pl, S-1-pr)
                  Wf[c, (k, r, s)] = weight[k, c, R-1-r, S-1-s]   (flipped, channels swapped)
 
-The same numbers come from five algorithms (minicnn/functional/conv_algorithms/): the textbook
-"reference", channel-first "im2col", "pointwise" for 1x1 kernels, "batch_last" and "winograd".
+The same numbers come from six algorithms (minicnn/functional/conv_algorithms/): the textbook
+"reference", channel-first "im2col", "pointwise" for 1x1 kernels, "batch_last", and Winograd's
+"winograd" (F(2x2, 3x3)) and "winograd4x4" (F(4x4, 3x3)).
 ``conv2d(..., algorithm="auto")`` picks one by the thresholds in conv_algorithms/choice.py.
 
 Memory layout. batch_last leaves its output batch-last, (K, OH, OW, N) in memory, returned as
