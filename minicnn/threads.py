@@ -14,7 +14,7 @@ stays on the caller's thread, as does everything on a GPU. The number of threads
 is MINICNN_THREADS, else OMP_NUM_THREADS (which minicnn.distributed sets when ranks share a
 machine), else the cores this process may run on.
 
-OpenBLAS keeps its threads spinning for about a tenth of a second after each GEMM, and a spinning
+OpenBLAS keeps its threads spinning for a while after each GEMM, and a spinning
 thread holds the core a NumPy thread wanted: by default the threads here win little in a network,
 where a GEMM comes before almost everything. OPENBLAS_THREAD_TIMEOUT=4 in the environment (before
 NumPy is imported) puts OpenBLAS's threads to sleep at once; it is not set for you, because each
@@ -83,7 +83,7 @@ def map_runs(fn, items, elements=None):
     small work on the caller's thread (default: run threaded whenever there are items to share)."""
     n = count() if elements is None else min(count(), elements // MIN_PER_THREAD)
     n = min(n, len(items))
-    if n <= 1:
+    if n <= 1 or threading.current_thread().name.startswith("minicnn"):   # a worker never waits on the pool
         return fn(items)
     runs = [items[a:b] for a, b in _split(len(items), n)]
     futures = [_executor().submit(fn, run) for run in runs[1:]]

@@ -126,3 +126,13 @@ def test_optimizer_slices_on_threads_are_bit_identical(many, make):
         return [w.data.copy()]
     one, more = one_and_many(steps)
     np.testing.assert_array_equal(one[0], more[0])
+
+
+def test_work_handed_out_from_a_worker_runs_there(many):
+    """A pool thread that asks for more threads runs the work itself: it must never wait on the pool."""
+    def outer(run):
+        return [threads.map_runs(lambda inner: [threading.current_thread().name for _ in inner], [1, 2, 3])
+                for _ in run]
+    names = threads.map_runs(outer, list(range(8)))
+    workers = [inner for inner in names if inner[0].startswith("minicnn")]
+    assert workers and all(len(set(inner)) == 1 for inner in workers)

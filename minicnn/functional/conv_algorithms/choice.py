@@ -18,9 +18,9 @@ WINOGRAD_MIN_CHANNELS = 512
 # ... and when a call has at least this many output pixels (N*OH*OW): on fewer, its 4x4 tiles waste too much.
 WINOGRAD_MIN_PIXELS = 512
 # Winograd F(4x4, 3x3) for channel-first batches (fewer than BATCH_LAST_MIN images) when C and K
-# are both at least this and the output at least WINOGRAD4_MIN_SIZE on each side: it then beat
-# im2col by 6-33% forward + backward on VGG-16's and ResNet-50's layers; on smaller maps its 4x4
-# tiles waste too much, and on batch-last input it lost everywhere (RESULTS.md, "Winograd").
+# are both at least this and the output at least WINOGRAD4_MIN_SIZE on each side: there it beat
+# im2col on VGG-16's and ResNet-50's layers; on smaller maps its 4x4 tiles waste too much, and on
+# batch-last input it lost everywhere (RESULTS.md, "Winograd", the F(4x4) tables).
 WINOGRAD4_MIN_CHANNELS = 128
 WINOGRAD4_MIN_SIZE = 28
 # ... and from WINOGRAD4_WIDE_MIN_CHANNELS on maps this large (VGG's first block at 224x224), where its fewer
