@@ -73,23 +73,30 @@ def transform_input(x, padding, TH, TW):
     return np.matmul(bt, rows).reshape(36, C, n * TH * TW)              # (B^T d) B: (a, b, C*T)
 
 
-def transform_output(M, n, OH, OW):
-    """y = A^T m A for every tile: M (36, K, n*TH*TW) -> y (n, K, OH, OW) (a view of the tiles)."""
-    K = M.shape[1]
+def transform_output(M, y):
+    """y = A^T m A for every tile: M (36, K, n*TH*TW) -> written into y (n, K, OH, OW)."""
+    n, K, OH, OW = y.shape
     TH, TW = tiles(OH, OW)
     at = AT.astype(M.dtype)
     cols = np.matmul(at, M.reshape(6, 6, -1))                          # m A: (a, beta, K*T)
     y4 = (at @ cols.reshape(6, -1)).reshape(4, 4, K, n, TH, TW)       # A^T (m A): (alpha, beta, ...)
-    return y4.transpose(3, 2, 4, 0, 5, 1).reshape(n, K, 4 * TH, 4 * TW)[:, :, :OH, :OW]
+    tiled = y4.transpose(3, 2, 4, 0, 5, 1)                            # (n, K, i, alpha, j, beta)
+    if (OH, OW) == (4 * TH, 4 * TW) and y.flags.c_contiguous:         # whole tiles: one copy into y
+        y.reshape(n, K, TH, 4, TW, 4)[...] = tiled
+    else:
+        y[...] = tiled.reshape(n, K, 4 * TH, 4 * TW)[:, :, :OH, :OW]
 
 
 def transform_output_grad(gy, TH, TW):
     """gM = A gy_tile A^T, the adjoint of transform_output: gy (n, K, OH, OW) -> gM (36, K, n*TH*TW);
     gy is read as zeros past OH, OW."""
     n, K, OH, OW = gy.shape
-    pad = np.zeros((n, K, 4 * TH, 4 * TW), dtype=gy.dtype)
-    pad[:, :, :OH, :OW] = gy
-    g = np.ascontiguousarray(pad.reshape(n, K, TH, 4, TW, 4).transpose(3, 5, 1, 0, 2, 4))   # (alpha, beta, ...)
+    if (OH, OW) != (4 * TH, 4 * TW):                                  # partial tiles: zeros past OH, OW
+        pad = np.zeros((n, K, 4 * TH, 4 * TW), dtype=gy.dtype)
+        pad[:, :, :OH, :OW] = gy
+        gy = pad
+    g = np.empty((4, 4, K, n, TH, TW), dtype=gy.dtype)                # (alpha, beta, ...)
+    g.transpose(3, 2, 4, 0, 5, 1)[...] = gy.reshape(n, K, TH, 4, TW, 4)
     a = AT.T.astype(gy.dtype)                                         # A (6x4)
     rows = (a @ g.reshape(4, -1)).reshape(6, 4, -1)                   # A gy: (a, beta, K*T)
     return np.matmul(a, rows).reshape(36, K, n * TH * TW)              # (A gy) A^T: (a, b, K*T)
@@ -101,7 +108,9 @@ def conv3x3(x, w, padding):
     n, _, H, W = x.shape
     OH, OW = H + padding[0] + padding[1] - 2, W + padding[2] + padding[3] - 2
     M = np.matmul(transform_weight(w), transform_input(x, padding, *tiles(OH, OW)))
-    return np.ascontiguousarray(transform_output(M, n, OH, OW))
+    y = np.empty((n, w.shape[0], OH, OW), dtype=x.dtype)
+    transform_output(M, y)
+    return y
 
 
 class Conv2dWinograd4x4(ConvFunction):
@@ -130,7 +139,7 @@ class Conv2dWinograd4x4(ConvFunction):
         TH, TW = tiles(OH, OW)
         for i0, i1 in self._pieces(N, max(x.shape[1], K), TH, TW, x.itemsize):
             V = transform_input(x[i0:i1], padding, TH, TW)
-            y[i0:i1] = transform_output(np.matmul(U, V), i1 - i0, OH, OW)
+            transform_output(np.matmul(U, V), y[i0:i1])
 
     def backward(self, gy):
         g, x = self.g, self.src
