@@ -34,6 +34,7 @@ MIN_PER_THREAD = 1 << 21
 BLOCK = 1 << 16
 
 _pool = None
+_pool_size = 0
 _count = None
 _lock = threading.Lock()
 
@@ -57,18 +58,19 @@ def set_count(n):
     old = count()
     with _lock:
         _count = max(1, int(n))
-        if _pool is not None and _pool._max_workers < _count - 1:
+        if _pool is not None and _pool_size < _count - 1:             # too small: made again when next needed
             _pool.shutdown(wait=True)
             _pool = None
     return old
 
 
 def _executor():
-    global _pool
+    global _pool, _pool_size
     with _lock:
         if _pool is None:
             from concurrent.futures import ThreadPoolExecutor
-            _pool = ThreadPoolExecutor(max(1, count() - 1), thread_name_prefix="minicnn")
+            _pool_size = max(1, count() - 1)                            # the caller's thread is the other one
+            _pool = ThreadPoolExecutor(_pool_size, thread_name_prefix="minicnn")
         return _pool
 
 

@@ -130,7 +130,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     holding zeros between them); ``groups`` splits the channels into independent convolutions
     (run one after the other and concatenated).
     ``algorithm``: "auto" (conv_algorithms/choice.py picks), or one of "reference", "im2col",
-    "pointwise", "batch_last", "winograd" (minicnn/functional/conv_algorithms/); an algorithm
+    "pointwise", "batch_last", "winograd", "winograd4x4" (minicnn/functional/conv_algorithms/); an algorithm
     that cannot compute the layer is refused with the reason. ``reference=True`` is
     algorithm="reference".
     """

@@ -119,7 +119,10 @@ class Conv2dWinograd4x4(ConvFunction):
 
     def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0)):
         xp, g, K, _ = self.setup(x, w, b, stride, padding)
-        self.pieces = self._pieces(g.N, max(g.C, K), *tiles(g.OH, g.OW), x.itemsize)
+        # images a piece: V (36 x channels x tiles) within COL_BUDGET, for forward and for gx's pass (H x W)
+        TH, TW = tiles(max(g.H, g.OH), max(g.W, g.OW))
+        size = max(1, min(g.N, choice.COL_BUDGET // (36 * max(g.C, K) * TH * TW * x.itemsize)))
+        self.pieces = [(i, min(g.N, i + size)) for i in range(0, g.N, size)]
         y = np.empty((g.N, K, g.OH, g.OW), dtype=x.dtype)
         self._run(x, transform_weight(w), g.padding, y)
         self.src = x if self.requires_grad else None
@@ -127,17 +130,10 @@ class Conv2dWinograd4x4(ConvFunction):
             y += b[:, None, None]
         return y
 
-    @staticmethod
-    def _pieces(N, channels, TH, TW, itemsize):
-        """Image ranges whose V (36 x channels x tiles) fits in COL_BUDGET (one image at least)."""
-        size = max(1, min(N, choice.COL_BUDGET // (36 * channels * TH * TW * itemsize)))
-        return [(i, min(N, i + size)) for i in range(0, N, size)]
-
     def _run(self, x, U, padding, y):
         """y[i0:i1] = the convolution of x[i0:i1] by the transformed weight U, piece by piece."""
-        N, K, OH, OW = y.shape
-        TH, TW = tiles(OH, OW)
-        for i0, i1 in self._pieces(N, max(x.shape[1], K), TH, TW, x.itemsize):
+        TH, TW = tiles(*y.shape[2:])
+        for i0, i1 in self.pieces:
             V = transform_input(x[i0:i1], padding, TH, TW)
             transform_output(np.matmul(U, V), y[i0:i1])
 
