@@ -32,10 +32,35 @@ CASES = [  # (op, input shape, where the models meet it); im2col: the column cop
     ("relu", (64, 128, 16, 16), "cifar10_VGG16 b64 (batch-last)"),
     ("relu", (2, 256, 56, 56), "ResNet-50 b2, stage 1"),
     ("relu", (128, 6, 28, 28), "LeNet-5 b128 (batch-last)"),
+    ("sgd", (25088, 4096), "VGG-16's fc1 weight: one SGD step, momentum and weight decay"),
 ]
 
 
+def sgd(shape):
+    """A step of SGD (momentum 0.9, weight decay 5e-4) on one parameter, from the same state each time
+    it is made; returns (its step function, the parameter)."""
+    import minicnn as mc
+    rng = np.random.default_rng(1)
+    p = mc.nn.Parameter(rng.standard_normal(shape, dtype=np.float32))
+    p.grad = mc.tensor(rng.standard_normal(shape, dtype=np.float32))
+    opt = mc.optim.SGD([p], lr=1e-3, momentum=0.9, weight_decay=5e-4)
+    opt.step()                                                  # the momentum buffer exists from here on
+    return opt.step, p
+
+
 def make(op, shape):
+    if op == "sgd":                                             # timed on one state; bits checked on fresh ones
+        opt_step, _ = sgd(shape)
+
+        def run():
+            opt_step()
+
+        def fresh():
+            step, p = sgd((1000, 4096))                         # 4M elements: several slices, threaded
+            step()
+            return (p.data,)
+        run.fresh = fresh
+        return run
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape, dtype=np.float32)
     if shape[0] >= 16:                                          # batch-last, as conv2d leaves it
@@ -66,15 +91,16 @@ def main():
     a = np.ones((256, 1024), np.float32)
     bmat = np.ones((1024, 1024), np.float32)
     print(f"# {machine()}, BLAS {blas}, OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}; "
-          f"forward + backward (im2col: the copy) after a GEMM, median of {args.rounds} alternating rounds of {args.calls} calls, ms")
+          f"forward + backward (im2col: the copy; sgd: the step) after a GEMM, median of {args.rounds} alternating rounds of {args.calls} calls, ms")
     print("| op | input | where | 1 thread | %d threads | speed-up | same bits |" % args.threads)
     print("|---|---|---|---:|---:|---:|---|")
     for op, shape, where in CASES:
         step = make(op, shape)
+        check = getattr(step, "fresh", step)
         threads.set_count(1)
-        one = step()
+        one = check()
         threads.set_count(args.threads)
-        many = step()
+        many = check()
         same = all(np.array_equal(p, q) for p, q in zip(one, many))
         times = {1: [], args.threads: []}
         for r in range(args.rounds + 1):
