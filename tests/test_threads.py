@@ -21,6 +21,17 @@ def many(monkeypatch):
     threads.set_count(old)
 
 
+def pool_calls(monkeypatch):
+    """A list that grows each time work is handed to the pool (to show a test's work was threaded)."""
+    calls, executor = [], threads._executor
+
+    def counted():
+        calls.append(1)
+        return executor()
+    monkeypatch.setattr(threads, "_executor", counted)
+    return calls
+
+
 def one_and_many(fn):
     """fn() on one thread and on four; returns both results."""
     old = threads.set_count(1)
@@ -88,11 +99,13 @@ def test_copy_splits_along_an_axis_long_enough(many, shape):
 
 
 @pytest.mark.parametrize("n", [3, 17])
-def test_im2col_threaded_is_bit_identical(many, n):
+def test_im2col_threaded_is_bit_identical(many, monkeypatch, n):
     x = rand(n, 3, 9, 8, seed=3)
     g = ConvGeometry(x.shape, (3, 3), (1, 1), (1, 1, 1, 1))
     for fn in (im2col_fast, im2col_batch_last):
+        calls = pool_calls(monkeypatch)
         one, more = one_and_many(lambda: fn(x, g).copy())
+        assert calls
         np.testing.assert_array_equal(one, more)
 
 
@@ -108,14 +121,16 @@ def test_a_threaded_block_is_bit_identical(many, monkeypatch, n):
         y = F.relu(F.batch_norm(h, None, None, w, b, training=True))
         y.backward(mc.tensor(rand(*y.shape, seed=8)))
         return [y.data.copy(), x.grad.data.copy(), w.grad.data.copy(), b.grad.data.copy()]
+    calls = pool_calls(monkeypatch)
     one, more = one_and_many(step)
+    assert calls                                                    # the ReLU and im2col work was threaded
     for a, c in zip(one, more):
         np.testing.assert_array_equal(a, c)
 
 
 @pytest.mark.parametrize("make", [lambda p: mc.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=1e-2, nesterov=True),
                                   lambda p: mc.optim.Adam(p, lr=1e-2, weight_decay=1e-2)])
-def test_optimizer_slices_on_threads_are_bit_identical(many, make):
+def test_optimizer_slices_on_threads_are_bit_identical(many, monkeypatch, make):
     """A parameter of several slices (SLICE elements each) is updated slice by slice on every thread."""
     def steps():
         w = mc.nn.Parameter(rand(300, 700, seed=9))                     # 210,000 elements: 4 slices
@@ -124,7 +139,9 @@ def test_optimizer_slices_on_threads_are_bit_identical(many, make):
             w.grad = mc.tensor(rand(300, 700, seed=10 + i))
             opt.step()
         return [w.data.copy()]
+    calls = pool_calls(monkeypatch)
     one, more = one_and_many(steps)
+    assert calls
     np.testing.assert_array_equal(one[0], more[0])
 
 
