@@ -34,7 +34,7 @@ def main():
 
     model = lenet5()
     model.summary((1, 28, 28))
-    mc.tune_cpu()                                          # process-wide CPU settings (fit does this itself)
+    mc.tune_cpu()                   # process-wide CPU settings now (fit, or the first optimizer.step(), would apply them)
     optimizer = mc.optim.Adam(model.parameters(), lr=1e-3)
 
     for epoch in range(1, args.epochs + 1):

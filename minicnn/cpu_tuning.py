@@ -1,10 +1,12 @@
-"""CPU settings that make NumPy training faster, applied only when asked (``mc.tune_cpu()``).
+"""CPU settings that make NumPy training faster, applied once training starts (``mc.tune_cpu()``).
 
-They change the whole process, not one array, so no op applies them behind the caller's back:
+They change the whole process, not one array, so no op, forward or backward, applies them:
 ``fit``, ``evaluate``, ``predict`` and the command line call :func:`tune_cpu` before their first
-step, and a hand-written training loop calls it once (examples/lenet5_fashion_mnist.py does).
-Without them everything computes the same numbers, more slowly: the measurements are in
-benchmarks/RESULTS.md ("BLAS warm-up", "malloc settings").
+step, and a hand-written training loop gets them from its first optimizer step on CPU parameters
+(a loop ported from PyTorch by its imports alone has no line that could call tune_cpu; without the
+malloc setting its LeNet-5 step at batch 128 took 1.8x as long). Calling ``mc.tune_cpu()`` yourself
+applies them before the first step. Without them everything computes the same numbers, more
+slowly: the measurements are in benchmarks/RESULTS.md ("BLAS warm-up", "malloc settings").
 
 One setting only the environment can make, before NumPy is imported: OPENBLAS_THREAD_TIMEOUT=4
 stops OpenBLAS's threads spinning after each GEMM, so that minicnn's own threads (minicnn/threads.py)
@@ -73,9 +75,9 @@ def keep_freed_memory():
 
 def tune_cpu():
     """Apply both process-wide settings (once; later calls do nothing): glibc keeps freed memory
-    for reuse, and OpenBLAS is warmed up. fit, evaluate, predict and the command line call it; a
-    training loop of your own calls ``mc.tune_cpu()`` once before it. Returns whether the malloc
-    setting is in force (False off glibc or with MINICNN_KEEP_MEMORY=0)."""
+    for reuse, and OpenBLAS is warmed up. fit, evaluate, predict, the command line and the first
+    optimizer step on the CPU call it. Returns whether the malloc setting is in force (False off
+    glibc or with MINICNN_KEEP_MEMORY=0)."""
     kept = keep_freed_memory()
     warm_up_blas()
     return kept

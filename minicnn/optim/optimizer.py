@@ -10,6 +10,7 @@ import threading
 import numpy as np
 
 from .. import backend, threads, workspace
+from ..cpu_tuning import tune_cpu
 
 
 class Optimizer:
@@ -63,12 +64,24 @@ class Optimizer:
                 p.grad.data[...] = 0
 
     def step(self):
+        self._tune()
         for i, group, p in self._indexed():
             if p.grad is None or not p.requires_grad:
                 continue
             w, g, state = p.data, p.grad.data, self.state.setdefault(i, {})
             extra = self.prepare(w, state, group)
             threads.map_runs(self._updater(group, extra), list(self._slices(w, g, state)), elements=w.size)
+
+    _cpu_tuned = False
+
+    def _tune(self):
+        """A training loop is running: on the CPU, apply minicnn's process-wide settings (mc.tune_cpu,
+        once per process), as fit does. A loop ported from PyTorch by its imports alone cannot call
+        tune_cpu itself, and without it glibc faults fresh pages in every step (a LeNet-5 step at
+        batch 128 took 1.8x its time; RESULTS.md, "Malloc settings")."""
+        if not Optimizer._cpu_tuned and self.param_groups[0]["params"][0]._device == "cpu":
+            tune_cpu()
+            Optimizer._cpu_tuned = True
 
     def _updater(self, group, extra):
         """update() over a run of slices; the slices are independent, so runs go to different threads."""
