@@ -1,4 +1,4 @@
-"""conv2d and max_pool2d, forward + backward: minicnn vs PyTorch in the same run.
+"""conv2d, max_pool2d and batch_norm, forward + backward: minicnn vs PyTorch in the same run.
 
     python benchmarks/ops.py                 # CPU, 2 threads
     python benchmarks/ops.py --device cuda   # CuPy vs PyTorch CUDA (cuDNN on)
@@ -36,6 +36,14 @@ POOL_CASES = [
     ("maxpool 64x64@32x32 2/2", 64, 64, 32, 32, 2, 2, 0),
     ("maxpool 32x96@55x55 3/2", 32, 96, 55, 55, 3, 2, 0),
     ("maxpool 32x192@28x28 3/1 p1", 32, 192, 28, 28, 3, 1, 1),
+]
+
+# (name, N, C, H, W): training-mode batch norm, ResNet-50's shapes at batch 2
+BN_CASES = [
+    ("batchnorm 2x64@112x112", 2, 64, 112, 112),
+    ("batchnorm 2x256@56x56", 2, 256, 56, 56),
+    ("batchnorm 2x512@28x28", 2, 512, 28, 28),
+    ("batchnorm 2x1024@14x14", 2, 1024, 14, 14),
 ]
 
 
@@ -87,6 +95,29 @@ def pool_case(device, N, C, H, W, k, stride, padding):
     return ours, theirs
 
 
+def bn_case(device, N, C, H, W):
+    import torch
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, C, H, W), dtype=np.float32)
+    g = rng.standard_normal((N, C, H, W), dtype=np.float32)
+    X, G = mc.tensor(x, device=device, requires_grad=True), mc.tensor(g, device=device)
+    Wt, B = (mc.tensor(np.full(C, v, np.float32), device=device, requires_grad=True) for v in (1, 0))
+    rm, rv = mc.zeros(C, device=device).data, mc.ones(C, device=device).data
+    tdev = "cuda" if device == "cuda" else "cpu"
+    tx, tg = torch.tensor(x, device=tdev, requires_grad=True), torch.tensor(g, device=tdev)
+    tw, tb = (torch.full((C,), float(v), device=tdev, requires_grad=True) for v in (1, 0))
+    trm, trv = torch.zeros(C, device=tdev), torch.ones(C, device=tdev)
+
+    def ours():
+        X.grad = Wt.grad = B.grad = None
+        F.batch_norm(X, rm, rv, Wt, B, training=True).backward(G)
+
+    def theirs():
+        tx.grad = tw.grad = tb.grad = None
+        torch.nn.functional.batch_norm(tx, trm, trv, tw, tb, training=True).backward(tg)
+    return ours, theirs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -112,6 +143,7 @@ def main():
     print(f"# device: {dev}; float32; forward + backward; median of {args.rounds} alternating rounds")
     rows = []
     cases = [(c[0], conv_case, c[1:]) for c in CONV_CASES] + [(c[0], pool_case, c[1:]) for c in POOL_CASES]
+    cases += [(c[0], bn_case, c[1:]) for c in BN_CASES]
     for name, make, params in cases:
         if args.only and args.only not in name:
             continue

@@ -76,6 +76,17 @@ def _channel_sum(a):
     return a.sum(axis=2).sum(axis=0)
 
 
+def _channel_dot(a, b):
+    """Sum over every axis but 1 of a * b, for (B, C, L) blocks: on the CPU one dot product per
+    row (BLAS), a pass fewer than multiplying and then summing (RESULTS.md, "Batch norm's sums");
+    on a GPU the product and its sum (the whole array is one block there)."""
+    xp = get_array_module(a)
+    if xp is not np:
+        return _channel_sum(a * b)
+    B, C, L = a.shape
+    return np.matmul(a.reshape(B * C, 1, L), b.reshape(B * C, L, 1)).reshape(B, C).sum(axis=0)
+
+
 def _allreduce_channel_sums(comm, sums, count=0):
     """Per-channel sums (float64) and a count, added over the ranks in one allreduce."""
     xp = get_array_module(sums[0])
@@ -110,8 +121,7 @@ class BatchNorm(Function):
                 xb = x3[b, c]
                 d = tmp[:xb.size].reshape(xb.shape)
                 xp.subtract(xb, mean3[:, c], out=d)
-                xp.square(d, out=d)
-                sq[c] += _channel_sum(d)
+                sq[c] += _channel_dot(d, d)
             if comm is not None:
                 (sq,), _ = _allreduce_channel_sums(comm, [sq])
             var = (sq / m).astype(x.dtype)
@@ -155,8 +165,7 @@ class BatchNorm(Function):
             d = tmp[:gb.size].reshape(gb.shape)
             gbias[c] += _channel_sum(gb)
             xp.subtract(x3[b, c], mean3[:, c], out=d)
-            d *= gb
-            gxc[c] += _channel_sum(d)
+            gxc[c] += _channel_dot(d, gb)
         gweight = gxc * inv_std                                          # sum of gy * xhat
         scale = self.weight * inv_std
         # gx = scale * (gy - mean(gy) - xhat * mean(gy * xhat)) = scale*gy - k*(x - mean) - shift
