@@ -27,6 +27,10 @@ WINOGRAD4_MIN_SIZE = 28
 # multiplications outweigh the transforms; 64 -> 128 on 112x112 and 64 -> 64 on 56x56 were even.
 WINOGRAD4_WIDE_MAPS = 224
 WINOGRAD4_WIDE_MIN_CHANNELS = 64
+# F(4x4, 3x3) keeps a layer's transformed input (36/16 of the input's size) from forward for the
+# weight gradient when it takes at most this many bytes, instead of transforming the input again
+# (a third of the layer's input transforms; RESULTS.md, "Winograd"); larger layers recompute it.
+WINOGRAD4_KEEP_BYTES = 128 << 20
 # 1x1 layers on the CPU: from this many output pixels an image, one GEMM per image (x[i] is its own
 # column matrix, no transposes); below, one GEMM for the batch (the per-image GEMMs are too thin).
 POINTWISE_PER_IMAGE_MIN_PIXELS = 100

@@ -124,18 +124,25 @@ class Conv2dWinograd4x4(ConvFunction):
         size = max(1, min(g.N, choice.COL_BUDGET // (36 * max(g.C, K) * TH * TW * x.itemsize)))
         self.pieces = [(i, min(g.N, i + size)) for i in range(0, g.N, size)]
         y = np.empty((g.N, K, g.OH, g.OW), dtype=x.dtype)
-        self._run(x, transform_weight(w), g.padding, y)
+        # the transformed input is kept for the weight gradient unless that would take too much memory
+        keep = self.requires_grad and 36 * g.C * g.N * TH * TW * x.itemsize <= choice.WINOGRAD4_KEEP_BYTES
+        self.V = self._run(x, transform_weight(w), g.padding, y, keep)
         self.src = x if self.requires_grad else None
         if b is not None:
             y += b[:, None, None]
         return y
 
-    def _run(self, x, U, padding, y):
-        """y[i0:i1] = the convolution of x[i0:i1] by the transformed weight U, piece by piece."""
+    def _run(self, x, U, padding, y, keep=False):
+        """y[i0:i1] = the convolution of x[i0:i1] by the transformed weight U, piece by piece; returns
+        each piece's transformed input V when ``keep``, else None."""
         TH, TW = tiles(*y.shape[2:])
+        kept = [] if keep else None
         for i0, i1 in self.pieces:
             V = transform_input(x[i0:i1], padding, TH, TW)
             transform_output(np.matmul(U, V), y[i0:i1])
+            if keep:
+                kept.append(V)
+        return kept
 
     def backward(self, gy):
         g, x = self.g, self.src
@@ -143,9 +150,10 @@ class Conv2dWinograd4x4(ConvFunction):
         gU = None
         if need_w:
             TH, TW = tiles(g.OH, g.OW)
-            for i0, i1 in self.pieces:
+            for p, (i0, i1) in enumerate(self.pieces):
                 gM = transform_output_grad(gy[i0:i1], TH, TW)
-                part = np.matmul(gM, transform_input(x[i0:i1], g.padding, TH, TW).transpose(0, 2, 1))
+                V = self.V[p] if self.V is not None else transform_input(x[i0:i1], g.padding, TH, TW)
+                part = np.matmul(gM, V.transpose(0, 2, 1))
                 gU = part if gU is None else np.add(gU, part, out=gU)
         gx = None
         if need_x:                                                      # conv(gy, flipped W), padding 2 - p
