@@ -1,8 +1,9 @@
 """The weight gradient's GEMM, gY (K, Q) @ col (J, Q)^T, at the shapes convolutions give it.
 
 minicnn's weight_product (conv_algorithms/common.py: chunked along Q for tiny weights, K*J at most
-choice.WEIGHT_CHUNKED_MAX), the same product as one NumPy GEMM, and PyTorch's, alternating in one
-run: the evidence for the chunking and its bound.
+choice.WEIGHT_CHUNKED_MAX; as col @ gY^T for few filters over many columns, choice.WEIGHT_T_*), the
+same product as one NumPy GEMM gY @ col^T, and PyTorch's, alternating in one run: the evidence for
+the chunking, the orientation and their bounds.
 
     python benchmarks/weight_grad.py [--rounds 7] [--threads 2]
 """
@@ -21,6 +22,14 @@ SHAPES = [  # (K, J = C*R*S, Q = N*OH*OW), where
     (32, 27, 65536, "3 -> 32 3x3, 64 x 32x32"),
     (64, 27, 65536, "cifar10_VGG16 conv1, batch 64"),
     (64, 576, 16384, "64 -> 64 3x3, 16 x 32x32"),
+    (16, 150, 3200, "LeNet-5 conv2, batch 32"),
+    (64, 576, 6272, "64 -> 64 3x3, 2 x 56x56"),
+    (128, 576, 12544, "64 -> 128 3x3, 1 x 112x112"),
+    (128, 1152, 3136, "128 -> 128 3x3, 64 x 7x7 rows"),
+    (64, 256, 3136, "256 -> 64 1x1, 1 x 56x56"),
+    (128, 512, 784, "512 -> 128 1x1, 1 x 28x28"),
+    (256, 1024, 196, "1024 -> 256 1x1, 1 x 14x14"),
+    (512, 4608, 1024, "512 -> 512 3x3, 64 x 4x4"),
 ]
 
 
@@ -36,7 +45,7 @@ def main():
 
     print(f"# {machine()}, BLAS {blas}, torch {torch.__version__}, float32, medians of {args.rounds} "
           "alternating rounds, ms")
-    print("| K | J | Q | where | chunked | minicnn | one NumPy GEMM | PyTorch | minicnn / one GEMM | minicnn / PyTorch |")
+    print("| K | J | Q | where | how | minicnn | one NumPy GEMM | PyTorch | minicnn / one GEMM | minicnn / PyTorch |")
     print("|---:|---:|---:|---|---|---:|---:|---:|---:|---:|")
     rng = np.random.default_rng(0)
     for K, J, Q, where in SHAPES:
@@ -46,8 +55,10 @@ def main():
         np.testing.assert_allclose(weight_product(gy, col), gy @ col.T, rtol=1e-3, atol=1e-2)
         r = compare({"minicnn": lambda: weight_product(gy, col), "numpy": lambda: gy @ col.T,
                      "torch": lambda: tg @ tc.T}, rounds=args.rounds, warmup=1, block_time=0.1, settle=0.2)
-        chunked = "yes" if K * J <= choice.WEIGHT_CHUNKED_MAX else "no"
-        print(f"| {K} | {J} | {Q} | {where} | {chunked} | {r['minicnn'] * 1e3:.3f} | {r['numpy'] * 1e3:.3f} | "
+        transposed = (K <= choice.WEIGHT_T_MAX_K and J >= choice.WEIGHT_T_MIN_RATIO * K
+                      and Q >= choice.WEIGHT_T_MIN_Q)
+        how = "chunked" if K * J <= choice.WEIGHT_CHUNKED_MAX else "col @ gY^T" if transposed else "gY @ col^T"
+        print(f"| {K} | {J} | {Q} | {where} | {how} | {r['minicnn'] * 1e3:.3f} | {r['numpy'] * 1e3:.3f} | "
               f"{r['torch'] * 1e3:.3f} | {r['minicnn'] / r['numpy']:.2f}x | {r['minicnn'] / r['torch']:.2f}x |",
               flush=True)
 

@@ -157,17 +157,30 @@ def test_groups_and_dilation_pass_the_algorithm_on(name):
                  lambda a, b: TF.conv2d(a, b, padding=2, dilation=2, groups=2), [x, w])
 
 
-@pytest.mark.parametrize("K,J,Q", [(6, 25, 12544), (6, 25, 12544 + 77), (16, 150, 25088), (64, 576, 300)])
-def test_weight_product_in_chunks_equals_one_gemm(K, J, Q):
-    """The weight gradient's GEMM, chunked along Q for tiny weights (a remainder included), whole
-    otherwise: the same product up to the order of the additions."""
+@pytest.mark.parametrize("K,J,Q,form", [(6, 25, 12544, "chunked"), (6, 25, 12544 + 77, "chunked"),
+                                        (16, 150, 25088, "transposed"), (64, 576, 2048, "transposed"),
+                                        (64, 576, 300, "plain"), (128, 512, 784, "plain"), (256, 1024, 1200, "plain"),
+                                        (64, 200, 2048, "plain")])
+def test_weight_product_equals_one_gemm_in_every_form(K, J, Q, form):
+    """The weight gradient's GEMM, chunked along Q for tiny weights (a remainder included), as
+    col @ gY^T for few filters over many columns, else whole: the same product up to the order of
+    the additions, and always C-contiguous (the optimizer reads gW flat)."""
+    from minicnn.functional.conv_algorithms import choice
     from minicnn.functional.conv_algorithms.common import weight_product
+    chunked = K * J <= choice.WEIGHT_CHUNKED_MAX
+    transposed = (not chunked and K <= choice.WEIGHT_T_MAX_K and J >= choice.WEIGHT_T_MIN_RATIO * K
+                  and Q >= choice.WEIGHT_T_MIN_Q)
+    assert form == ("chunked" if chunked else "transposed" if transposed else "plain")
     rng = np.random.default_rng(K + J)
     gy, col = rng.standard_normal((K, Q)), rng.standard_normal((J, Q))
-    np.testing.assert_allclose(weight_product(gy, col), gy @ col.T, rtol=1e-12, atol=1e-10)
+    out = weight_product(gy, col)
+    np.testing.assert_allclose(out, gy @ col.T, rtol=1e-12, atol=1e-10)
+    assert out.flags.c_contiguous
     gy32 = gy.astype(np.float32)[:, 1:]                                   # a strided view, as a piece of gY is
     col32 = col.astype(np.float32)[:, 1:]
-    np.testing.assert_allclose(weight_product(gy32, col32), gy32 @ col32.T, rtol=1e-4, atol=1e-3)
+    out32 = weight_product(gy32, col32)
+    np.testing.assert_allclose(out32, gy32 @ col32.T, rtol=1e-4, atol=1e-3)
+    assert out32.flags.c_contiguous
 
 
 def test_lenet_first_layer_weight_gradient_matches_pytorch():

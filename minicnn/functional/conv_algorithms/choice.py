@@ -47,6 +47,13 @@ GPU_COL_BUDGET = 1 << 30
 # several times slower whole than as cache-sized pieces.
 WEIGHT_CHUNK_BYTES = 128 << 10
 WEIGHT_CHUNKED_MAX = 1024
+# ... and as col @ gY^T, transposed back, for at most WEIGHT_T_MAX_K filters and at least
+# WEIGHT_T_MIN_RATIO times as many columns J = C*R*S, over at least WEIGHT_T_MIN_Q pixels: OpenBLAS
+# ran that orientation 0.5-0.87x the time there (LeNet's 16 x 150, the VGGs' 64 x 576 and 128 x 1152)
+# and 1.0-1.8x with more filters.
+WEIGHT_T_MAX_K = 128
+WEIGHT_T_MIN_RATIO = 4
+WEIGHT_T_MIN_Q = 1024
 
 NAMES = ("reference", "im2col", "pointwise", "batch_last", "winograd", "winograd4x4")
 

@@ -19,12 +19,18 @@ def weight_product(gy, col):
     """gy (K, Q) @ col (J, Q)^T, the weight gradient's GEMM. When K*J is tiny (LeNet's first layer:
     6 x 25) and Q long, OpenBLAS runs this one GEMM far below its speed; as a sum of GEMMs over
     chunks of Q, each small enough for the cache, it runs several times faster (RESULTS.md,
-    "Measurements behind the code"). The sum is then added in another order: float32 rounding."""
+    "Measurements behind the code"). The sum is then added in another order: float32 rounding.
+    With few filters and many more columns (K <= WEIGHT_T_MAX_K, J >= WEIGHT_T_MIN_RATIO * K, Q long),
+    OpenBLAS runs the transposed product col @ gy^T faster, and its (J, K) result is small enough
+    to transpose back (RESULTS.md, "The weight gradient's orientation")."""
     K, Q = gy.shape
     J = col.shape[0]
     L = choice.WEIGHT_CHUNK_BYTES // (gy.itemsize * (K + J))           # columns a chunk
     P = Q // max(L, 1)
     if K * J > choice.WEIGHT_CHUNKED_MAX or P < 8 or get_array_module(gy) is not np:
+        if (get_array_module(gy) is np and K <= choice.WEIGHT_T_MAX_K and J >= choice.WEIGHT_T_MIN_RATIO * K
+                and Q >= choice.WEIGHT_T_MIN_Q):
+            return np.ascontiguousarray((col @ gy.T).T)
         return gy @ col.T
     head = P * L
     out = np.matmul(gy[:, :head].reshape(K, P, L).transpose(1, 0, 2),
