@@ -163,6 +163,20 @@ def test_parameter_groups_with_their_own_learning_rate():
     np.testing.assert_allclose(model[7].weight.numpy(), w7 - 0.01 * g7, rtol=1e-6)
 
 
+def test_a_group_without_parameters_steps_like_torch():
+    """torch.optim accepts a parameter group with an empty list beside others; so does minicnn, whose
+    first step (which applies mc.tune_cpu) looks past it."""
+    w = rand(3, 4, seed=7)
+    ours, theirs = nn.Parameter(w.copy()), torch.nn.Parameter(torch.tensor(w))
+    opt = mc.optim.SGD([{"params": []}, {"params": [ours]}], lr=0.1)
+    topt = torch.optim.SGD([{"params": []}, {"params": [theirs]}], lr=0.1)
+    (ours * ours).sum().backward()
+    (theirs * theirs).sum().backward()
+    opt.step()
+    topt.step()
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-6)
+
+
 def test_optimizer_state_dict_round_trip(tmp_path):
     mc.manual_seed(7)
     model = lenet5()

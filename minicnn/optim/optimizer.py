@@ -79,7 +79,10 @@ class Optimizer:
         once per process), as fit does. A loop ported from PyTorch by its imports alone cannot call
         tune_cpu itself, and without it glibc faults fresh pages in every step (a LeNet-5 step at
         batch 128 took 1.8x its time; RESULTS.md, "Malloc settings")."""
-        if not Optimizer._cpu_tuned and self.param_groups[0]["params"][0]._device == "cpu":
+        if Optimizer._cpu_tuned:
+            return
+        first = next((p for group in self.param_groups for p in group["params"]), None)
+        if first is not None and first._device == "cpu":
             tune_cpu()
             Optimizer._cpu_tuned = True
 
