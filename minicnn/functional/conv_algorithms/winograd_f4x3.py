@@ -22,8 +22,9 @@ with T = n*TH*TW tiles. Each transform is two small matrix products, along the t
 then its columns, on arrays laid out so that BLAS does them in one call each.
 
 backward:  gM = A gy_tile A^T (the adjoint of the output transform), gU = sum over tiles of
-gM @ V^T (V kept from forward, up to choice.WINOGRAD4_KEEP_BYTES a layer), gW = G^T gU G; and gx = this same algorithm on gy with the flipped, channel-swapped
-kernel and padding 2 - p (as the other algorithms do, see common.py).
+gM @ V^T (V kept from forward, up to choice.WINOGRAD4_KEEP_BYTES a layer), gW = G^T gU G; and
+gx = this same algorithm on gy with the flipped, channel-swapped kernel and padding 2 - p (as the
+other algorithms do, see common.py).
 
 Rounding: B, G and A hold larger numbers than F(2x2)'s, so float32 results are further from the
 exact convolution than im2col's (RESULTS.md, "Winograd", the F(4x4) tables, has the figures);
