@@ -247,6 +247,22 @@ def add_patches_batch_last(gimg, gcol, g, oh0=0, oh1=None):
             gimg[:, top:top + sh * (rows - 1) + 1:sh, s:s + sw * (g.OW - 1) + 1:sw] += gcol[:, r, s]
 
 
+def add_patches_wide_batch_last(gflat, gcol, g, oh0=0, oh1=None):
+    """For stride 1: add gcol (C*R*S, rows*Wp*N), whose columns lie on the *wide* grid (output rows
+    oh0..oh1-1, each Wp wide, zeros past OW), back into gflat, the padded batch-last gradient
+    flattened per channel, (C, Hp*Wp*N + (S-1)*N). Output pixel (oh, ow) reads padded pixel
+    (oh + r, ow + s) at flat offset ((oh + r)*Wp + ow + s)*N, so block (r, s) is ONE slice add of
+    rows*Wp*N contiguous values per channel (the batch-last :func:`col2im_wide`); its zeros land
+    outside the window or in the S-1 spare images at the end."""
+    oh1 = g.OH if oh1 is None else oh1
+    L = (oh1 - oh0) * g.Wp * g.N
+    gcol = gcol.reshape(g.C, g.R * g.S, L)
+    for r in range(g.R):
+        for s in range(g.S):
+            off = ((oh0 + r) * g.Wp + s) * g.N
+            gflat[:, off:off + L] += gcol[:, r * g.S + s]
+
+
 def im2col_batch_last(x, g, out=None, oh0=0, oh1=None, img=None):
     """im2col with the batch last: x (N, C, H, W) -> col (C*R*S, OH*OW*N), rows in (c, r, s)
     order, columns in (oh, ow, n) order. ``w.reshape(K, -1) @ col`` is then the convolution as

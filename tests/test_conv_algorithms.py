@@ -101,6 +101,29 @@ def test_algorithm_in_pieces(monkeypatch, name):
                  [x, w, b], rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("budget", [None, 2000])
+@pytest.mark.parametrize("C,K,kernel,padding", [(3, 8, 5, 2), (2, 6, 3, (0, 1)), (3, 5, 4, "same"), (3, 40, 3, 1)])
+def test_batch_last_input_gradient_on_the_wide_grid(monkeypatch, budget, C, K, kernel, padding):
+    """Stride 1, C < K (col2im, not the input gradient as a convolution): with few filters from the
+    wide grid, with more (K = 40) from the strided windows; whole and in bands of rows; asymmetric
+    padding ("same" for an even kernel) included. Against the textbook algorithm in float64."""
+    if budget:
+        monkeypatch.setattr(choice, "COL_BUDGET", budget)
+    wide = K <= choice.WIDE_COL2IM_MAX_K
+    assert wide == (K != 40)
+    rs = np.random.default_rng(C * K)
+    x, w, gy = rs.standard_normal((17, C, 9, 8)), rs.standard_normal((K, C, kernel, kernel)), None
+    grads = {}
+    for name in ("batch_last", "reference"):
+        X, W = mc.tensor(x, dtype=mc.float64, requires_grad=True), mc.tensor(w, dtype=mc.float64, requires_grad=True)
+        y = F.conv2d(X, W, padding=padding, algorithm=name)
+        gy = rs.standard_normal(y.shape) if gy is None else gy
+        y.backward(mc.tensor(gy, dtype=mc.float64))
+        grads[name] = (y.numpy(), X.grad.numpy(), W.grad.numpy())
+    for got, want in zip(grads["batch_last"], grads["reference"]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.parametrize("xshape,wshape,expected", [
     ((2, 3, 32, 32), (8, 3, 3, 3), "im2col"),
     ((32, 3, 32, 32), (8, 3, 3, 3), "batch_last"),

@@ -8,10 +8,12 @@ layers after conv2d keep that layout, so the next conv2d copies its input withou
 
 Large layers run in pieces, bands of output rows whose columns fit in choice.col_budget.
 backward: gW = gY @ col^T per band; gx by adding each band's column gradient back onto the padded
-batch-last input (add_patches_batch_last), or, for stride 1 with C >= K, as conv(gy, flipped W).
+batch-last input (add_patches_batch_last; for stride 1 and few filters from the wide grid,
+add_patches_wide_batch_last), or, for stride 1 with C >= K, as conv(gy, flipped W).
 """
 from ...backend import get_array_module
-from ...im2col import ConvGeometry, add_patches_batch_last, im2col_batch_last, padded_batch_last
+from ...im2col import (ConvGeometry, add_patches_batch_last, add_patches_wide_batch_last, im2col_batch_last,
+                        padded_batch_last)
 from . import choice
 from ... import workspace
 from .common import ConvFunction, matmul_into
@@ -53,13 +55,24 @@ class Conv2dBatchLast(ConvFunction):
         gb = gy2.sum(axis=1) if self.has_bias and self.needs_grad[2] else None
         gw = None
         as_conv = need_x and self.input_grad_as_conv()
-        if need_x and not as_conv:
-            gimg = xp.zeros((g.C, g.Hp, g.Wp, g.N), dtype=gy.dtype)
+        col2im = need_x and not as_conv
+        # few filters: gW^T @ gY is cheap, and on the wide grid col2im adds long contiguous runs
+        wide = col2im and g.sh == g.sw == 1 and K <= choice.WIDE_COL2IM_MAX_K
+        if col2im:
+            per_channel = g.Hp * g.Wp * g.N
+            gflat = xp.zeros((g.C, per_channel + (g.S - 1) * g.N if wide else per_channel), dtype=gy.dtype)
+            gimg = gflat[:, :per_channel].reshape(g.C, g.Hp, g.Wp, g.N)
+        if wide:                                                        # gy with zero columns out to Wp
+            gyw = xp.zeros((K, g.OH, g.Wp, g.N), dtype=gy.dtype)
+            gyw[:, :, :g.OW] = gy2.reshape(K, g.OH, g.OW, g.N)
         for i0, i1 in self.pieces:
             gyp = gy2[:, i0 * unit:i1 * unit]
             if need_w:
                 gw = self.add_weight_grad(gw, gyp, i0, i1, xp)
-            if need_x and not as_conv:
+            if wide:
+                gcol = matmul_into(xp, w2.T, gyw[:, i0:i1].reshape(K, -1), "gcol")
+                add_patches_wide_batch_last(gflat, gcol, g, i0, i1)
+            elif col2im:
                 add_patches_batch_last(gimg, matmul_into(xp, w2.T, gyp, "gcol"), g, i0, i1)
         gx = None
         if as_conv:                                                     # gy2 is gy batch-last
