@@ -42,8 +42,8 @@ COL_BUDGET = 16 << 20
 # Batch-last input gradients by col2im, stride 1, at most this many filters: the column gradient is
 # made on the wide grid (gY padded with zero columns to the padded width), so that col2im adds each
 # kernel offset as one contiguous run per channel; it costs Wp/OW times the GEMM W2^T @ gY, which is
-# cheap only with few filters (LeNet-5's 6 -> 16 5x5: col2im 0.47-0.44x, the whole 0.83x; with 128
-# and 256 filters the larger GEMM lost: RESULTS.md, "col2im on the wide grid, batch-last").
+# cheap only with few filters (LeNet-5's 6 -> 16 5x5 layer at batch 32: 0.89x forward + backward;
+# with 256 filters the larger GEMM lost: RESULTS.md, "col2im on the wide grid, batch-last").
 WIDE_COL2IM_MAX_K = 32
 # On a GPU pieces are far larger: its memory is large, and every piece costs kernel launches.
 GPU_COL_BUDGET = 1 << 30
