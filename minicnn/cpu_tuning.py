@@ -3,9 +3,8 @@
 They change the whole process, not one array, so no op, forward or backward, applies them:
 ``fit``, ``evaluate``, ``predict`` and the command line call :func:`tune_cpu` before their first
 step, and a hand-written training loop gets them from its first optimizer step on CPU parameters
-(a loop ported from PyTorch by its imports alone has no line that could call tune_cpu; without the
-malloc setting its LeNet-5 step at batch 128 took 1.7x as long: RESULTS.md, "A hand-written
-loop"). Calling ``mc.tune_cpu()`` yourself applies them before the first step. Without them
+(a loop ported from PyTorch by its imports alone has no line that could call tune_cpu, and would
+otherwise fault in fresh pages every step: RESULTS.md, "A hand-written loop"). Calling ``mc.tune_cpu()`` yourself applies them before the first step. Without them
 everything computes the same numbers, more slowly: the measurements are in benchmarks/RESULTS.md
 ("BLAS warm-up", "malloc settings").
 

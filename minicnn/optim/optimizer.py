@@ -77,8 +77,8 @@ class Optimizer:
     def _tune(self):
         """A training loop is running: on the CPU, apply minicnn's process-wide settings (mc.tune_cpu,
         once per process), as fit does. A loop ported from PyTorch by its imports alone cannot call
-        tune_cpu itself, and without it glibc faults fresh pages in every step (a LeNet-5 step at
-        batch 128 took 1.7x its time; RESULTS.md, "A hand-written loop")."""
+        tune_cpu itself, and without it glibc faults fresh pages in every step (RESULTS.md, "A
+        hand-written loop")."""
         if Optimizer._cpu_tuned:
             return
         first = next((p for group in self.param_groups for p in group["params"]), None)

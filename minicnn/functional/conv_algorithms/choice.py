@@ -35,15 +35,13 @@ WINOGRAD4_KEEP_BYTES = 128 << 20
 # column matrix, no transposes); below, one GEMM for the batch (the per-image GEMMs are too thin).
 POINTWISE_PER_IMAGE_MIN_PIXELS = 100
 # Bytes of column matrix one piece may take on the CPU: memory stays bounded (VGG-16 trains at
-# 224x224) and one reused buffer is never faulted in afresh. 16 MB pieces ran cifar10_VGG16's
-# batch-last layers 5-15% faster than 32 MB ones (each piece is copied and multiplied while it is
-# still in the cache) and LeNet-5's, which fit in one, alike (RESULTS.md, "Column budget").
+# 224x224) and one reused buffer is never faulted in afresh; pieces this small are copied and
+# multiplied while still in the cache (RESULTS.md, "Column budget").
 COL_BUDGET = 16 << 20
 # Batch-last input gradients by col2im, stride 1, at most this many filters: the column gradient is
 # made on the wide grid (gY padded with zero columns to the padded width), so that col2im adds each
 # kernel offset as one contiguous run per channel; it costs Wp/OW times the GEMM W2^T @ gY, which is
-# cheap only with few filters (LeNet-5's 6 -> 16 5x5 layer at batch 32: 0.89x forward + backward;
-# with 256 filters the larger GEMM lost: RESULTS.md, "col2im on the wide grid, batch-last").
+# cheap only with few filters (RESULTS.md, "col2im on the wide grid, batch-last").
 WIDE_COL2IM_MAX_K = 32
 # On a GPU pieces are far larger: its memory is large, and every piece costs kernel launches.
 GPU_COL_BUDGET = 1 << 30
@@ -55,8 +53,8 @@ WEIGHT_CHUNK_BYTES = 128 << 10
 WEIGHT_CHUNKED_MAX = 1024
 # ... and as col @ gY^T, transposed back, for at most WEIGHT_T_MAX_K filters and at least
 # WEIGHT_T_MIN_RATIO times as many columns J = C*R*S, over at least WEIGHT_T_MIN_Q pixels: OpenBLAS
-# ran that orientation 0.5-0.87x the time there (LeNet's 16 x 150, the VGGs' 64 x 576 and 128 x 1152)
-# and 1.0-1.8x with more filters.
+# runs that orientation faster there and slower with more filters (RESULTS.md, "The weight
+# gradient's orientation").
 WEIGHT_T_MAX_K = 128
 WEIGHT_T_MIN_RATIO = 4
 WEIGHT_T_MIN_Q = 1024
