@@ -27,9 +27,9 @@ def weight_product(gy, col):
     J = col.shape[0]
     L = choice.WEIGHT_CHUNK_BYTES // (gy.itemsize * (K + J))           # columns a chunk
     P = Q // max(L, 1)
-    if K * J > choice.WEIGHT_CHUNKED_MAX or P < 8 or get_array_module(gy) is not np:
-        if (get_array_module(gy) is np and K <= choice.WEIGHT_T_MAX_K and J >= choice.WEIGHT_T_MIN_RATIO * K
-                and Q >= choice.WEIGHT_T_MIN_Q):
+    cpu = get_array_module(gy) is np
+    if not cpu or K * J > choice.WEIGHT_CHUNKED_MAX or P < 8:
+        if cpu and K <= choice.WEIGHT_T_MAX_K and J >= choice.WEIGHT_T_MIN_RATIO * K and Q >= choice.WEIGHT_T_MIN_Q:
             return np.ascontiguousarray((col @ gy.T).T)
         return gy @ col.T
     head = P * L
