@@ -10,6 +10,7 @@ itself ("auto"), so the table is the evidence for the choice in conv_algorithms/
     python benchmarks/winograd.py
     python benchmarks/winograd.py --batch 4 --rounds 7
     python benchmarks/winograd.py --cifar
+    python benchmarks/winograd.py --batch 64 --layer 64,64,32 --budget 16    # one layer, smaller pieces
 """
 import argparse
 
@@ -32,6 +33,10 @@ def main():
     ap.add_argument("--cifar", action="store_true", help="VGG-16's layers on 32x32 inputs")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--layer", action="append", default=None, metavar="C,K,H",
+                    help="time this layer instead of the list (repeatable)")
+    ap.add_argument("--budget", type=int, default=None, metavar="MB",
+                    help="choice.WINOGRAD4_BATCH_LAST_BYTES for this run (batch-last F(4x4) pieces)")
     args = ap.parse_args()
     batch = args.batch or (64 if args.cifar else 2)
     blas = fix_threads(args.threads)
@@ -45,8 +50,11 @@ def main():
           f"medians of {args.rounds} rounds, ms")
     print(f"{'layer':<22}{'winograd':>10}{'wino4x4':>9}{'im2col':>9}{'torch':>9}{'wino/im2col':>13}"
           f"{'4x4/im2col':>12}{'4x4/torch':>11}  used")
+    if args.budget:
+        choice.WINOGRAD4_BATCH_LAST_BYTES = args.budget << 20
+    layers = [tuple(int(v) for v in spec.split(",")) for spec in args.layer] if args.layer else None
     rng = np.random.default_rng(0)
-    for C, K, H in CIFAR_LAYERS if args.cifar else LAYERS:
+    for C, K, H in layers or (CIFAR_LAYERS if args.cifar else LAYERS):
         N = batch
         x = rng.standard_normal((N, C, H, H)).astype(np.float32)
         w = (rng.standard_normal((K, C, 3, 3)) * (2 / (9 * C)) ** 0.5).astype(np.float32)

@@ -101,6 +101,60 @@ def test_algorithm_in_pieces(monkeypatch, name):
                  [x, w, b], rtol=1e-4, atol=1e-4)
 
 
+def test_winograd4x4_batch_last_transforms_match_channel_first():
+    """F(4x4)'s three transforms give the same numbers for x laid out (C, H, W, n), the tiles
+    ordered (i, j, n) instead of (n, i, j); odd sizes cut the last tiles."""
+    from minicnn.functional.conv_algorithms import winograd_f4x3 as w4
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 2, 7, 6))
+    xb = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)       # same array, batch-last
+    TH, TW = w4.tiles(7, 6)
+    V, Vb = (w4.transform_input(a, (1, 1, 1, 1), TH, TW, batch_last=bl) for a, bl in ((x, False), (xb, True)))
+    to_cf = lambda m: m.reshape(36, -1, TH, TW, 5).transpose(0, 1, 4, 2, 3).reshape(m.shape)   # (i, j, n) -> (n, i, j)
+    np.testing.assert_array_equal(to_cf(Vb), V)
+    gM, gMb = (w4.transform_output_grad(a, TH, TW, batch_last=bl) for a, bl in ((x, False), (xb, True)))
+    np.testing.assert_array_equal(to_cf(gMb), gM)
+    y, yb = np.empty_like(x), np.empty((2, 7, 6, 5)).transpose(3, 0, 1, 2)
+    w4.transform_output(gM, y)
+    w4.transform_output(gMb, yb, batch_last=True)
+    np.testing.assert_array_equal(yb, y)
+
+
+@pytest.mark.parametrize("xshape,K,padding", [((17, 3, 9, 7), 4, 1), ((16, 4, 8, 8), 5, 0), ((18, 2, 5, 6), 3, (2, 1)),
+                                              ((16, 3, 4, 4), 2, "same")])
+@pytest.mark.parametrize("per_piece", [None, 16, 6])
+def test_winograd4x4_batch_last(monkeypatch, xshape, K, padding, per_piece):
+    """From 16 images F(4x4) works batch-last: whole, in pieces of 16 images, or (forced by name) in
+    pieces of 6; against PyTorch forward and backward, its output left batch-last."""
+    from minicnn.functional.conv_algorithms import winograd_f4x3 as w4
+    N, C, H, W = xshape
+    if per_piece:
+        pads = F.conv.conv_padding(padding, (3, 3), (1, 1))
+        TH, TW = w4.tiles(max(H, H + pads[0] + pads[1] - 2), max(W, W + pads[2] + pads[3] - 2))
+        monkeypatch.setattr(choice, "WINOGRAD4_BATCH_LAST_BYTES", per_piece * 36 * max(C, K) * TH * TW * 4)
+    x, w, b = rand(*xshape, seed=12), rand(K, C, 3, 3, seed=13), rand(K, seed=14)
+    y = torch_oracle(lambda *a: F.conv2d(*a, padding=padding, algorithm="winograd4x4"),
+                     lambda *a: TF.conv2d(*a, padding=padding), [x, w, b], rtol=1e-4, atol=1e-4)
+    assert y.data.transpose(1, 2, 3, 0).flags.c_contiguous
+
+
+def test_winograd4x4_batch_last_gradcheck_float64():
+    T = lambda *s, seed: mc.tensor(np.random.default_rng(seed).standard_normal(s), dtype=mc.float64, requires_grad=True)
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1, algorithm="winograd4x4"),
+                     [T(16, 2, 5, 6, seed=15), T(3, 2, 3, 3, seed=16), T(3, seed=17)])
+
+
+def test_auto_takes_winograd4x4_for_a_batch_last_cifar_layer():
+    """64 -> 128 channels on 8x8 maps at batch 16, batch-last input as the layer before leaves it:
+    auto picks F(4x4), and with 576 products summed per output float32 stays within PyTorch parity."""
+    x = np.ascontiguousarray(rand(16, 64, 8, 8, seed=18).transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    w, b = rand(128, 64, 3, 3, seed=19, scale=0.05), rand(128, seed=20)
+    with mc.profiler.profile() as prof:
+        torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w, b],
+                     rtol=1e-4, atol=1e-4)
+    assert set(prof.totals()) == {"Conv2dWinograd4x4"}
+
+
 @pytest.mark.parametrize("budget", [None, 2000])
 @pytest.mark.parametrize("C,K,kernel,padding", [(3, 8, 5, 2), (2, 6, 3, (0, 1)), (3, 5, 4, "same"), (3, 40, 3, 1)])
 def test_batch_last_input_gradient_on_the_wide_grid(monkeypatch, budget, C, K, kernel, padding):
@@ -133,12 +187,16 @@ def test_batch_last_input_gradient_on_the_wide_grid(monkeypatch, budget, C, K, k
     ((2, 512, 56, 56), (512, 256, 3, 3), "winograd4x4"),
     ((2, 64, 224, 224), (64, 64, 3, 3), "winograd4x4"),       # 64 channels, but 224x224 maps
     ((2, 64, 112, 112), (128, 64, 3, 3), "im2col"),           # 64 channels: F(4x4)'s transforms cost too much
-    ((32, 256, 56, 56), (256, 256, 3, 3), "batch_last"),      # batch-last: F(4x4) lost on every layer
+    ((32, 256, 56, 56), (256, 256, 3, 3), "batch_last"),      # batch-last F(4x4) pieces would hold under 16 images
     ((2, 512, 16, 16), (512, 512, 3, 3), "winograd"),
-    ((32, 512, 4, 4), (512, 512, 3, 3), "winograd"),        # batch-last, pieces of 16 images or more
-    ((32, 512, 14, 14), (512, 512, 3, 3), "batch_last"),    # Winograd's pieces would hold under 16 images
+    ((32, 512, 4, 4), (512, 512, 3, 3), "winograd4x4"),     # batch-last, 4x4 maps
+    ((32, 512, 14, 14), (512, 512, 3, 3), "winograd4x4"),
     ((2, 128, 16, 16), (128, 128, 3, 3), "im2col"),          # too few channels for Winograd on AVX-512
-    ((32, 256, 14, 14), (256, 256, 3, 3), "batch_last"),
+    ((32, 256, 14, 14), (256, 256, 3, 3), "winograd4x4"),
+    ((64, 64, 16, 16), (128, 64, 3, 3), "winograd4x4"),      # harmonic mean of 64 and 128: 85
+    ((64, 64, 32, 32), (64, 64, 3, 3), "batch_last"),        # 64: F(4x4) was even with batch_last
+    ((64, 512, 2, 2), (512, 512, 3, 3), "batch_last"),       # 2x2 maps: one 4x4 tile wastes 3/4
+    ((128, 512, 2, 2), (512, 512, 3, 3), "winograd"),        # F(2x2): 512 output pixels
     ((1, 512, 2, 2), (512, 512, 3, 3), "im2col"),            # 4 output pixels: Winograd's tiles waste too much
 ])
 def test_the_dispatcher_choice(xshape, wshape, expected):

@@ -31,6 +31,17 @@ WINOGRAD4_WIDE_MIN_CHANNELS = 64
 # weight gradient when it takes at most this many bytes, instead of transforming the input again
 # (a third of the layer's input transforms; RESULTS.md, "Winograd"); larger layers recompute it.
 WINOGRAD4_KEEP_BYTES = 128 << 20
+# F(4x4) for batch-last batches (BATCH_LAST_MIN images or more), whatever the map size from
+# WINOGRAD4_BATCH_LAST_MIN_SIZE on (a 2x2 map wastes 3/4 of its one tile), when the harmonic mean
+# of C and K, 2CK / (C + K), is at least WINOGRAD4_BATCH_LAST_MIN_WIDTH: the GEMMs save work in
+# proportion to C*K, the transforms cost C + K. 64 -> 64 layers were even with batch_last, 32 -> 32
+# lost, 64 -> 128 and up won (RESULTS.md, "Winograd F(4x4) batch-last").
+WINOGRAD4_BATCH_LAST_MIN_WIDTH = 80
+WINOGRAD4_BATCH_LAST_MIN_SIZE = 4
+# ... in pieces of at most this many bytes of transformed input: a piece of few images copies short
+# runs (the batch is the fastest index), so these pieces are larger than COL_BUDGET; a layer whose
+# pieces would hold fewer than BATCH_LAST_MIN images keeps batch_last.
+WINOGRAD4_BATCH_LAST_BYTES = 64 << 20
 # 1x1 layers on the CPU: from this many output pixels an image, one GEMM per image (x[i] is its own
 # column matrix, no transposes); below, one GEMM for the batch (the per-image GEMMs are too thin).
 POINTWISE_PER_IMAGE_MIN_PIXELS = 100
@@ -77,6 +88,17 @@ def winograd_fits(g, K):
                                           and g.N * g.OH * g.OW >= WINOGRAD_MIN_PIXELS)
 
 
+def winograd4_piece(g, K, itemsize, batch_last):
+    """Images per F(4x4) piece: as many as fit a piece's V (36 x channels x tiles, for forward and for
+    gx's pass) in COL_BUDGET, or batch-last in WINOGRAD4_BATCH_LAST_BYTES; the batch then split
+    into pieces of near-equal size (a short last piece would copy short runs of images)."""
+    TH, TW = -(-max(g.H, g.OH) // 4), -(-max(g.W, g.OW) // 4)           # 4x4 tiles
+    budget = WINOGRAD4_BATCH_LAST_BYTES if batch_last else COL_BUDGET
+    size = max(1, min(g.N, budget // (36 * max(g.C, K) * TH * TW * itemsize)))
+    count = -(-g.N // size)
+    return -(-g.N // count)
+
+
 def winograd_can(g):
     """Winograd F(2x2, 3x3) computes this geometry at all: 3x3, stride 1, padding at most 2."""
     return g.R == g.S == 3 and g.sh == g.sw == 1 and max(g.padding) <= 2
@@ -90,7 +112,8 @@ def winograd_piece(g, K, itemsize):
 
 def choose(g, K, xp, dtype, wdtype):
     """The algorithm "auto" runs. On the CPU: Winograd F(4x4, 3x3) for wide 3x3 layers of a
-    channel-first batch on maps of WINOGRAD4_MIN_SIZE or more; Winograd F(2x2, 3x3) for the widest
+    channel-first batch on maps of WINOGRAD4_MIN_SIZE or more, and of a batch-last batch on maps of
+    WINOGRAD4_BATCH_LAST_MIN_SIZE or more; Winograd F(2x2, 3x3) for the widest
     (in batch-last pieces of BATCH_LAST_MIN images or more); else batch-last im2col from
     BATCH_LAST_MIN images, pointwise for 1x1 layers, channel-first im2col. On a GPU: pointwise or im2col."""
     cpu = xp is np
@@ -101,6 +124,10 @@ def choose(g, K, xp, dtype, wdtype):
     channels, size = min(g.C, K), min(g.OH, g.OW)
     if winograd_ok and not batch_last and ((channels >= WINOGRAD4_MIN_CHANNELS and size >= WINOGRAD4_MIN_SIZE)
                                            or (channels >= WINOGRAD4_WIDE_MIN_CHANNELS and size >= WINOGRAD4_WIDE_MAPS)):
+        return "winograd4x4"
+    if (winograd_ok and batch_last and 2 * g.C * K >= WINOGRAD4_BATCH_LAST_MIN_WIDTH * (g.C + K)
+            and size >= WINOGRAD4_BATCH_LAST_MIN_SIZE
+            and winograd4_piece(g, K, np.dtype(dtype).itemsize, True) >= BATCH_LAST_MIN):
         return "winograd4x4"
     # batch-last pieces must hold 16 images, or their runs of N get too short
     if (winograd_ok and winograd_fits(g, K)

@@ -28,10 +28,16 @@ other algorithms do, see common.py).
 
 Rounding: B, G and A hold larger numbers than F(2x2)'s, so float32 results are further from the
 exact convolution than im2col's (RESULTS.md, "Winograd", the F(4x4) tables, has the figures);
-in float64 the tests hold it to the textbook within 1e-10. Output NCHW, whatever the input's layout.
+in float64 the tests hold it to the textbook within 1e-10.
+
+Layout: below choice.BATCH_LAST_MIN images the tiles are ordered (n, i, j) and the output is NCHW;
+from it on, as for the batch_last algorithm, the input is read batch-last, (C, H, W, n) in memory,
+the tiles are ordered (i, j, n) and the output is left batch-last. Gathering the 6x6 tiles then
+copies runs of n values instead of 6, the gather that costs channel-first F(4x4) most.
 """
 import numpy as np
 
+from ...layout import alloc_nchw
 from . import choice
 from .common import ConvFunction
 
@@ -61,43 +67,65 @@ def weight_grad(gU):
     return (gU.reshape(36, K * C).T @ GG.astype(gU.dtype)).reshape(K, C, 3, 3)
 
 
-def transform_input(x, padding, TH, TW):
-    """V = B^T d B for every 6x6 input tile: x (n, C, H, W), any layout -> V (36, C, n*TH*TW)."""
+def transform_input(x, padding, TH, TW, batch_last=False):
+    """V = B^T d B for every 6x6 input tile: x (n, C, H, W), any layout -> V (36, C, n*TH*TW), the
+    tiles ordered (n, i, j); with ``batch_last``, ordered (i, j, n), and the gather copies runs of n
+    images instead of 6 pixels."""
     n, C, H, W = x.shape
     pt, _, pl, _ = padding
-    img = np.zeros((C, n, 4 * TH + 2, 4 * TW + 2), dtype=x.dtype)      # the padded input, channel-first
-    img[:, :, pt:pt + H, pl:pl + W] = x.transpose(1, 0, 2, 3)
-    s = img.strides                                                   # d[u, v, c, n, i, j] = img[c, n, 4i+u, 4j+v]
-    d = np.lib.stride_tricks.as_strided(img, (6, 6, C, n, TH, TW), (s[2], s[3], s[0], s[1], 4 * s[2], 4 * s[3]))
+    if batch_last:                                                    # the padded input, (C, rows, cols, n)
+        img = np.zeros((C, 4 * TH + 2, 4 * TW + 2, n), dtype=x.dtype)
+        img[:, pt:pt + H, pl:pl + W] = x.transpose(1, 2, 3, 0)
+        s = img.strides                                               # d[u, v, c, i, j, n] = img[c, 4i+u, 4j+v, n]
+        d = np.lib.stride_tricks.as_strided(img, (6, 6, C, TH, TW, n), (s[1], s[2], s[0], 4 * s[1], 4 * s[2], s[3]))
+    else:                                                             # the padded input, channel-first
+        img = np.zeros((C, n, 4 * TH + 2, 4 * TW + 2), dtype=x.dtype)
+        img[:, :, pt:pt + H, pl:pl + W] = x.transpose(1, 0, 2, 3)
+        s = img.strides                                               # d[u, v, c, n, i, j] = img[c, n, 4i+u, 4j+v]
+        d = np.lib.stride_tricks.as_strided(img, (6, 6, C, n, TH, TW), (s[2], s[3], s[0], s[1], 4 * s[2], 4 * s[3]))
     bt = BT.astype(x.dtype)
     rows = (bt @ np.ascontiguousarray(d).reshape(6, -1)).reshape(6, 6, -1)   # B^T d: (a, v, C*T)
     return np.matmul(bt, rows).reshape(36, C, n * TH * TW)              # (B^T d) B: (a, b, C*T)
 
 
-def transform_output(M, y):
-    """y = A^T m A for every tile: M (36, K, n*TH*TW) -> written into y (n, K, OH, OW)."""
+def transform_output(M, y, batch_last=False):
+    """y = A^T m A for every tile: M (36, K, n*TH*TW) -> written into y (n, K, OH, OW); with
+    ``batch_last`` the tiles are ordered (i, j, n) and y lies (K, OH, OW, n) in memory."""
     n, K, OH, OW = y.shape
     TH, TW = tiles(OH, OW)
     at = AT.astype(M.dtype)
     cols = np.matmul(at, M.reshape(6, 6, -1))                          # m A: (a, beta, K*T)
-    y4 = (at @ cols.reshape(6, -1)).reshape(4, 4, K, n, TH, TW)       # A^T (m A): (alpha, beta, ...)
-    tiled = y4.transpose(3, 2, 4, 0, 5, 1)                            # (n, K, i, alpha, j, beta)
-    if (OH, OW) == (4 * TH, 4 * TW) and y.flags.c_contiguous:         # whole tiles: one copy into y
-        y.reshape(n, K, TH, 4, TW, 4)[...] = tiled
+    y4 = at @ cols.reshape(6, -1)                                     # A^T (m A): (alpha, beta, K*T)
+    if batch_last:
+        tiled = y4.reshape(4, 4, K, TH, TW, n).transpose(2, 3, 0, 4, 1, 5)   # (K, i, alpha, j, beta, n)
+        out, whole = y.transpose(1, 2, 3, 0), (K, TH, 4, TW, 4, n)
+        full = (K, 4 * TH, 4 * TW, n)
     else:
-        y[...] = tiled.reshape(n, K, 4 * TH, 4 * TW)[:, :, :OH, :OW]
+        tiled = y4.reshape(4, 4, K, n, TH, TW).transpose(3, 2, 4, 0, 5, 1)   # (n, K, i, alpha, j, beta)
+        out, whole = y, (n, K, TH, 4, TW, 4)
+        full = (n, K, 4 * TH, 4 * TW)
+    if (OH, OW) == (4 * TH, 4 * TW) and out.flags.c_contiguous:       # whole tiles: one copy into y
+        out.reshape(whole)[...] = tiled
+    elif batch_last:
+        out[...] = tiled.reshape(full)[:, :OH, :OW]
+    else:
+        out[...] = tiled.reshape(full)[:, :, :OH, :OW]
 
 
-def transform_output_grad(gy, TH, TW):
-    """gM = A gy_tile A^T, the adjoint of transform_output: gy (n, K, OH, OW) -> gM (36, K, n*TH*TW);
-    gy is read as zeros past OH, OW."""
+def transform_output_grad(gy, TH, TW, batch_last=False):
+    """gM = A gy_tile A^T, the adjoint of transform_output: gy (n, K, OH, OW) -> gM (36, K, n*TH*TW),
+    the tiles ordered (i, j, n) with ``batch_last``; gy is read as zeros past OH, OW."""
     n, K, OH, OW = gy.shape
     if (OH, OW) != (4 * TH, 4 * TW):                                  # partial tiles: zeros past OH, OW
-        pad = np.zeros((n, K, 4 * TH, 4 * TW), dtype=gy.dtype)
+        pad = alloc_nchw(np.zeros, (n, K, 4 * TH, 4 * TW), gy.dtype, batch_last)
         pad[:, :, :OH, :OW] = gy
         gy = pad
-    g = np.empty((4, 4, K, n, TH, TW), dtype=gy.dtype)                # (alpha, beta, ...)
-    g.transpose(3, 2, 4, 0, 5, 1)[...] = gy.reshape(n, K, TH, 4, TW, 4)
+    if batch_last:
+        g = np.empty((4, 4, K, TH, TW, n), dtype=gy.dtype)            # (alpha, beta, K, i, j, n)
+        g.transpose(2, 3, 0, 4, 1, 5)[...] = gy.transpose(1, 2, 3, 0).reshape(K, TH, 4, TW, 4, n)
+    else:
+        g = np.empty((4, 4, K, n, TH, TW), dtype=gy.dtype)            # (alpha, beta, K, n, i, j)
+        g.transpose(3, 2, 4, 0, 5, 1)[...] = gy.reshape(n, K, TH, 4, TW, 4)
     a = AT.T.astype(gy.dtype)                                         # A (6x4)
     rows = (a @ g.reshape(4, -1)).reshape(6, 4, -1)                   # A gy: (a, beta, K*T)
     return np.matmul(a, rows).reshape(36, K, n * TH * TW)              # (A gy) A^T: (a, b, K*T)
@@ -116,16 +144,18 @@ def conv3x3(x, w, padding):
 
 class Conv2dWinograd4x4(ConvFunction):
     """conv2d by Winograd F(4x4, 3x3) (algorithm="winograd4x4"), in pieces of images whose
-    transformed input fits in choice.COL_BUDGET."""
+    transformed input fits the budget (choice.winograd4_piece). From choice.BATCH_LAST_MIN images it
+    works batch-last, as the batch_last algorithm does: tiles ordered (i, j, n), the output (K, OH,
+    OW, N) in memory."""
 
     def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0)):
-        xp, g, K, _ = self.setup(x, w, b, stride, padding)
-        # images a piece: V (36 x channels x tiles) within COL_BUDGET, for forward and for gx's pass (H x W)
-        TH, TW = tiles(max(g.H, g.OH), max(g.W, g.OW))
-        size = max(1, min(g.N, choice.COL_BUDGET // (36 * max(g.C, K) * TH * TW * x.itemsize)))
+        _, g, K, _ = self.setup(x, w, b, stride, padding)
+        self.batch_last = g.N >= choice.BATCH_LAST_MIN
+        size = choice.winograd4_piece(g, K, x.itemsize, self.batch_last)
         self.pieces = [(i, min(g.N, i + size)) for i in range(0, g.N, size)]
-        y = np.empty((g.N, K, g.OH, g.OW), dtype=x.dtype)
+        y = alloc_nchw(np.empty, (g.N, K, g.OH, g.OW), x.dtype, self.batch_last)
         # the transformed input is kept for the weight gradient unless that would take too much memory
+        TH, TW = tiles(g.OH, g.OW)
         keep = self.requires_grad and 36 * g.C * g.N * TH * TW * x.itemsize <= choice.WINOGRAD4_KEEP_BYTES
         self.V = self._run(x, transform_weight(w), g.padding, y, keep)
         self.src = x if self.requires_grad else None
@@ -139,29 +169,31 @@ class Conv2dWinograd4x4(ConvFunction):
         TH, TW = tiles(*y.shape[2:])
         kept = [] if keep else None
         for i0, i1 in self.pieces:
-            V = transform_input(x[i0:i1], padding, TH, TW)
-            transform_output(np.matmul(U, V), y[i0:i1])
+            V = transform_input(x[i0:i1], padding, TH, TW, self.batch_last)
+            transform_output(np.matmul(U, V), y[i0:i1], self.batch_last)
             if keep:
                 kept.append(V)
         return kept
 
     def backward(self, gy):
-        g, x = self.g, self.src
+        g, x, bl = self.g, self.src, self.batch_last
         need_x, need_w = self.needs_grad[0], self.needs_grad[1]
         gU = None
         if need_w:
             TH, TW = tiles(g.OH, g.OW)
             for p, (i0, i1) in enumerate(self.pieces):
-                gM = transform_output_grad(gy[i0:i1], TH, TW)
-                V = self.V[p] if self.V is not None else transform_input(x[i0:i1], g.padding, TH, TW)
+                gM = transform_output_grad(gy[i0:i1], TH, TW, bl)
+                V = self.V[p] if self.V is not None else transform_input(x[i0:i1], g.padding, TH, TW, bl)
                 part = np.matmul(gM, V.transpose(0, 2, 1))
                 gU = part if gU is None else np.add(gU, part, out=gU)
         gx = None
         if need_x:                                                      # conv(gy, flipped W), padding 2 - p
             pt, pb, pl, pr = g.padding
             wf = self.w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)          # (C, K, 3, 3)
-            gx = np.empty((g.N, g.C, g.H, g.W), dtype=gy.dtype)
+            gx = alloc_nchw(np.empty, (g.N, g.C, g.H, g.W), gy.dtype, bl)
             self._run(gy, transform_weight(np.ascontiguousarray(wf)), (2 - pt, 2 - pb, 2 - pl, 2 - pr), gx)
         gw = weight_grad(gU) if need_w else None
-        gb = gy.sum(axis=(0, 2, 3)) if self.has_bias and self.needs_grad[2] else None
+        gb = None
+        if self.has_bias and self.needs_grad[2]:                        # batch-last gy: one row a filter
+            gb = gy.transpose(1, 2, 3, 0).reshape(gy.shape[1], -1).sum(axis=1) if bl else gy.sum(axis=(0, 2, 3))
         return self.grads(gx, gw, gb)
