@@ -1,4 +1,4 @@
-"""conv2d, max_pool2d and batch_norm, forward + backward: minicnn vs PyTorch in the same run.
+"""conv2d, max_pool2d, batch_norm and linear, forward + backward: minicnn vs PyTorch in the same run.
 
     python benchmarks/ops.py                 # CPU, 2 threads
     python benchmarks/ops.py --device cuda   # CuPy vs PyTorch CUDA (cuDNN on)
@@ -44,6 +44,15 @@ BN_CASES = [
     ("batchnorm 2x256@56x56", 2, 256, 56, 56),
     ("batchnorm 2x512@28x28", 2, 512, 28, 28),
     ("batchnorm 2x1024@14x14", 2, 1024, 14, 14),
+]
+
+# (name, rows, in_features, out_features): VGG-16's fc1 and fc2 at batch 1, 2 and 8, LeNet-5's fc1 at 128
+LINEAR_CASES = [
+    ("linear 1x25088 -> 4096", 1, 25088, 4096),
+    ("linear 2x25088 -> 4096", 2, 25088, 4096),
+    ("linear 8x25088 -> 4096", 8, 25088, 4096),
+    ("linear 2x4096 -> 4096", 2, 4096, 4096),
+    ("linear 128x784 -> 120", 128, 784, 120),
 ]
 
 
@@ -118,6 +127,29 @@ def bn_case(device, N, C, H, W):
     return ours, theirs
 
 
+def linear_case(device, rows, n_in, n_out):
+    import torch
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((rows, n_in), dtype=np.float32)
+    w = rng.standard_normal((n_out, n_in), dtype=np.float32) * 0.01
+    b = rng.standard_normal(n_out, dtype=np.float32)
+    g = rng.standard_normal((rows, n_out), dtype=np.float32)
+    X, Wt, B = (mc.tensor(a, device=device, requires_grad=True) for a in (x, w, b))
+    G = mc.tensor(g, device=device)
+    tdev = "cuda" if device == "cuda" else "cpu"
+    tx, tw, tb = (torch.tensor(a, device=tdev, requires_grad=True) for a in (x, w, b))
+    tg = torch.tensor(g, device=tdev)
+
+    def ours():
+        X.grad = Wt.grad = B.grad = None
+        F.linear(X, Wt, B).backward(G)
+
+    def theirs():
+        tx.grad = tw.grad = tb.grad = None
+        torch.nn.functional.linear(tx, tw, tb).backward(tg)
+    return ours, theirs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -143,7 +175,7 @@ def main():
     print(f"# device: {dev}; float32; forward + backward; median of {args.rounds} alternating rounds")
     rows = []
     cases = [(c[0], conv_case, c[1:]) for c in CONV_CASES] + [(c[0], pool_case, c[1:]) for c in POOL_CASES]
-    cases += [(c[0], bn_case, c[1:]) for c in BN_CASES]
+    cases += [(c[0], bn_case, c[1:]) for c in BN_CASES] + [(c[0], linear_case, c[1:]) for c in LINEAR_CASES]
     for name, make, params in cases:
         if args.only and args.only not in name:
             continue

@@ -10,7 +10,8 @@ from conftest import T, check, rand, torch_oracle, zeros32
 
 
 # -------------------------------- against PyTorch in float32: the output and every input gradient
-@pytest.mark.parametrize("shape", [(5, 7), (2, 3, 7), (1, 7), (2, 7)])   # 1-2 rows: one product per row
+# 1-2 rows: one product per row (forward and input gradient); one row: the weight gradient an outer product
+@pytest.mark.parametrize("shape", [(5, 7), (2, 3, 7), (1, 7), (2, 7), (3, 7), (1, 1, 7)])
 @pytest.mark.parametrize("bias", [True, False])
 def test_linear(device, shape, bias):
     x, w, b = rand(*shape, seed=19), rand(4, 7, seed=20), rand(4, seed=21)
@@ -32,6 +33,7 @@ def test_flatten_concat_pad(device):
 def test_gradcheck_linear():
     check(F.linear, T(4, 5, seed=11), T(3, 5, seed=12), T(3, seed=13))
     check(F.linear, T(2, 5, seed=14), T(3, 5, seed=12), T(3, seed=13))   # per-row products
+    check(F.linear, T(1, 5, seed=15), T(3, 5, seed=12), T(3, seed=13))   # the weight gradient an outer product
 
 
 def test_gradcheck_flatten_concat_pad():

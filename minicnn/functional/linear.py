@@ -10,9 +10,11 @@ from ..backend import get_array_module
 from ..im2col import crop, pad_nchw
 
 
-# Up to this many rows, the CPU forward runs one matrix-vector product per row instead of one GEMM:
-# OpenBLAS's GEMM with 2 rows ran at half the speed of two products w @ x[i] (VGG-16's fc1 at
-# batch 2); from 3 rows on the GEMM was as fast or faster (RESULTS.md, "linear with few rows").
+# Up to this many rows, the CPU forward runs one matrix-vector product per row instead of one GEMM,
+# and so does the input gradient: OpenBLAS's GEMM with 2 rows ran at half the speed of two products
+# w @ x[i] (VGG-16's fc1 at batch 2); from 3 rows on the GEMM was as fast or faster (RESULTS.md,
+# "linear with few rows"). With one row the weight gradient is an outer product, which OpenBLAS's
+# GEMM (a sum over one term) ran three times slower than NumPy's multiply.
 GEMV_ROWS = 2
 
 
@@ -32,10 +34,21 @@ class Linear(Function):
 
     def backward(self, gy):
         x, w = self.x, self.w
-        gx = gy @ w if self.needs_grad[0] else None
+        few = isinstance(gy, np.ndarray) and gy.ndim == 2 and gy.shape[0] <= GEMV_ROWS
+        gx = None
+        if self.needs_grad[0] and few:                                  # a vector-matrix product per row
+            gx = np.empty((gy.shape[0], w.shape[1]), dtype=np.result_type(gy, w))
+            for i in range(gy.shape[0]):
+                np.matmul(gy[i], w, out=gx[i])
+        elif self.needs_grad[0]:
+            gx = gy @ w
         gw = None
         if self.needs_grad[1]:
-            gw = gy.reshape(-1, w.shape[0]).T @ x.reshape(-1, w.shape[1])
+            g2, x2 = gy.reshape(-1, w.shape[0]), x.reshape(-1, w.shape[1])
+            if isinstance(g2, np.ndarray) and g2.shape[0] == 1:         # one row: an outer product, no sum
+                gw = np.multiply(g2[0][:, None], x2[0])
+            else:
+                gw = g2.T @ x2
         if not self.has_bias:
             return gx, gw
         gb = gy.reshape(-1, w.shape[0]).sum(axis=0) if self.needs_grad[2] else None
