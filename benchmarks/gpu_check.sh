@@ -15,7 +15,8 @@
 #      with peak GPU memory from both allocators
 #   4. models-tf32-on: the same with TF32 on for both (no memory)
 #   5. profile: benchmarks/gpu_profile.py on VGG-16 (per op, per conv helper; im2col's and the GEMMs' rates)
-#   6. vgg-xp-im2col: the VGG-16 step with the CUDA kernels off (the xp code), against step 5's
+#   6. vgg-xp-im2col: the VGG-16 step with the CUDA kernels off (the xp code), against step 5's;
+#      vgg-rebuild: the same step with every piece's columns rebuilt in backward (GPU_KEEP_FRACTION 0)
 #   7. ops: benchmarks/ops.py --device cuda
 #   8. cpu16: benchmarks/models.py on the CPU with 16 threads against PyTorch at 16 threads
 #      (no developer machine has more than 2 cores)
@@ -80,6 +81,7 @@ step models-tf32-off 160 $PY benchmarks/models.py --device cuda --tf32 off --rou
 step models-tf32-on 70 $PY benchmarks/models.py --device cuda --tf32 on --rounds 3 --no-memory --markdown --json "$OUT/models-tf32-on.json"
 step profile 45 $PY benchmarks/gpu_profile.py --only vgg16,rates
 MINICNN_CUDA_KERNELS=0 step vgg-xp-im2col 35 $PY benchmarks/gpu_profile.py --only vgg16 --steps 5 --step-only
+step vgg-rebuild 35 $PY benchmarks/gpu_profile.py --only vgg16 --steps 5 --step-only --keep-fraction 0
 step ops 40 $PY benchmarks/ops.py --device cuda --rounds 3 --markdown
 step cpu16 60 $PY benchmarks/models.py --threads 16 --rounds 3 --no-memory --markdown --json "$OUT/cpu16.json"
 nvidia-smi --query-gpu=name,memory.used,memory.total,utilization.gpu --format=csv >> "$OUT/env.log" 2>&1

@@ -110,8 +110,13 @@ def main():
     ap.add_argument("--tf32", default="off", choices=["off", "on"])
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--step-only", action="store_true", help="only the step time (no breakdowns)")
+    ap.add_argument("--keep-fraction", type=float, default=None,
+                    help="choice.GPU_KEEP_FRACTION for this run (0: backward rebuilds every piece's columns)")
     args = ap.parse_args()
     models.set_tf32(args.tf32 == "on")
+    if args.keep_fraction is not None:
+        from minicnn.functional.conv_algorithms import choice
+        choice.GPU_KEEP_FRACTION = args.keep_fraction
     import cupy as cp
     import minicnn as mc
     print(f"# minicnn {mc.__version__} on {cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}, "

@@ -25,6 +25,7 @@ import types
 import numpy as np
 
 STATS = {"to_host": 0, "to_device": 0}
+DEVICE_BYTES = 16 << 30          # the memory cuda.Device().mem_info reports: a 16 GiB GPU
 
 
 def _names():
@@ -358,7 +359,8 @@ def _build():
     mod.random = random
     cuda = types.ModuleType("cupy.cuda")
     cuda.runtime = types.SimpleNamespace(getDeviceCount=lambda: 1)
-    cuda.Device = lambda i=0: types.SimpleNamespace(id=i, use=lambda: None, synchronize=lambda: None)
+    cuda.Device = lambda i=0: types.SimpleNamespace(id=i, use=lambda: None, synchronize=lambda: None,
+                                                    mem_info=(DEVICE_BYTES, DEVICE_BYTES))   # (free, total)
     cuda.is_available = lambda: True
     cuda.nccl = types.SimpleNamespace(available=False)          # as the cupy-cuda13x wheel without NCCL
     mod.cuda = cuda

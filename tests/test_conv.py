@@ -82,6 +82,23 @@ def test_conv2d_in_pieces(device, monkeypatch, stride, padding, kernel, bias, n)
                  lambda *a: TF.conv2d(*a, stride=stride, padding=padding), args, device)
 
 
+@pytest.mark.gpu
+@pytest.mark.parametrize("fraction,rebuilt", [(1 / 16, 0), (0.0, 3)])
+def test_gpu_pieces_keep_their_columns_when_the_device_has_room(monkeypatch, fraction, rebuilt):
+    """On a GPU (the stand-in in CI) a layer cut into pieces keeps each piece's columns from forward
+    for the weight gradient when they fit GPU_KEEP_FRACTION of the device's memory; without room
+    backward builds them again, piece by piece. The same numbers either way."""
+    from minicnn.functional.conv_algorithms import choice
+    from minicnn.functional.conv_algorithms.im2col_channel_first import Conv2dIm2col
+    monkeypatch.setattr(choice, "GPU_COL_BUDGET", 3 * 3 * 3 * 13 * 11 * 4)     # one image's columns a piece
+    monkeypatch.setattr(choice, "GPU_KEEP_FRACTION", fraction)
+    built, columns = [], Conv2dIm2col._columns
+    monkeypatch.setattr(Conv2dIm2col, "_columns", lambda self, *a, **k: built.append(1) or columns(self, *a, **k))
+    x, w, b = rand(3, 3, 13, 11, seed=53), rand(4, 3, 3, 3, seed=54), rand(4, seed=55)
+    torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w, b], "cuda")
+    assert len(built) == 3 + rebuilt
+
+
 @pytest.mark.parametrize("n,size", [(3, 12), (3, 7), (1, 12), (17, 12)])
 @pytest.mark.parametrize("bias", [True, False])
 def test_pointwise_conv_per_image_or_whole_batch(device, n, size, bias):

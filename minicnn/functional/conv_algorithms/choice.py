@@ -56,6 +56,12 @@ COL_BUDGET = 16 << 20
 WIDE_COL2IM_MAX_K = 32
 # On a GPU pieces are far larger: its memory is large, and every piece costs kernel launches.
 GPU_COL_BUDGET = 1 << 30
+# On a GPU a layer cut into pieces keeps every piece's columns from forward for its weight gradient
+# when they take at most this share of the device's memory, instead of building them again in
+# backward (VGG-16's 64-channel layers at batch 32 rebuilt 5.6 GB of columns a step on an H200,
+# RESULTS.md "GPU"); on smaller devices the pieces are rebuilt, as on the CPU. Written in a session
+# without a GPU: its effect is not yet measured.
+GPU_KEEP_FRACTION = 1 / 16
 
 # The weight gradient gY @ col^T in chunks of this many bytes of gY and col when the weight has at
 # most WEIGHT_CHUNKED_MAX entries (K * C*R*S): such a GEMM is long and thin, and OpenBLAS runs it
@@ -76,6 +82,18 @@ NAMES = ("reference", "im2col", "pointwise", "batch_last", "winograd", "winograd
 def col_budget(xp):
     """Bytes of column matrix one piece may take on this array module's device."""
     return COL_BUDGET if xp is np else GPU_COL_BUDGET
+
+
+_device_bytes = {}
+
+
+def gpu_keeps_columns(xp, nbytes):
+    """Whether a GPU layer keeps ``nbytes`` of columns from forward (GPU_KEEP_FRACTION of the device's
+    memory, read once per device)."""
+    device = xp.cuda.Device()
+    if device.id not in _device_bytes:
+        _device_bytes[device.id] = device.mem_info[1]                  # (free, total)
+    return nbytes <= GPU_KEEP_FRACTION * _device_bytes[device.id]
 
 
 def winograd_fits(g, K):

@@ -62,12 +62,14 @@ class ConvFunction(Function):
 
     def add_weight_grad(self, gw, gyp, i0, i1, xp):
         """gW + gyp @ col^T for piece [i0, i1) (gW None for the first): its columns kept from forward
-        when the layer is one piece, else rebuilt (``self._columns``). gW stays (K, C*R*S),
+        when the layer is one piece or kept them all (``self.kept``), else rebuilt (``self._columns``). gW stays (K, C*R*S),
         C-contiguous like the weight, which the optimizer reads flat; col @ gyp^T would be as fast but
         leave gW transposed, and a transposing copy costs more than the GEMM at small batches
         (RESULTS.md, "weight gradient layout")."""
         if len(self.pieces) == 1:
             col = self.col
+        elif getattr(self, "kept", None):
+            col = self.kept[i0]
         else:                                                           # rebuilt, not kept
             g = self.g
             col = self._columns(i0, i1, workspace.flat(xp, g.C * g.R * g.S * (i1 - i0) * self.unit, gyp.dtype, "col"))

@@ -6,7 +6,8 @@
     gx  = col2im(W2^T @ gY)             or, for stride 1 with C >= K, conv(gy, flipped W)
 
 Large layers run in pieces, groups of images whose columns fit in choice.col_budget; the columns
-of one piece are kept for backward, those of several are rebuilt there (memory stays bounded).
+of one piece are kept for backward, those of several are rebuilt there (memory stays bounded), or
+on a GPU with memory to spare kept too (choice.gpu_keeps_columns).
 One image a piece: its (K, OH*OW) product is that image's output, written straight into y.
 Pointwise (1x1) layers are the same algorithm with x[i] as its own column matrix.
 """
@@ -49,9 +50,16 @@ class Conv2dIm2col(ConvFunction):
                 # each piece's (K, n*OH*OW) product goes through a contiguous workspace into its images of
                 # the NCHW output: CuPy's matmul would copy through a temporary into a column range anyway
                 y = xp.empty((g.N, K, g.OH, g.OW), dtype=x.dtype)
+                keep = self.requires_grad and choice.gpu_keeps_columns(xp, w2.shape[1] * unit * count * x.itemsize)
+                self.kept = {} if keep else None                        # piece start -> its columns
                 for i0, i1 in self.pieces:
-                    prod = matmul_into(xp, w2, self._columns(i0, i1, buf), "y")
+                    col = self._columns(i0, i1, None if keep else buf)
+                    prod = matmul_into(xp, w2, col, "y")
                     y[i0:i1] = prod.reshape(K, i1 - i0, g.OH, g.OW).transpose(1, 0, 2, 3)
+                    if keep:
+                        self.kept[i0] = col
+                if keep:
+                    self.src = None                                     # backward needs no input
             if not self.requires_grad:
                 self.src = None
         if b is not None:
