@@ -3,7 +3,13 @@
 Batch-last is the layout conv2d's batch_last algorithm leaves its output in (see
 minicnn/functional/conv.py); ReLU, pooling, batch norm and dropout keep their input's layout, so
 they ask :func:`batch_last` which it is and make their results with :func:`alloc_nchw`.
+
+Channel-first maps give per-channel ops short rows (H*W values); :func:`rows_of` sizes NumPy's
+buffer to them (batch norm uses it).
 """
+import contextlib
+
+import numpy as np
 
 
 def batch_last(a):
@@ -19,3 +25,28 @@ def alloc_nchw(alloc, shape, dtype, batch_last_layout):
         N, C, H, W = shape
         return alloc((C, H, W, N), dtype=dtype).transpose(3, 0, 1, 2)
     return alloc(shape, dtype=dtype)
+
+
+# NumPy buffers an element-wise op whose operands cannot all be walked in one stride -- a per-channel
+# vector broadcast over rows, as in batch norm -- in chunks of its buffer size (8192 elements), and
+# rows shorter than that are copied through the buffer: x - mean[:, None] over rows of 3136 ran 3x
+# slower than over rows of 8192. With the buffer no longer than a row, each row is one inner loop
+# and no copy (RESULTS.md, "Batch norm's rows").
+SHORT_ROWS = (128, 8192)
+
+
+@contextlib.contextmanager
+def rows_of(n, xp=None):
+    """Within the block, NumPy's buffer size fits rows of ``n`` elements: the power of two at least
+    ``n``, for SHORT_ROWS[0] <= n < SHORT_ROWS[1]; otherwise, or for CuPy arrays' module ``xp``, nothing
+    changes (shorter rows were faster buffered). NumPy keeps the setting per thread; it is restored on exit."""
+    lo, hi = SHORT_ROWS
+    if (xp is not None and xp is not np) or not lo <= n < hi:
+        yield
+        return
+    old = np.getbufsize()
+    np.setbufsize(1 << (n - 1).bit_length())
+    try:
+        yield
+    finally:
+        np.setbufsize(old)

@@ -65,3 +65,33 @@ def test_gradcheck_block_on_batch_last_activations():
         return F.conv2d(F.avg_pool2d(h, 2, stride=1), w2, stride=2, padding=1)
     check(block, T(16, 2, 5, 4, seed=43), T(3, 2, 3, 3, seed=44), T(3, seed=45), T(3, seed=46, shift=1.0),
           T(3, seed=47), T(2, 3, 2, 2, seed=48))
+
+
+# -------------------------------- NumPy's buffer sized to short rows (layout.rows_of)
+@pytest.mark.parametrize("n,inside", [(3136, 4096), (784, 1024), (128, 128), (127, None), (8192, None), (49, None)])
+def test_rows_of_fits_numpy_buffer_to_the_rows_and_restores_it(n, inside):
+    from minicnn.layout import rows_of
+    before = np.getbufsize()
+    with rows_of(n):
+        assert np.getbufsize() == (inside or before)
+    assert np.getbufsize() == before
+    with pytest.raises(RuntimeError), rows_of(n):
+        raise RuntimeError("an op failed")
+    assert np.getbufsize() == before
+
+
+@pytest.mark.parametrize("shape", [(2, 8, 28, 28), (3, 5, 14, 14), (2, 4, 60, 60)])
+def test_batch_norm_gives_the_same_bits_with_numpy_buffer_fitted_to_its_rows(monkeypatch, shape):
+    """The buffer size changes how NumPy walks the arrays, not the arithmetic: batch norm's output and
+    gradients are bit for bit those of the default buffer (rows of 784, 196 and 3600 values)."""
+    from minicnn import layout
+    results = []
+    for rows in (layout.SHORT_ROWS, (0, 0)):                             # fitted, then never
+        monkeypatch.setattr(layout, "SHORT_ROWS", rows)
+        x = mc.tensor(rand(*shape, seed=30), requires_grad=True)
+        w, b = (mc.tensor(rand(shape[1], seed=s), requires_grad=True) for s in (31, 32))
+        y = F.batch_norm(x, None, None, w, b, training=True)
+        y.backward(mc.tensor(rand(*shape, seed=33)))
+        results.append([a.numpy() for a in (y, x.grad, w.grad, b.grad)])
+    for fitted, default in zip(*results):
+        np.testing.assert_array_equal(fitted, default)

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..layout import alloc_nchw, batch_last
+from ..layout import alloc_nchw, batch_last, rows_of
 from ..tensor import Tensor
 from .math import as_tensor
 
@@ -107,46 +107,47 @@ class BatchNorm(Function):
         self.comm = comm if training else None
         x3 = _as_3d(x)
         blocks = _blocks(x3.shape, xp)
-        if training:
-            m = self.m = x3.shape[0] * x3.shape[2]
-            s1 = _channel_sum(x3)
-            if comm is not None:
-                (s1,), m = _allreduce_channel_sums(comm, [s1], count=m)   # m: the count over all ranks
-                self.M = m
-            mean = (s1 / m).astype(x.dtype)
-            mean3 = _per_channel(mean)
-            tmp = xp.empty(max(x3[b, c].size for b, c in blocks), dtype=x.dtype)
-            sq = xp.zeros(x3.shape[1], dtype=x.dtype)
-            for b, c in blocks:                                          # sum of (x - mean)^2
-                xb = x3[b, c]
-                d = tmp[:xb.size].reshape(xb.shape)
-                xp.subtract(xb, mean3[:, c], out=d)
-                sq[c] += _channel_dot(d, d)
-            if comm is not None:
-                (sq,), _ = _allreduce_channel_sums(comm, [sq])
-            var = (sq / m).astype(x.dtype)
-            if running_mean is not None:
-                mom = t(momentum)
-                running_mean *= 1 - mom
-                running_mean += mom * mean
-                running_var *= 1 - mom
-                running_var += mom * var * t(m / max(m - 1, 1))
-        else:
-            mean, var = running_mean, running_var
-        inv_std = 1 / xp.sqrt(var + t(eps))
-        a = weight * inv_std                                             # y = a x + (bias - a mean)
-        a3, shift3 = _per_channel(a), _per_channel(bias - a * mean)
-        self.x_batch_last = batch_last(x)
-        y = alloc_nchw(xp.empty, x.shape, x.dtype, self.x_batch_last)
-        y3 = _as_3d(y)                                                   # a view of y
-        for b, c in blocks:
-            yb = y3[b, c]
-            xp.multiply(x3[b, c], a3[:, c], out=yb)
-            yb += shift3[:, c]
-        if self.requires_grad:
-            self.x3, self.mean, self.inv_std, self.weight, self.training = x3, mean, inv_std, weight, training
-            self.blocks = blocks
-        return y
+        with rows_of(x3.shape[2], xp):                                   # per-channel ops over short rows
+            if training:
+                m = self.m = x3.shape[0] * x3.shape[2]
+                s1 = _channel_sum(x3)
+                if comm is not None:
+                    (s1,), m = _allreduce_channel_sums(comm, [s1], count=m)   # m: the count over all ranks
+                    self.M = m
+                mean = (s1 / m).astype(x.dtype)
+                mean3 = _per_channel(mean)
+                tmp = xp.empty(max(x3[b, c].size for b, c in blocks), dtype=x.dtype)
+                sq = xp.zeros(x3.shape[1], dtype=x.dtype)
+                for b, c in blocks:                                          # sum of (x - mean)^2
+                    xb = x3[b, c]
+                    d = tmp[:xb.size].reshape(xb.shape)
+                    xp.subtract(xb, mean3[:, c], out=d)
+                    sq[c] += _channel_dot(d, d)
+                if comm is not None:
+                    (sq,), _ = _allreduce_channel_sums(comm, [sq])
+                var = (sq / m).astype(x.dtype)
+                if running_mean is not None:
+                    mom = t(momentum)
+                    running_mean *= 1 - mom
+                    running_mean += mom * mean
+                    running_var *= 1 - mom
+                    running_var += mom * var * t(m / max(m - 1, 1))
+            else:
+                mean, var = running_mean, running_var
+            inv_std = 1 / xp.sqrt(var + t(eps))
+            a = weight * inv_std                                             # y = a x + (bias - a mean)
+            a3, shift3 = _per_channel(a), _per_channel(bias - a * mean)
+            self.x_batch_last = batch_last(x)
+            y = alloc_nchw(xp.empty, x.shape, x.dtype, self.x_batch_last)
+            y3 = _as_3d(y)                                                   # a view of y
+            for b, c in blocks:
+                yb = y3[b, c]
+                xp.multiply(x3[b, c], a3[:, c], out=yb)
+                yb += shift3[:, c]
+            if self.requires_grad:
+                self.x3, self.mean, self.inv_std, self.weight, self.training = x3, mean, inv_std, weight, training
+                self.blocks = blocks
+            return y
 
     def backward(self, gy):
         xp = get_array_module(gy)
@@ -157,38 +158,39 @@ class BatchNorm(Function):
         else:
             g = gy if self.x_batch_last else xp.ascontiguousarray(gy)
         g3, blocks = _as_3d(g), self.blocks
-        tmp = xp.empty(max(g3[b, c].size for b, c in blocks), dtype=gy.dtype)
-        gbias = xp.zeros(g3.shape[1], dtype=gy.dtype)
-        gxc = xp.zeros(g3.shape[1], dtype=gy.dtype)                     # sum of gy * (x - mean)
-        for b, c in blocks:
-            gb = g3[b, c]
-            d = tmp[:gb.size].reshape(gb.shape)
-            gbias[c] += _channel_sum(gb)
-            xp.subtract(x3[b, c], mean3[:, c], out=d)
-            gxc[c] += _channel_dot(d, gb)
-        gweight = gxc * inv_std                                          # sum of gy * xhat
-        scale = self.weight * inv_std
-        # gx = scale * (gy - mean(gy) - xhat * mean(gy * xhat)) = scale*gy - k*(x - mean) - shift
-        if self.training:
-            if self.comm is None:
-                mean_g, mean_gx = gbias / self.m, gweight / self.m
-            else:
-                (s_g, s_gx), _ = _allreduce_channel_sums(self.comm, [gbias * self.m, gweight * self.m])
-                mean_g, mean_gx = [(v / (self.m * self.M)).astype(gy.dtype) for v in (s_g, s_gx)]
-            k3, shift3 = _per_channel(scale * inv_std * mean_gx), _per_channel(scale * mean_g)
-        scale3 = _per_channel(scale)
-        gx = alloc_nchw(xp.empty, g.shape, g.dtype, self.x_batch_last)
-        gx3 = _as_3d(gx)
-        for b, c in blocks:
-            out = gx3[b, c]
-            xp.multiply(g3[b, c], scale3[:, c], out=out)
-            if self.training:
-                d = tmp[:out.size].reshape(out.shape)
+        with rows_of(g3.shape[2], xp):
+            tmp = xp.empty(max(g3[b, c].size for b, c in blocks), dtype=gy.dtype)
+            gbias = xp.zeros(g3.shape[1], dtype=gy.dtype)
+            gxc = xp.zeros(g3.shape[1], dtype=gy.dtype)                     # sum of gy * (x - mean)
+            for b, c in blocks:
+                gb = g3[b, c]
+                d = tmp[:gb.size].reshape(gb.shape)
+                gbias[c] += _channel_sum(gb)
                 xp.subtract(x3[b, c], mean3[:, c], out=d)
-                d *= k3[:, c]
-                out -= d
-                out -= shift3[:, c]
-        return gx, gweight, gbias
+                gxc[c] += _channel_dot(d, gb)
+            gweight = gxc * inv_std                                          # sum of gy * xhat
+            scale = self.weight * inv_std
+            # gx = scale * (gy - mean(gy) - xhat * mean(gy * xhat)) = scale*gy - k*(x - mean) - shift
+            if self.training:
+                if self.comm is None:
+                    mean_g, mean_gx = gbias / self.m, gweight / self.m
+                else:
+                    (s_g, s_gx), _ = _allreduce_channel_sums(self.comm, [gbias * self.m, gweight * self.m])
+                    mean_g, mean_gx = [(v / (self.m * self.M)).astype(gy.dtype) for v in (s_g, s_gx)]
+                k3, shift3 = _per_channel(scale * inv_std * mean_gx), _per_channel(scale * mean_g)
+            scale3 = _per_channel(scale)
+            gx = alloc_nchw(xp.empty, g.shape, g.dtype, self.x_batch_last)
+            gx3 = _as_3d(gx)
+            for b, c in blocks:
+                out = gx3[b, c]
+                xp.multiply(g3[b, c], scale3[:, c], out=out)
+                if self.training:
+                    d = tmp[:out.size].reshape(out.shape)
+                    xp.subtract(x3[b, c], mean3[:, c], out=d)
+                    d *= k3[:, c]
+                    out -= d
+                    out -= shift3[:, c]
+            return gx, gweight, gbias
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
