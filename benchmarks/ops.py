@@ -65,6 +65,14 @@ def conv_case(device, N, C, H, W, K, R, stride, padding):
     OH = (H + 2 * padding - R) // stride + 1
     OW = (W + 2 * padding - R) // stride + 1
     g = rng.standard_normal((N, K, OH, OW), dtype=np.float32)
+    return weighted_case(device, x, w, b, g, lambda *a: F.conv2d(*a, stride=stride, padding=padding),
+                         lambda *a: torch.nn.functional.conv2d(*a, stride=stride, padding=padding))
+
+
+def weighted_case(device, x, w, b, g, ours_op, theirs_op):
+    """The two timed calls for an op of input, weight and bias: op(x, w, b).backward(g), every
+    gradient, in minicnn and in PyTorch on the same arrays."""
+    import torch
     X, Wt, B = (mc.tensor(a, device=device, requires_grad=True) for a in (x, w, b))
     G = mc.tensor(g, device=device)
     tdev = "cuda" if device == "cuda" else "cpu"
@@ -73,11 +81,11 @@ def conv_case(device, N, C, H, W, K, R, stride, padding):
 
     def ours():
         X.grad = Wt.grad = B.grad = None
-        F.conv2d(X, Wt, B, stride=stride, padding=padding).backward(G)
+        ours_op(X, Wt, B).backward(G)
 
     def theirs():
         tx.grad = tw.grad = tb.grad = None
-        torch.nn.functional.conv2d(tx, tw, tb, stride=stride, padding=padding).backward(tg)
+        theirs_op(tx, tw, tb).backward(tg)
     return ours, theirs
 
 
@@ -134,20 +142,7 @@ def linear_case(device, rows, n_in, n_out):
     w = rng.standard_normal((n_out, n_in), dtype=np.float32) * 0.01
     b = rng.standard_normal(n_out, dtype=np.float32)
     g = rng.standard_normal((rows, n_out), dtype=np.float32)
-    X, Wt, B = (mc.tensor(a, device=device, requires_grad=True) for a in (x, w, b))
-    G = mc.tensor(g, device=device)
-    tdev = "cuda" if device == "cuda" else "cpu"
-    tx, tw, tb = (torch.tensor(a, device=tdev, requires_grad=True) for a in (x, w, b))
-    tg = torch.tensor(g, device=tdev)
-
-    def ours():
-        X.grad = Wt.grad = B.grad = None
-        F.linear(X, Wt, B).backward(G)
-
-    def theirs():
-        tx.grad = tw.grad = tb.grad = None
-        torch.nn.functional.linear(tx, tw, tb).backward(tg)
-    return ours, theirs
+    return weighted_case(device, x, w, b, g, F.linear, torch.nn.functional.linear)
 
 
 def main():

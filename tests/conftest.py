@@ -106,3 +106,22 @@ def batches(steps, n=16, seed=0):
     """``steps`` random (x, y) batches shaped like Fashion-MNIST's: x (n, 1, 28, 28) in [0, 1), y in 0..9."""
     rs = np.random.default_rng(seed)
     return [(rs.random((n, 1, 28, 28), dtype=np.float32), rs.integers(0, 10, n)) for _ in range(steps)]
+
+
+def check_batch_last_transforms(module):
+    """A Winograd module's three transforms (minicnn/winograd.py, conv_algorithms/winograd_f4x3.py) give
+    the same numbers for x laid out (C, H, W, n), tiles ordered (i, j, n), as for x channel-first with
+    tiles ordered (n, i, j); 7x6 maps cut the last tiles."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 2, 7, 6))
+    xb = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)       # same array, batch-last
+    TH, TW = module.tiles(7, 6)
+    V, Vb = (module.transform_input(a, (1, 1, 1, 1), TH, TW, batch_last=bl) for a, bl in ((x, False), (xb, True)))
+    to_cf = lambda m: m.reshape(m.shape[0], -1, TH, TW, 5).transpose(0, 1, 4, 2, 3).reshape(m.shape)  # (i, j, n) -> (n, i, j)
+    np.testing.assert_array_equal(to_cf(Vb), V)
+    gM, gMb = (module.transform_output_grad(a, TH, TW, batch_last=bl) for a, bl in ((x, False), (xb, True)))
+    np.testing.assert_array_equal(to_cf(gMb), gM)
+    y, yb = np.empty_like(x), np.empty((2, 7, 6, 5)).transpose(3, 0, 1, 2)
+    module.transform_output(gM, y)
+    module.transform_output(gMb, yb, batch_last=True)
+    np.testing.assert_array_equal(yb, y)

@@ -12,7 +12,7 @@ from minicnn.functional.conv_algorithms import ALGORITHMS, choice
 from minicnn.gradcheck import gradcheck
 from minicnn.im2col import ConvGeometry
 
-from conftest import rand, torch_oracle
+from conftest import check_batch_last_transforms, rand, torch_oracle
 
 # (x shape, weight shape, stride, padding): odd sizes, stride 2 with padding, asymmetric, 11x11
 # stride 4, 1x1, batches on both sides of BATCH_LAST_MIN (16), C >= K (input gradient as a convolution)
@@ -102,22 +102,9 @@ def test_algorithm_in_pieces(monkeypatch, name):
 
 
 def test_winograd4x4_batch_last_transforms_match_channel_first():
-    """F(4x4)'s three transforms give the same numbers for x laid out (C, H, W, n), the tiles
-    ordered (i, j, n) instead of (n, i, j); odd sizes cut the last tiles."""
-    from minicnn.functional.conv_algorithms import winograd_f4x3 as w4
-    rng = np.random.default_rng(3)
-    x = rng.standard_normal((5, 2, 7, 6))
-    xb = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)       # same array, batch-last
-    TH, TW = w4.tiles(7, 6)
-    V, Vb = (w4.transform_input(a, (1, 1, 1, 1), TH, TW, batch_last=bl) for a, bl in ((x, False), (xb, True)))
-    to_cf = lambda m: m.reshape(36, -1, TH, TW, 5).transpose(0, 1, 4, 2, 3).reshape(m.shape)   # (i, j, n) -> (n, i, j)
-    np.testing.assert_array_equal(to_cf(Vb), V)
-    gM, gMb = (w4.transform_output_grad(a, TH, TW, batch_last=bl) for a, bl in ((x, False), (xb, True)))
-    np.testing.assert_array_equal(to_cf(gMb), gM)
-    y, yb = np.empty_like(x), np.empty((2, 7, 6, 5)).transpose(3, 0, 1, 2)
-    w4.transform_output(gM, y)
-    w4.transform_output(gMb, yb, batch_last=True)
-    np.testing.assert_array_equal(yb, y)
+    """F(4x4)'s three transforms give the same numbers for x laid out (C, H, W, n)."""
+    from minicnn.functional.conv_algorithms import winograd_f4x3
+    check_batch_last_transforms(winograd_f4x3)
 
 
 @pytest.mark.parametrize("xshape,K,padding", [((17, 3, 9, 7), 4, 1), ((16, 4, 8, 8), 5, 0), ((18, 2, 5, 6), 3, (2, 1)),

@@ -6,7 +6,7 @@ import torch.nn.functional as TF
 
 import minicnn as mc
 import minicnn.functional as F
-from conftest import distinct, rand, to_numpy, torch_oracle
+from conftest import check_batch_last_transforms, distinct, rand, to_numpy, torch_oracle
 from minicnn import winograd
 from minicnn.functional import conv as conv_module
 from minicnn.functional.conv_algorithms import Conv2dWinograd, choice
@@ -180,19 +180,7 @@ def test_winograd_batch_last_gradcheck(forced):
 
 def test_batch_last_transforms_match_channel_first():
     """The module's three transforms give the same numbers for x laid out (C, H, W, n)."""
-    rng = np.random.default_rng(3)
-    x = rng.standard_normal((5, 2, 7, 6))
-    xb = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)       # same array, batch-last
-    TH, TW = winograd.tiles(7, 6)
-    V, Vb = (winograd.transform_input(a, (1, 1, 1, 1), TH, TW, batch_last=bl) for a, bl in ((x, False), (xb, True)))
-    to_cf = lambda m: m.reshape(16, -1, TH, TW, 5).transpose(0, 1, 4, 2, 3).reshape(m.shape)   # tiles (i, j, n) -> (n, i, j)
-    np.testing.assert_array_equal(to_cf(Vb), V)
-    gM, gMb = (winograd.transform_output_grad(a, TH, TW, batch_last=bl) for a, bl in ((x, False), (xb, True)))
-    np.testing.assert_array_equal(to_cf(gMb), gM)
-    y, yb = np.empty_like(x), np.empty((2, 7, 6, 5)).transpose(3, 0, 1, 2)
-    winograd.transform_output(gM, y)
-    winograd.transform_output(gMb, yb, batch_last=True)
-    np.testing.assert_array_equal(yb, y)
+    check_batch_last_transforms(winograd)
 
 
 def test_winograd_rounds_about_as_well_as_im2col():
