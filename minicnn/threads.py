@@ -74,7 +74,7 @@ def _executor():
         return _pool
 
 
-def _split(n, parts):
+def split(n, parts):
     """[0, n) cut into ``parts`` contiguous ranges of near-equal length."""
     return [(n * i // parts, n * (i + 1) // parts) for i in range(parts)]
 
@@ -87,7 +87,7 @@ def map_runs(fn, items, elements=None):
     n = min(n, len(items))
     if n <= 1 or threading.current_thread().name.startswith("minicnn"):   # a worker never waits on the pool
         return fn(items)
-    runs = [items[a:b] for a, b in _split(len(items), n)]
+    runs = [items[a:b] for a, b in split(len(items), n)]
     futures = [_executor().submit(fn, run) for run in runs[1:]]
     out = fn(runs[0])
     for f in futures:
@@ -127,7 +127,7 @@ def elementwise(fn, outs, ins):
                 fn(*(f[b:min(hi, b + BLOCK)] for f in flats))
         return []
 
-    map_runs(run, _split(size, count()), elements=size)
+    map_runs(run, split(size, count()), elements=size)
 
 
 def copy(dst, src):
@@ -146,4 +146,4 @@ def copy(dst, src):
         for a, b in ranges:
             dst[cut + (slice(a, b),)] = src[cut + (slice(a, b),)]
         return []
-    map_runs(run, _split(dst.shape[axis], count()), elements=dst.size)
+    map_runs(run, split(dst.shape[axis], count()), elements=dst.size)

@@ -111,18 +111,24 @@ def test_winograd4x4_batch_last_transforms_match_channel_first():
                                               ((16, 3, 4, 4), 2, "same")])
 @pytest.mark.parametrize("per_piece", [None, 16, 6])
 def test_winograd4x4_batch_last(monkeypatch, xshape, K, padding, per_piece):
-    """From 16 images F(4x4) works batch-last: whole, in pieces of 16 images, or (forced by name) in
-    pieces of 6; against PyTorch forward and backward, its output left batch-last."""
+    """From 16 images F(4x4) works batch-last: whole, or in near-equal pieces of at most 16 or 6
+    images (forced by name: auto would not take pieces under 16); against PyTorch forward and
+    backward, its output left batch-last. Each piece is transformed once in forward and once in the
+    input gradient's pass (the weight gradient reuses forward's)."""
     from minicnn.functional.conv_algorithms import winograd_f4x3 as w4
     N, C, H, W = xshape
     if per_piece:
         pads = F.conv.conv_padding(padding, (3, 3), (1, 1))
         TH, TW = w4.tiles(max(H, H + pads[0] + pads[1] - 2), max(W, W + pads[2] + pads[3] - 2))
         monkeypatch.setattr(choice, "WINOGRAD4_BATCH_LAST_BYTES", per_piece * 36 * max(C, K) * TH * TW * 4)
+    images, transform = [], w4.transform_input
+    monkeypatch.setattr(w4, "transform_input", lambda x, *a: images.append(x.shape[0]) or transform(x, *a))
     x, w, b = rand(*xshape, seed=12), rand(K, C, 3, 3, seed=13), rand(K, seed=14)
     y = torch_oracle(lambda *a: F.conv2d(*a, padding=padding, algorithm="winograd4x4"),
                      lambda *a: TF.conv2d(*a, padding=padding), [x, w, b], rtol=1e-4, atol=1e-4)
     assert y.data.transpose(1, 2, 3, 0).flags.c_contiguous
+    pieces = -(-N // per_piece) if per_piece else 1
+    assert len(images) == 2 * pieces and sum(images) == 2 * N and max(images) - min(images) <= 1
 
 
 def test_winograd4x4_batch_last_gradcheck_float64():

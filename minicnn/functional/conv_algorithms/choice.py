@@ -6,7 +6,7 @@ against the alternative (benchmarks/RESULTS.md, "Measurements behind the code").
 """
 import numpy as np
 
-from ... import winograd
+from ... import threads, winograd
 
 # From this many images on the CPU, columns are ordered (oh, ow, n) and the output is left
 # batch-last: NumPy pays per contiguous run copied, and runs of OW*N beat runs of OW.
@@ -58,9 +58,8 @@ WIDE_COL2IM_MAX_K = 32
 GPU_COL_BUDGET = 1 << 30
 # On a GPU a layer cut into pieces keeps every piece's columns from forward for its weight gradient
 # when they take at most this share of the device's memory, instead of building them again in
-# backward (VGG-16's 64-channel layers at batch 32 rebuilt 5.6 GB of columns a step on an H200,
-# RESULTS.md "GPU"); on smaller devices the pieces are rebuilt, as on the CPU. Written in a session
-# without a GPU: its effect is not yet measured.
+# backward (the GPU profile showed VGG-16 rebuilding its large layers' columns: RESULTS.md "GPU");
+# on smaller devices the pieces are rebuilt, as on the CPU. Not yet measured on a GPU.
 GPU_KEEP_FRACTION = 1 / 16
 
 # The weight gradient gY @ col^T in chunks of this many bytes of gY and col when the weight has at
@@ -106,15 +105,14 @@ def winograd_fits(g, K):
                                           and g.N * g.OH * g.OW >= WINOGRAD_MIN_PIXELS)
 
 
-def winograd4_piece(g, K, itemsize, batch_last):
-    """Images per F(4x4) piece: as many as fit a piece's V (36 x channels x tiles, for forward and for
-    gx's pass) in COL_BUDGET, or batch-last in WINOGRAD4_BATCH_LAST_BYTES; the batch then split
-    into pieces of near-equal size (a short last piece would copy short runs of images)."""
+def winograd4_pieces(g, K, itemsize, batch_last):
+    """F(4x4)'s pieces of the batch, [(i0, i1), ...]: as few as keep each piece's V (36 x channels x
+    tiles, for forward and for gx's pass) within COL_BUDGET, or batch-last within
+    WINOGRAD4_BATCH_LAST_BYTES, of near-equal size (a short last piece would copy short runs of images)."""
     TH, TW = -(-max(g.H, g.OH) // 4), -(-max(g.W, g.OW) // 4)           # 4x4 tiles
     budget = WINOGRAD4_BATCH_LAST_BYTES if batch_last else COL_BUDGET
     size = max(1, min(g.N, budget // (36 * max(g.C, K) * TH * TW * itemsize)))
-    count = -(-g.N // size)
-    return -(-g.N // count)
+    return threads.split(g.N, -(-g.N // size))
 
 
 def winograd_can(g):
@@ -145,7 +143,7 @@ def choose(g, K, xp, dtype, wdtype):
         return "winograd4x4"
     if (winograd_ok and batch_last and 2 * g.C * K >= WINOGRAD4_BATCH_LAST_MIN_WIDTH * (g.C + K)
             and size >= WINOGRAD4_BATCH_LAST_MIN_SIZE
-            and winograd4_piece(g, K, np.dtype(dtype).itemsize, True) >= BATCH_LAST_MIN):
+            and min(i1 - i0 for i0, i1 in winograd4_pieces(g, K, np.dtype(dtype).itemsize, True)) >= BATCH_LAST_MIN):
         return "winograd4x4"
     # batch-last pieces must hold 16 images, or their runs of N get too short
     if (winograd_ok and winograd_fits(g, K)

@@ -144,15 +144,14 @@ def conv3x3(x, w, padding):
 
 class Conv2dWinograd4x4(ConvFunction):
     """conv2d by Winograd F(4x4, 3x3) (algorithm="winograd4x4"), in pieces of images whose
-    transformed input fits the budget (choice.winograd4_piece). From choice.BATCH_LAST_MIN images it
+    transformed input fits the budget (choice.winograd4_pieces). From choice.BATCH_LAST_MIN images it
     works batch-last, as the batch_last algorithm does: tiles ordered (i, j, n), the output (K, OH,
     OW, N) in memory."""
 
     def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0)):
         _, g, K, _ = self.setup(x, w, b, stride, padding)
         self.batch_last = g.N >= choice.BATCH_LAST_MIN
-        size = choice.winograd4_piece(g, K, x.itemsize, self.batch_last)
-        self.pieces = [(i, min(g.N, i + size)) for i in range(0, g.N, size)]
+        self.pieces = choice.winograd4_pieces(g, K, x.itemsize, self.batch_last)
         y = alloc_nchw(np.empty, (g.N, K, g.OH, g.OW), x.dtype, self.batch_last)
         # the transformed input is kept for the weight gradient unless that would take too much memory
         TH, TW = tiles(g.OH, g.OW)
