@@ -29,9 +29,8 @@ def alloc_nchw(alloc, shape, dtype, batch_last_layout):
 
 # NumPy buffers an element-wise op whose operands cannot all be walked in one stride -- a per-channel
 # vector broadcast over rows, as in batch norm -- in chunks of its buffer size (8192 elements), and
-# rows shorter than that are copied through the buffer: x - mean[:, None] over rows of 3136 ran 3x
-# slower than over rows of 8192. With the buffer no longer than a row, each row is one inner loop
-# and no copy (RESULTS.md, "Batch norm's rows").
+# copies rows shorter than that through the buffer; with the buffer no longer than a row, each row is
+# one inner loop and nothing is copied (RESULTS.md, "Batch norm's rows", has the timings).
 SHORT_ROWS = (128, 8192)
 
 

@@ -10,23 +10,25 @@ from ..backend import get_array_module
 from ..im2col import crop, pad_nchw
 
 
-# Up to this many rows, the CPU forward runs one matrix-vector product per row instead of one GEMM,
-# and so does the input gradient: OpenBLAS's GEMM with 2 rows ran at half the speed of two products
-# w @ x[i] (VGG-16's fc1 at batch 2); from 3 rows on the GEMM was as fast or faster (RESULTS.md,
-# "linear with few rows"). With one row the weight gradient is an outer product, which OpenBLAS's
-# GEMM (a sum over one term) ran three times slower than NumPy's multiply.
+# Up to this many rows, the CPU forward and the input gradient run one matrix-vector product per
+# row instead of one GEMM, which OpenBLAS runs slowly for so few rows; with one row the weight
+# gradient, a sum over one term, is an outer multiply (RESULTS.md, "Linear with few rows").
 GEMV_ROWS = 2
+
+
+def _matmul(a, m):
+    """a @ m; on the CPU, for a 2-D ``a`` of at most GEMV_ROWS rows, one vector-matrix product per row."""
+    if not (isinstance(a, np.ndarray) and a.ndim == 2 and a.shape[0] <= GEMV_ROWS):
+        return a @ m
+    out = np.empty((a.shape[0], m.shape[1]), dtype=np.result_type(a, m))
+    for i in range(a.shape[0]):
+        np.matmul(a[i], m, out=out[i])
+    return out
 
 
 class Linear(Function):
     def forward(self, x, w, b=None):
-        cpu = isinstance(x, np.ndarray)
-        if cpu and x.ndim == 2 and x.shape[0] <= GEMV_ROWS:
-            y = np.empty((x.shape[0], w.shape[0]), dtype=np.result_type(x, w))
-            for i in range(x.shape[0]):
-                np.matmul(w, x[i], out=y[i])
-        else:
-            y = x @ w.T
+        y = _matmul(x, w.T)
         if b is not None:
             y += b
         self.x, self.w, self.has_bias = x, w, b is not None
@@ -34,14 +36,7 @@ class Linear(Function):
 
     def backward(self, gy):
         x, w = self.x, self.w
-        few = isinstance(gy, np.ndarray) and gy.ndim == 2 and gy.shape[0] <= GEMV_ROWS
-        gx = None
-        if self.needs_grad[0] and few:                                  # a vector-matrix product per row
-            gx = np.empty((gy.shape[0], w.shape[1]), dtype=np.result_type(gy, w))
-            for i in range(gy.shape[0]):
-                np.matmul(gy[i], w, out=gx[i])
-        elif self.needs_grad[0]:
-            gx = gy @ w
+        gx = _matmul(gy, w) if self.needs_grad[0] else None
         gw = None
         if self.needs_grad[1]:
             g2, x2 = gy.reshape(-1, w.shape[0]), x.reshape(-1, w.shape[1])

@@ -44,6 +44,8 @@ class ConvFunction(Function):
     """The base of conv2d's algorithms: ``forward(x, w, b=None, stride, padding)`` with the padding
     as (top, bottom, left, right), ``backward(gy)`` -> (gx, gw[, gb])."""
 
+    kept = None                         # piece start -> its columns, when forward kept every piece's
+
     def setup(self, x, w, b, stride, padding):
         """Store the geometry, the weight and whether there is a bias; return (xp, g, K, W2)."""
         xp = get_array_module(x)
@@ -68,7 +70,7 @@ class ConvFunction(Function):
         (RESULTS.md, "weight gradient layout")."""
         if len(self.pieces) == 1:
             col = self.col
-        elif getattr(self, "kept", None):
+        elif self.kept:
             col = self.kept[i0]
         else:                                                           # rebuilt, not kept
             g = self.g
