@@ -190,6 +190,25 @@ def test_transforms_on_batches():
     assert r.shape == (6, 3, 16, 16) and abs(r.mean() - x.mean()) < 0.02
 
 
+def test_random_crop_channels_last_pads_once():
+    """The CIFAR recipe on H x W x C images: every crop is a window of the image padded by 4, not 8."""
+    rs = np.random.default_rng(8)
+    img = rs.integers(1, 256, (40, 10, 12, 3), dtype=np.uint8)     # no zeros: padding is recognisable
+    mc.manual_seed(1)
+    crop = T.RandomCrop((10, 12), padding=4)
+    batch, single = crop.apply_batch(img), np.stack([crop(im) for im in img])
+    pad = np.pad(img, ((0, 0), (4, 4), (4, 4), (0, 0)))
+    for crops in (batch, single):
+        assert crops.shape == (40, 10, 12, 3)
+        seen = set()
+        for i in range(len(img)):
+            offs = [(r, c) for r in range(9) for c in range(9)
+                    if np.array_equal(crops[i], pad[i, r:r + 10, c:c + 12])]
+            assert offs, f"crop {i} is no window of the image padded by 4"
+            seen.update(offs)
+        assert len({r for r, _ in seen}) >= 5            # offsets spread over the 9 possible rows
+
+
 def test_compute_mean_std():
     rs = np.random.default_rng(5)
     img = rs.integers(0, 256, (40, 5, 5, 3), dtype=np.uint8)

@@ -236,8 +236,12 @@ class RandomCrop(Transform):
             dh, dw = max(0, self.size[0] - x.shape[ha]), max(0, self.size[1] - x.shape[wa])
             if dh or dw:
                 x = Pad((dw, dh), self.fill, self.padding_mode).apply_many(x, channels_first)
-        if not channels_first:
-            return self.apply_many(x.transpose(0, 3, 1, 2), True).transpose(0, 2, 3, 1)
+        if not channels_first:     # crop channel-first; the padding above is done, so not again
+            return self._crop(x.transpose(0, 3, 1, 2)).transpose(0, 2, 3, 1)
+        return self._crop(x)
+
+    def _crop(self, x):
+        """x: (N, C, H, W), already padded -> (N, C, h, w), one random window per image."""
         N, C, H, W = x.shape
         h, w = self.size
         if h > H or w > W:
