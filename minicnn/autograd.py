@@ -96,6 +96,15 @@ class Function:
     generation = 0
     inputs = ()
     grad_out = None
+    versions = ()        # (version cell, its value when saved, the tensor or the output's shape) for each saved tensor
+    saves = None         # positions of the inputs whose memory backward reads; None: every input
+    saves_output = False  # whether backward reads the output's memory (exp, sigmoid, softmax, ...)
+    view = False         # whether the output may be a view of input 0 (then it shares its version counter)
+
+    def saved_inputs(self):
+        """Positions of the inputs that backward needs as they were in forward (PyTorch's saved tensors):
+        an in-place change to one of them before backward is an error (see _check_versions)."""
+        return range(len(self.inputs)) if self.saves is None else self.saves
 
     def forward(self, *arrays, **params):
         raise NotImplementedError
@@ -125,10 +134,15 @@ class Function:
         else:
             out = profiler.time(cls.__name__, "forward", fn.forward, [t.data for t in inputs], params)
         result = Tensor._wrap(out, device, requires_grad)
+        if cls.view and _memory(out) == _memory(inputs[0].data):
+            result._vc = inputs[0]._vc           # a view: an in-place change to either is a change to both
         if requires_grad:
             fn.inputs = inputs
             fn.needs_grad = tuple(t.requires_grad for t in inputs)
             fn.generation = 1 + max(t._ctx.generation if t._ctx is not None else 0 for t in inputs)
+            fn.versions = tuple((inputs[i]._vc, inputs[i]._vc[0], inputs[i]) for i in fn.saved_inputs())
+            if cls.saves_output:
+                fn.versions += ((result._vc, result._vc[0], (result.dtype, result.shape)),)
             result._ctx = fn
         return result
 
@@ -136,6 +150,25 @@ class Function:
         """Drop the inputs and every array kept for backward."""
         self.__dict__.clear()
         self.inputs = None
+
+
+def _check_versions(fn):
+    """PyTorch's check: every tensor ``fn`` saved must be as it was in forward. An in-place change since
+    (add_, zero_, x[i] = v, copy_, an optimizer step) bumped its version, and backward would read the
+    new values and return a wrong gradient, so it raises instead, with PyTorch's words."""
+    for cell, saved, who in fn.versions:
+        if cell[0] != saved:
+            if isinstance(who, Tensor):
+                dtype, shape = who.dtype, who.shape
+                made = f", which is output 0 of {type(who._ctx).__name__}" if who._ctx is not None else ""
+            else:                                # the op's own output
+                (dtype, shape), made = who, f", which is output 0 of {type(fn).__name__}"
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: [{dtype} tensor {list(shape)}]{made}, is at version {cell[0]}; expected version "
+                f"{saved} instead. Hint: {type(fn).__name__} saved it for backward and it was changed in place "
+                "afterwards (add_, mul_, zero_, copy_, x[i] = v, an optimizer step); change a clone() "
+                "instead, or make the change after backward()")
 
 
 def _memory(a):
@@ -176,6 +209,8 @@ def backward(tensor, grad, retain_graph=False):
             raise RuntimeError(
                 "backward through a graph that was already freed: call backward(retain_graph=True) "
                 "the first time to walk the same graph twice")
+        if fn.versions:
+            _check_versions(fn)
         if profiler is None:
             grads = fn.backward(fn.grad_out)
         else:

@@ -9,6 +9,12 @@ Every method name that PyTorch has means what it means in PyTorch:
 ``size()`` is the shape. NumPy's ``axis=``/``keepdims=`` are accepted as
 aliases of ``dim=``/``keepdim=``. The one attribute that follows NumPy is
 ``data``: it is the ndarray itself (the thing a learner studies), not a Tensor.
+
+Every in-place change (``add_``, ``zero_``, ``x[i] = v``, ``copy_``, an optimizer
+step) adds one to the tensor's version, ``x._version``; views share their base's
+counter. An op records the versions of the tensors it saves for backward, and
+backward raises PyTorch's "modified by an inplace operation" error when one has
+moved, instead of computing a gradient from the changed values.
 """
 from collections import namedtuple
 
@@ -57,7 +63,8 @@ class Tensor:
       device         "cpu" or "cuda"
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "retains_grad", "_ctx", "_device", "__weakref__")
+    # _vc: the version counter, a one-element list so that views can share it
+    __slots__ = ("data", "_grad", "requires_grad", "retains_grad", "_ctx", "_device", "_vc", "__weakref__")
     __array_priority__ = 1000          # ndarray + Tensor -> Tensor.__radd__
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -80,6 +87,7 @@ class Tensor:
         self.retains_grad = False
         self._ctx = None
         self._device = device
+        self._vc = [0]
         if requires_grad and data.dtype.kind not in "fc":
             raise TypeError(f"only floating-point tensors can require grad, got dtype {data.dtype}")
 
@@ -93,6 +101,7 @@ class Tensor:
         t.retains_grad = False
         t._ctx = None
         t._device = device
+        t._vc = [0]
         return t
 
     # ------------------------------------------------------------ attributes
@@ -102,6 +111,7 @@ class Tensor:
     device = property(lambda self: self._device)
     is_leaf = property(lambda self: self._ctx is None)
     is_cuda = property(lambda self: self._device == "cuda")
+    _version = property(lambda self: self._vc[0], doc="How many in-place changes this memory has had (PyTorch's).")
 
     def size(self, dim=None):
         """The shape (as PyTorch's ``x.size()``), or its length along ``dim``."""
@@ -219,8 +229,10 @@ class Tensor:
     def bool(self): return _m.cast(self, np.bool_)
 
     def detach(self):
-        """The same data, cut from the graph."""
-        return Tensor._wrap(self.data, self._device, False)
+        """The same data, cut from the graph (and sharing the version counter, as the memory)."""
+        t = Tensor._wrap(self.data, self._device, False)
+        t._vc = self._vc
+        return t
 
     def clone(self):
         """A copy with its own memory; gradients flow back through it (as PyTorch's clone)."""
@@ -317,8 +329,10 @@ class Tensor:
 
     def _in_place(self, what):
         """PyTorch's rule: no in-place change to a leaf that requires grad while gradients are
-        recorded. minicnn does not record in-place ops at all, so a tensor inside a graph is refused too."""
+        recorded. minicnn does not record in-place ops at all, so a tensor inside a graph is refused too.
+        A change that is allowed bumps the version (callers make it right after this check)."""
         if not (self.requires_grad and autograd.is_grad_enabled()):
+            self._vc[0] += 1
             return
         if self._ctx is None:
             raise RuntimeError(f"a leaf tensor that requires grad is being used in an in-place operation ({what}); "

@@ -28,6 +28,7 @@ from ..backend import get_array_module
 class ReLU(Function):
     """y = max(x, 0); backward gx = gy * (y > 0). Both run block by block on every thread
     (minicnn.threads), the mask made while y's block is still in the cache."""
+    saves, saves_output = (), True
 
     def forward(self, x):
         xp = get_array_module(x)
@@ -111,6 +112,8 @@ class GELU(Function):
 
 
 class Sigmoid(Function):
+    saves, saves_output = (), True
+
     def forward(self, x):
         xp = get_array_module(x)
         # 1/(1+e^-x) overflows e^-x for very negative x; tanh form is stable everywhere
@@ -124,6 +127,8 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    saves, saves_output = (), True
+
     def forward(self, x):
         self.y = get_array_module(x).tanh(x)
         return self.y
@@ -148,6 +153,8 @@ def _log_softmax(x, axis):
 
 
 class Softmax(Function):
+    saves, saves_output = (), True
+
     def forward(self, x, axis=-1):
         self.axis = axis
         self.y = _softmax(x, axis)
@@ -159,6 +166,8 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    saves, saves_output = (), True
+
     def forward(self, x, axis=-1):
         self.axis = axis
         self.y = _log_softmax(x, axis)

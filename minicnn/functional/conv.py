@@ -105,6 +105,7 @@ def _same_dtype(op, x, weight):
 class Dilate(Function):
     """A kernel (K, C, R, S) spread out with d-1 zeros between its taps: (K, C, (R-1)dh+1, (S-1)dw+1).
     A dilated convolution is the ordinary convolution with this kernel; the gradient is the taps' slice."""
+    saves = ()
 
     def forward(self, w, dilation):
         xp = get_array_module(w)

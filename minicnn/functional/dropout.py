@@ -10,6 +10,8 @@ from ..layout import batch_last
 
 
 class Dropout(Function):
+    saves = ()
+
     def forward(self, x, p, device):
         if batch_last(x):                        # draw the mask in x's memory order (conv2d's output)
             keep = rng(device).random(x.shape[1:] + x.shape[:1], dtype=x.dtype).transpose(3, 0, 1, 2)
@@ -25,6 +27,7 @@ class Dropout(Function):
 
 class Dropout2d(Function):
     """Channel dropout: one keep/drop draw per (n, c) map, broadcast over H and W."""
+    saves = ()
 
     def forward(self, x, p, device):
         N, C = x.shape[:2]

@@ -27,6 +27,8 @@ def _matmul(a, m):
 
 
 class Linear(Function):
+    saves = (0, 1)
+
     def forward(self, x, w, b=None):
         y = _matmul(x, w.T)
         if b is not None:
@@ -71,6 +73,8 @@ def flatten(x, start_dim=1, end_dim=-1):
 
 
 class Concat(Function):
+    saves = ()
+
     def forward(self, *arrays, axis=1):
         xp = get_array_module(arrays[0])
         self.axis, self.sizes = axis, [a.shape[axis] for a in arrays]
@@ -99,6 +103,8 @@ def concat(tensors, dim=1, *, axis=None):
 
 
 class Pad2d(Function):
+    saves = ()
+
     def forward(self, x, padding, value):
         self.padding, self.shape = padding, x.shape
         return pad_nchw(x, padding, value)
@@ -144,6 +150,7 @@ def pad(input, pad, mode="constant", value=0.0):  # noqa: A002
 
 class PadN(Function):
     """Constant padding of the trailing dimensions of any tensor; the gradient is the middle slice."""
+    saves = ()
 
     def forward(self, x, pads, value):
         xp = get_array_module(x)

@@ -118,6 +118,8 @@ class _ClassLoss(Function):
 
 
 class CrossEntropy(_ClassLoss):
+    saves = ()
+
     def forward(self, z, target, weight=None, ignore_index=-100, smoothing=0.0, reduction="mean"):
         self.logp = _log_softmax(z, axis=1)
         return self.finish(self.logp, self.coefficients(z, target, weight, ignore_index, smoothing), reduction)

@@ -45,6 +45,7 @@ def unbroadcast(grad, shape):
 
 class Add(Function):
     """y = a + b (broadcasting); ga = gy, gb = gy, each summed back to its input's shape."""
+    saves = ()
 
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
@@ -57,6 +58,7 @@ class Add(Function):
 
 class Sub(Function):
     """y = a - b; ga = gy, gb = -gy (unbroadcast)."""
+    saves = ()
 
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
@@ -69,6 +71,9 @@ class Sub(Function):
 
 class Mul(Function):
     """y = a * b; ga = gy * b, gb = gy * a (unbroadcast)."""
+
+    def saved_inputs(self):                # b is read for a's gradient, a for b's (PyTorch saves the same)
+        return [i for i, other in ((0, 1), (1, 0)) if self.needs_grad[other]]
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -84,6 +89,9 @@ class Mul(Function):
 class Div(Function):
     """y = a / b; ga = gy / b, gb = -gy * a / b^2 (unbroadcast)."""
 
+    def saved_inputs(self):                # b for either gradient, a only for b's
+        return (0, 1) if self.needs_grad[1] else (1,)
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return a / b
@@ -98,6 +106,7 @@ class Div(Function):
 
 class Neg(Function):
     """y = -a; ga = -gy."""
+    saves = ()
 
     def forward(self, a):
         return -a
@@ -108,6 +117,7 @@ class Neg(Function):
 
 class Pow(Function):
     """y = a ** p for a constant exponent p; dy/da = p * a ** (p - 1)."""
+    saves = (0,)
 
     def forward(self, a, exponent):
         self.a, self.p = a, exponent
@@ -119,6 +129,8 @@ class Pow(Function):
 
 
 class Exp(Function):
+    saves, saves_output = (), True
+
     def forward(self, a):
         self.y = get_array_module(a).exp(a)
         return self.y
@@ -128,6 +140,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    saves = (0,)
+
     def forward(self, a):
         self.a = a
         return get_array_module(a).log(a)
@@ -137,6 +151,8 @@ class Log(Function):
 
 
 class Abs(Function):
+    saves = (0,)
+
     def forward(self, a):
         self.a = a
         return get_array_module(a).abs(a)
@@ -147,6 +163,8 @@ class Abs(Function):
 
 class MatMul(Function):
     """(..., n, k) @ (..., k, m) -> (..., n, m); 1-D operands as in NumPy."""
+
+    saved_inputs = Mul.saved_inputs        # b is read for a's gradient, a for b's
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -185,6 +203,8 @@ def _expand(g, shape, axes, keepdims):
 
 
 class Sum(Function):
+    saves = ()
+
     def forward(self, a, axis=None, keepdims=False):
         self.shape, self.axes, self.keepdims = a.shape, _norm_axis(axis, a.ndim), keepdims
         return a.sum(axis=self.axes, keepdims=keepdims)
@@ -195,6 +215,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    saves = ()
+
     def forward(self, a, axis=None, keepdims=False):
         self.shape, self.axes, self.keepdims = a.shape, _norm_axis(axis, a.ndim), keepdims
         return a.mean(axis=self.axes, keepdims=keepdims)
@@ -211,6 +233,7 @@ class Mean(Function):
 class Max(Function):
     """Maximum over axes (all of them by default); the gradient is shared equally among tied maxima
     (as torch.max(x) and torch.amax). ``op="min"`` makes it the minimum."""
+    saves, saves_output = (0,), True
 
     def forward(self, a, axis=None, keepdims=False, op="max"):
         self.axes, self.keepdims = _norm_axis(axis, a.ndim), keepdims
@@ -228,6 +251,7 @@ class Max(Function):
 class MaxDim(Function):
     """torch.max(x, dim): the values at the indices argmax picks (the first of ties); the gradient
     goes to those indices only. ``op="min"`` for torch.min(x, dim)."""
+    saves = ()
 
     def forward(self, a, dim, keepdim, op="max"):
         xp = get_array_module(a)
@@ -266,6 +290,7 @@ class Maximum(Function):
 
 class Clamp(Function):
     """y = min(max(x, lo), hi); the gradient passes where lo <= x <= hi (the bounds included, as PyTorch)."""
+    saves = (0,)
 
     def forward(self, a, lo, hi):
         xp = get_array_module(a)
@@ -282,6 +307,7 @@ class Clamp(Function):
 
 class Cast(Function):
     """The input converted to another dtype; the gradient is converted back."""
+    saves = ()
 
     def forward(self, a, dtype):
         self.dtype = a.dtype
@@ -293,6 +319,7 @@ class Cast(Function):
 
 class Clone(Function):
     """A copy with memory of its own; the gradient passes unchanged."""
+    saves = ()
 
     def forward(self, a):
         return a.copy()
@@ -303,6 +330,7 @@ class Clone(Function):
 
 class Expand(Function):
     """The input broadcast to a larger shape (no copy); the gradient is summed back (unbroadcast)."""
+    saves, view = (), True
 
     def forward(self, a, shape):
         self.shape = a.shape
@@ -314,6 +342,7 @@ class Expand(Function):
 
 class Sin(Function):
     """y = sin(a); ga = gy cos(a)."""
+    saves = (0,)
 
     def forward(self, a):
         self.a = a
@@ -325,6 +354,7 @@ class Sin(Function):
 
 class Cos(Function):
     """y = cos(a); ga = -gy sin(a)."""
+    saves = (0,)
 
     def forward(self, a):
         self.a = a
@@ -336,6 +366,7 @@ class Cos(Function):
 
 class Reshape(Function):
     """The same elements in a new shape; the gradient is gy in the input's shape."""
+    saves, view = (), True
 
     def forward(self, a, shape):
         self.shape = a.shape
@@ -348,6 +379,7 @@ class Reshape(Function):
 class Transpose(Function):
     """Axes reordered by ``axes`` (all reversed when None); the gradient is gy put back by the inverse
     order."""
+    saves, view = (), True
 
     def forward(self, a, axes=None):
         self.axes = axes
@@ -362,6 +394,7 @@ class Transpose(Function):
 
 class GetItem(Function):
     """Indexing; the gradient is scattered back (and added where an index repeats)."""
+    saves, view = (), True
 
     def forward(self, a, index):
         self.shape, self.dtype, self.index = a.shape, a.dtype, index

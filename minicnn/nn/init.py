@@ -29,6 +29,7 @@ def _fill(t, sample):
     dtype = t.data.dtype if t.data.dtype in (np.float32, np.float64) else np.float64
     arr = sample(backend.rng("cpu"), dtype.type).astype(t.data.dtype, copy=False)
     t.data[...] = backend.to_device(arr, t.device) if t.device != "cpu" else arr
+    t._vc[0] += 1                   # an in-place change, as PyTorch counts it
     return t
 
 
@@ -55,6 +56,7 @@ def normal_(t, mean=0.0, std=1.0):
 def constant_(t, value):
     """Fill t in place with ``value``; returns t."""
     t.data[...] = value
+    t._vc[0] += 1
     return t
 
 

@@ -299,6 +299,8 @@ class Module:
                                  + "\n  ".join(lines))
         for k, (cur, value) in ready.items():
             cur[...] = backend.to_device(value, backend.device_of(cur)).astype(cur.dtype, copy=False)
+            if k in params:
+                params[k]._vc[0] += 1               # an in-place change, as PyTorch's copy_ counts it
         return missing, unexpected
 
     # ---------------------------------------------------------------- display

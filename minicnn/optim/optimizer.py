@@ -71,6 +71,7 @@ class Optimizer:
             w, g, state = p.data, p.grad.data, self.state.setdefault(i, {})
             extra = self.prepare(w, state, group)
             threads.map_runs(self._updater(group, extra), list(self._slices(w, g, state)), elements=w.size)
+            p._vc[0] += 1                          # changed in place: a graph that saved p can no longer use it
 
     _cpu_tuned = False
 
