@@ -303,7 +303,7 @@ def _as_batches(data, batch_size=256, shuffle=False, device="cpu"):
 # ---------------------------------------------------------------- fit / evaluate / predict
 def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, validation_data=None,
         scheduler=None, callbacks=(), loss_weights=None, initial_epoch=0, verbose=1, guard=True, history=None,
-        batch_size=32):
+        batch_size=32, metric=None):
     """Train ``model`` for ``epochs`` (Keras' fit, written as a plain PyTorch loop).
 
     train_data: a DataLoader (or any iterable of (x, y) tensor batches), or an (x, y) pair of
@@ -314,6 +314,8 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
       the loss is sum(w_i * loss(out_i, y)); accuracy is measured on the first output.
     guard: stop with NonFiniteError before a NaN/Inf loss or gradient reaches the weights.
     verbose: 1 = a progress bar per epoch and a line after it, 2 = the line only, 0 = silent.
+    metric: correct(output, y) -> the number of right predictions in the batch, for "accuracy"
+      (default: the argmax of the logits, or a positive logit for one output; minicnn.keras gives Keras's).
     Returns a History; ``history`` continues an earlier one (resuming).
 
     Under MPI with several ranks (minicnn.distributed): rank 0's weights and buffers are broadcast
@@ -342,12 +344,12 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
         t0 = time.perf_counter()
         try:
             logs, step = _train_epoch(model, train_data, optimizer, loss, loss_weights, callbacks, step,
-                                      f"Epoch {epoch + 1}/{epochs}", verbose)
+                                      f"Epoch {epoch + 1}/{epochs}", verbose, metric or _correct)
         except NonFiniteError as err:
             err.history = history
             raise
         if validation_data is not None:
-            val = evaluate(model, validation_data, loss=loss, loss_weights=loss_weights)
+            val = evaluate(model, validation_data, loss=loss, loss_weights=loss_weights, metric=metric)
             logs.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
         logs["lr"] = optimizer.param_groups[0]["lr"]
         logs["time"] = time.perf_counter() - t0
@@ -368,7 +370,7 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
     return history
 
 
-def _train_epoch(model, train_data, optimizer, loss, loss_weights, callbacks, step, title, verbose):
+def _train_epoch(model, train_data, optimizer, loss, loss_weights, callbacks, step, title, verbose, metric):
     """One pass over train_data: forward, loss, backward, (average over ranks), the callbacks, step.
     Returns ({"loss", "accuracy"} over the epoch and every rank, the step count so far)."""
     from tqdm.auto import tqdm
@@ -395,7 +397,7 @@ def _train_epoch(model, train_data, optimizer, loss, loss_weights, callbacks, st
             optimizer.step()
             n = len(x)
             loss_sum = loss_sum + batch_loss.data * n
-            correct = correct + _correct(outs[0], y)
+            correct = correct + metric(outs[0], y)
             seen += n
             done += 1
             bar.update(1)
@@ -434,7 +436,7 @@ def _locate_nonfinite(err, model, x, callbacks):
                     "a class index out of range gives a NaN loss)",)
 
 
-def evaluate(model, data, loss=F.cross_entropy, loss_weights=None, batch_size=256):
+def evaluate(model, data, loss=F.cross_entropy, loss_weights=None, batch_size=256, metric=None):
     """Mean loss and accuracy over ``data`` in eval() mode under no_grad(); the model's mode is restored.
     A DataLoader sharded over MPI ranks gives the figures of the whole data set on every rank."""
     if model.device == "cpu":
@@ -449,7 +451,7 @@ def evaluate(model, data, loss=F.cross_entropy, loss_weights=None, batch_size=25
                 outs = _outputs(model(x))
                 n = len(x)
                 loss_sum = loss_sum + _total_loss(outs[:1], y, loss, None).data * n    # on the device until the end
-                correct = correct + _correct(outs[0], y)
+                correct = correct + (metric or _correct)(outs[0], y)
                 seen += n
     finally:
         model.train(was_training)

@@ -99,9 +99,10 @@ def _allreduce_channel_sums(comm, sums, count=0):
 class BatchNorm(Function):
     """Each pass goes through x (and gy) block by block (BLOCK); x, not xhat, is kept for backward
     and xhat = (x - mean) * inv_std is remade per block where needed."""
+    saves = (0, 1)
 
     def forward(self, x, weight, bias, running_mean=None, running_var=None, training=True,
-                momentum=0.1, eps=1e-5, comm=None):
+                momentum=0.1, eps=1e-5, comm=None, unbiased=True):
         xp = get_array_module(x)
         t = x.dtype.type
         self.comm = comm if training else None
@@ -131,7 +132,7 @@ class BatchNorm(Function):
                     running_mean *= 1 - mom
                     running_mean += mom * mean
                     running_var *= 1 - mom
-                    running_var += mom * var * t(m / max(m - 1, 1))
+                    running_var += mom * var * t(m / max(m - 1, 1)) if unbiased else mom * var
             else:
                 mean, var = running_mean, running_var
             inv_std = 1 / xp.sqrt(var + t(eps))
@@ -194,12 +195,14 @@ class BatchNorm(Function):
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5, comm=None):
+               momentum=0.1, eps=1e-5, comm=None, *, unbiased_running_var=True):
     """Batch normalization over (N, C), (N, C, L) or (N, C, H, W); see the module docstring.
 
     running_mean / running_var: (C,) arrays or Tensors updated in place when
     training (may be None when training). weight / bias: (C,) Tensors or None.
     comm: a minicnn.distributed communicator to synchronize the batch statistics over.
+    unbiased_running_var: PyTorch's running_var takes the batch variance times m / (m - 1);
+      Keras's moving_variance takes it as it is (False).
     """
     if x.ndim not in (2, 3, 4):
         raise ValueError(f"batch_norm: expected input (N, C), (N, C, L) or (N, C, H, W), got shape {x.shape}")
@@ -217,7 +220,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     weight = as_tensor(xp.ones(C, dtype=x.dtype), x) if weight is None else weight
     bias = as_tensor(xp.zeros(C, dtype=x.dtype), x) if bias is None else bias
     return BatchNorm.apply(x, weight, bias, running_mean=rm, running_var=rv, training=training,
-                           momentum=momentum, eps=eps, comm=comm)
+                           momentum=momentum, eps=eps, comm=comm, unbiased=unbiased_running_var)
 
 
 def _channel_window_sum(a, before, after):
