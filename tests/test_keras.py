@@ -54,7 +54,7 @@ def lenet5(K):
 
 
 def bn_net(K):
-    """A seminar-style network (seed 004): he_normal, 'same', batch norm, pooling. The first conv has no bias:
+    """A seminar-style network (seed 004): he_normal, 'same', batch norm, pooling. The convolutions have no bias:
     batch norm cancels it, its gradient is float noise, and Adam would scale that noise to full steps."""
     L = K.layers
     return K.models.Sequential([
@@ -62,7 +62,7 @@ def bn_net(K):
         L.BatchNormalization(),
         L.Activation("relu"),
         L.MaxPooling2D(pool_size=(2, 2)),
-        L.Conv2D(12, 3, strides=2, padding="same", activation="relu"),
+        L.Conv2D(12, 3, strides=2, padding="same", activation="relu", use_bias=False),
         L.BatchNormalization(),
         L.GlobalAveragePooling2D(),
         L.Dense(5, activation="softmax"),
@@ -147,10 +147,10 @@ def test_loss_step_for_step(net, opt):
         losses_m.append(m.train_on_batch(x[i:i + 16], y1[i:i + 16])[0])
     np.testing.assert_allclose(losses_m, losses_k, atol=1e-4, rtol=1e-4)
     np.testing.assert_allclose(m.predict(x[:16]), k.predict(x[:16], verbose=0), atol=2e-4)
-    # the weights (moving statistics included) within a few float32 roundings of a step: RMSprop and Adam
-    # scale a near-zero gradient to a whole step, so its float noise moves a weight by up to lr * 3
+    # every weight array (moving statistics included) close as a whole: RMSprop and Adam scale a gradient of
+    # float noise (a weight the loss barely depends on) to a whole step, whose sign then differs element-wise
     for a, b in zip(m.get_weights(), k.get_weights()):
-        np.testing.assert_allclose(a, b, atol=3e-3)
+        assert np.linalg.norm(a - b) <= 1e-3 * np.linalg.norm(b) + 1e-5
 
 
 def test_fit_history_validation_split_and_evaluate():

@@ -9,8 +9,8 @@ Inside this namespace a Keras name does what it does in Keras 3: images are chan
 defaults, optimizer rules and automatic layer names. Underneath, the layers are minicnn.nn
 Modules with PyTorch-layout parameters, and fit is minicnn's own training loop (see models.py).
 """
-from . import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics,  # noqa: F401
-               models, optimizers, regularizers, utils)
+from . import (activations, applications, backend, callbacks, datasets, initializers, layers, losses,  # noqa: F401
+               metrics, models, optimizers, regularizers, utils)
 from .layers import Input  # noqa: F401
 from .models import Model, Sequential  # noqa: F401
 

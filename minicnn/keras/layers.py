@@ -106,6 +106,7 @@ class Layer(Module):
         self.built = False
         self._trainable = bool(trainable)
         self.input_shape = self.output_shape = None
+        self.input = self.output = None
         self._non_trainable = ()          # buffer names that Keras counts as non-trainable weights
 
     # ------------------------------------------------------------ Keras's side
@@ -143,7 +144,10 @@ class Layer(Module):
         if all(isinstance(t, KerasTensor) for t in items):
             shapes = [t.shape for t in items]
             out_shape = self._build_on(shapes if many else shapes[0])
-            return KerasTensor(out_shape, self, items, name=self.name)
+            out = KerasTensor(out_shape, self, items, name=self.name)
+            if getattr(self, "output", None) is None:     # Keras's layer.input / layer.output: the first call's
+                self.input, self.output = (items if many else items[0]), out
+            return out
         if any(isinstance(t, KerasTensor) for t in items):
             raise TypeError(f"{self.name}: mixes symbolic tensors (from Input) with arrays")
         engine = [_to_engine(t) for t in items]
@@ -209,8 +213,15 @@ class Layer(Module):
     def non_trainable_weights(self):
         return [w for _, w, t in self._keras_weights() if not (t and self._trainable)]
 
+    def _counts(self):
+        """(all weights, trainable weights) as Keras counts them, without copying any array: parameters are
+        trainable while the layer is; buffers (batch norm's moving statistics) never are."""
+        params = sum(p.numel() for p in self._parameters.values() if p is not None)
+        buffers = sum(b.size for b in self._buffers.values() if b is not None)
+        return int(params + buffers), int(params if self._trainable else 0)
+
     def count_params(self):
-        return int(sum(w.size for _, w, _ in self._keras_weights()))
+        return self._counts()[0]
 
     def _copy_into(self, param_name, value):
         p = self._parameters.get(param_name)
@@ -258,6 +269,7 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, **kwargs):
     layer = InputLayer(tuple(shape), batch_size=batch_size, name=name)
     out = KerasTensor((None,) + tuple(shape), layer, (), name=layer.name)
     layer.input_shape = layer.output_shape = out.shape
+    layer.input = layer.output = out
     layer.built = True
     return out
 

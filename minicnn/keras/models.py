@@ -42,13 +42,17 @@ class _Node:
 
 
 def _graph(inputs, outputs):
-    """The layer calls that lead from ``inputs`` to ``outputs``, each after the calls it needs."""
-    order, seen = [], set()
+    """The layer calls that lead from ``inputs`` to ``outputs``, each after the calls it needs (a depth-first
+    walk from the outputs, inputs in order), and the layers in Keras's order: by decreasing depth (the
+    longest path to an output), ties in the order the walk first met them (Keras's map_graph)."""
+    order, seen, first_seen = [], set(), {}
     stack = [(t, False) for t in reversed(outputs)]
     while stack:
         t, ready = stack.pop()
         if id(t) in seen:
             continue
+        if t.layer is not None:
+            first_seen.setdefault(t.layer, len(first_seen))
         if t.layer is None or isinstance(t.layer, InputLayer):
             if not any(t is i for i in inputs):
                 raise ValueError(f"the graph reaches {t} which is not among the model's inputs")
@@ -60,7 +64,22 @@ def _graph(inputs, outputs):
         else:
             stack.append((t, True))
             stack.extend((i, False) for i in reversed(t.inputs) if id(i) not in seen)
-    return order
+    depth = {}
+    for node in reversed(order):
+        d = depth.setdefault(node.layer, 0)
+        for i in node.inputs:
+            if i.layer is not None:
+                depth[i.layer] = max(depth.get(i.layer, 0), d + 1)
+    for t in inputs:                              # an input no output depends on still counts
+        if t.layer is not None:
+            depth.setdefault(t.layer, 0)
+            first_seen.setdefault(t.layer, -1)
+    layers = sorted(depth, key=lambda layer: (-depth[layer], first_seen[layer]))
+    # Keras prints a functional model without its "Connected to" column when it is a plain chain:
+    # one layer at every depth, none taking more than one input
+    levels = [d for d in depth.values()]
+    chain = len(set(levels)) == len(levels) and all(len(n.inputs) <= 1 for n in order)
+    return order, layers, chain
 
 
 class Model(Layer):
@@ -69,7 +88,7 @@ class Model(Layer):
     def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
         super().__init__(name=name or unique_name(snake_case(type(self).__name__ if type(self) not in (Model,)
                                                              else "functional")), **kwargs)
-        self._nodes, self._inputs, self._outputs = [], [], []
+        self._nodes, self._inputs, self._outputs, self._layer_order = [], [], [], []
         self._compiled, self._logits, self._first_out = None, False, None
         if inputs is not None or outputs is not None:
             self._set_graph(inputs, outputs)
@@ -84,7 +103,7 @@ class Model(Layer):
                 raise TypeError(f"Model(inputs, outputs) takes symbolic tensors (from keras.Input and layer calls), "
                                 f"got {type(t).__name__}")
         self._inputs, self._outputs = ins, outs
-        self._nodes = _graph(ins, outs)
+        self._nodes, self._layer_order, self._chain = _graph(ins, outs)
         for node in self._nodes:
             if node.layer.name not in self._modules:
                 self.add_module(node.layer.name, node.layer)
@@ -94,12 +113,8 @@ class Model(Layer):
 
     @property
     def layers(self):
-        """Every layer once, in call order; a functional model lists its InputLayers first, as Keras."""
-        out = [t.layer for t in self._inputs if t.layer is not None]
-        for node in self._nodes:
-            if not any(node.layer is l for l in out):
-                out.append(node.layer)
-        return out
+        """Every layer once, in Keras's order (its InputLayers first; see _graph)."""
+        return list(self._layer_order)
 
     def get_layer(self, name=None, index=None):
         layers = self.layers
@@ -115,24 +130,58 @@ class Model(Layer):
         self._ensure_built(xs[0])
         if len(xs) != len(self._inputs):
             raise ValueError(f"{self.name} takes {len(self._inputs)} input(s), got {len(xs)}")
-        values = {}
+        engine = []
         for t, x in zip(self._inputs, xs):
             self._check_input(t, x)
-            values[id(t)] = _to_engine(x) if x.requires_grad or not isinstance(x, Tensor) else \
-                Tensor(np.ascontiguousarray(x.data.transpose(0, 3, 1, 2))) if x.ndim == 4 else x
-        fused = self._fused_outputs() if self._logits else ()
+            engine.append(_to_engine(x) if x.requires_grad or not isinstance(x, Tensor) else
+                          Tensor(np.ascontiguousarray(x.data.transpose(0, 3, 1, 2))) if x.ndim == 4 else x)
+        outs = [_to_keras(o) for o in self._run(engine, self._fused_outputs() if self._logits else ())]
+        self._first_out = outs[0]
+        return outs[0] if self._single_output else tuple(outs)
+
+    def _run(self, engine_inputs, fused=()):
+        """The graph on engine-layout tensors; the outputs in ``fused`` stop before their final activation."""
+        values = {id(t): x for t, x in zip(self._inputs, engine_inputs)}
         for node in self._nodes:
             args = [values[id(i)] for i in node.inputs]
             if any(node.output is o for o in fused):
                 values[id(node.output)] = Module.__call__(node.layer, *args, activate=False)
             else:
                 values[id(node.output)] = Module.__call__(node.layer, *args)
-        outs = [_to_keras(values[id(o)]) for o in self._outputs]
-        self._first_out = outs[0]
-        return outs[0] if self._single_output else tuple(outs)
+        return [values[id(o)] for o in self._outputs]
 
     def call(self, x, training=False):
-        return self.forward(*(x if isinstance(x, list) else [x]))
+        """As a layer inside another model: engine layout in and out."""
+        outs = self._run(x if isinstance(x, list) else [x])
+        return outs[0] if self._single_output else outs
+
+    def build(self, input_shape):
+        if not self.built:
+            self._build_from_data(np.zeros((1,) + tuple(input_shape[1:]), np.float32))
+
+    def compute_output_shape(self, input_shape):
+        return self.output_shape
+
+    @property
+    def input(self):
+        """The model's input KerasTensor (a list for several), as Keras's model.input."""
+        if not self._inputs:
+            return None
+        return self._inputs[0] if len(self._inputs) == 1 else list(self._inputs)
+
+    @input.setter
+    def input(self, value):
+        pass                                      # Layer.__init__ sets it; a model's comes from its graph
+
+    @property
+    def output(self):
+        if not self._outputs:
+            return None
+        return self._outputs[0] if self._single_output else list(self._outputs)
+
+    @output.setter
+    def output(self, value):
+        pass
 
     def _check_input(self, t, x):
         want, got = tuple(t.shape[1:]), tuple(x.shape[1:])
@@ -363,8 +412,7 @@ class Model(Layer):
             return Module.__call__(self, *xs)
         if isinstance(inputs, KerasTensor) or (isinstance(inputs, list) and inputs
                                                and isinstance(inputs[0], KerasTensor)):
-            raise NotImplementedError("calling a model on symbolic tensors (a model inside a model) is not "
-                                      "supported by minicnn.keras yet; use its layers")
+            return Layer.__call__(self, inputs)       # a model used as a layer of another model
         x = np.asarray(inputs, dtype=np.float32)
         if not self.built:
             self._build_from_data(x)
@@ -455,31 +503,36 @@ class Model(Layer):
         if not self.built:
             raise ValueError(f"{self.name} has not been built: its input shape is unknown. Give the first layer "
                              "input_shape=..., start with keras.Input(shape=...), or call it on data first")
-        functional = not isinstance(self, Sequential)
+        functional = not isinstance(self, Sequential) and not self._chain
         sources = {id(n.output): n.layer.name for n in self._nodes}
         sources.update({id(t): t.layer.name for t in self._inputs if t.layer is not None})
         rows = []
         for layer in self.layers:
-            row = [f"{layer.name} ({type(layer).__name__})", _fmt_shape(layer.output_shape),
+            row = [f"{layer.name} ({_type_name(layer)})", _fmt_shape(layer.output_shape),
                    f"{layer.count_params():,}"]
             if functional:                      # Keras's fourth column: where each input comes from
                 node = next((n for n in self._nodes if n.layer is layer), None)
                 row.append([f"{sources[id(i)]}[0][0]" for i in node.inputs] if node else ["-"])
             rows.append(row)
         lines = [f'Model: "{self.name}"'] + _table(rows, FUNCTIONAL_WIDTHS if functional else WIDTHS)
-        weights = self._keras_weights()
-        total = sum(w.size for _, w, _ in weights)
-        trainable = sum(w.size for _, w, t in weights if t)
+        total, trainable = self._counts()
         for label, n in (("Total", total), ("Trainable", trainable), ("Non-trainable", total - trainable)):
             lines.append(f" {label} params: {n:,} ({_bytes(4 * n)})")
         for line in lines:
             print_fn(line)
 
-    def count_params(self):
-        return int(sum(w.size for _, w, _ in self._keras_weights()))
+    def _counts(self):
+        counts = [layer._counts() for layer in self.layers]
+        total, trainable = sum(c[0] for c in counts), sum(c[1] for c in counts)
+        return total, trainable if self._trainable else 0
 
     def _build_from_data(self, x):
         raise ValueError(f"{self.name} has no input shape; start it with keras.Input(shape=...)")
+
+
+def _type_name(layer):
+    """What Keras's summary calls a layer's type: a model built with Model(inputs, outputs) is 'Functional'."""
+    return "Functional" if type(layer) is Model else type(layer).__name__
 
 
 def _fmt_shape(shape):
