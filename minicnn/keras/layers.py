@@ -12,6 +12,8 @@ channels only when it is called on a tensor or added after a layer whose output 
 
     Keras shape (None, H, W, C)   <->   engine array (N, C, H, W)
 """
+import functools
+import inspect
 import math
 
 import numpy as np
@@ -85,11 +87,33 @@ class KerasTensor:
         return Add()([self, other])
 
 
+def _records_arguments(init):
+    """Wrap a layer's __init__ so that the outermost call keeps its arguments: get_config (and so
+    model.save) gives back exactly what the user wrote, without each layer listing them again."""
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def wrapped(self, *args, **kwargs):
+        outermost = "_config" not in self.__dict__
+        if outermost:
+            bound = signature.bind(self, *args, **kwargs)
+            config = {k: v for k, v in bound.arguments.items() if k != "self"}
+            config.update(config.pop("kwargs", {}))
+            object.__setattr__(self, "_config", config)
+        init(self, *args, **kwargs)
+    return wrapped
+
+
 class Layer(Module):
     """Keras's Layer: a name, ``trainable``, built on its first input, weights in Keras's layouts.
 
     A subclass writes ``build(input_shape)`` (make the parameters from Keras's input shape),
     ``compute_output_shape(input_shape)`` and ``call(x, training)`` on engine Tensors."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _records_arguments(cls.__dict__["__init__"])
 
     def __init__(self, name=None, trainable=True, input_shape=None, batch_input_shape=None, dtype=None,
                  input_dim=None, **kwargs):
@@ -231,7 +255,12 @@ class Layer(Module):
             p._vc[0] += 1
 
     def get_config(self):
-        return {"name": self.name, "trainable": self._trainable}
+        """The constructor's arguments as given (Keras's get_config), with the name and trainable as now."""
+        return {**self.__dict__.get("_config", {}), "name": self.name, "trainable": self._trainable}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     def extra_repr(self):
         return f"name={self.name!r}"
@@ -372,9 +401,6 @@ class Conv2D(_Weighted):
         y = F.conv2d(x, self.weight, self.bias, stride=(sh, sw), padding=pad, dilation=(dh, dw))
         return self.activation(y) if activate else y
 
-    def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
-                "strides": self.strides, "padding": self.padding, "activation": activations.name_of(self.activation)}
 
 
 class Dense(_Weighted):
@@ -401,9 +427,6 @@ class Dense(_Weighted):
         else:
             y = F.linear(x, self.weight, self.bias)
         return self.activation(y) if activate else y
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units, "activation": activations.name_of(self.activation)}
 
 
 class _Pooling2D(Layer):

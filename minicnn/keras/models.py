@@ -125,8 +125,8 @@ class Model(Layer):
                 return layer
         raise ValueError(f"no layer named {name!r}; the model's layers: {', '.join(l.name for l in layers)}")
 
-    def forward(self, *xs):
-        """Engine call: Keras-layout input Tensors in, Keras-layout outputs out (logits when fused)."""
+    def _keras_call(self, xs):
+        """Keras-layout input Tensors in (fit, predict), Keras-layout outputs out (logits when fused)."""
         self._ensure_built(xs[0])
         if len(xs) != len(self._inputs):
             raise ValueError(f"{self.name} takes {len(self._inputs)} input(s), got {len(xs)}")
@@ -135,9 +135,16 @@ class Model(Layer):
             self._check_input(t, x)
             engine.append(_to_engine(x) if x.requires_grad or not isinstance(x, Tensor) else
                           Tensor(np.ascontiguousarray(x.data.transpose(0, 3, 1, 2))) if x.ndim == 4 else x)
-        outs = [_to_keras(o) for o in self._run(engine, self._fused_outputs() if self._logits else ())]
+        out = Module.__call__(self, *engine)              # forward, with minicnn's hooks (diagnostics)
+        outs = [_to_keras(o) for o in (out if isinstance(out, list) else [out])]
         self._first_out = outs[0]
         return outs[0] if self._single_output else tuple(outs)
+
+    def forward(self, *engine_inputs, activate=True):
+        """The engine call (engine layout in and out), as every layer's; fit's pass stops before the final
+        activation of the outputs whose loss takes it in log space."""
+        outs = self._run(list(engine_inputs), self._fused_outputs() if self._logits else ())
+        return outs[0] if self._single_output else outs
 
     def _run(self, engine_inputs, fused=()):
         """The graph on engine-layout tensors; the outputs in ``fused`` stop before their final activation."""
@@ -149,11 +156,6 @@ class Model(Layer):
             else:
                 values[id(node.output)] = Module.__call__(node.layer, *args)
         return [values[id(o)] for o in self._outputs]
-
-    def call(self, x, training=False):
-        """As a layer inside another model: engine layout in and out."""
-        outs = self._run(x if isinstance(x, list) else [x])
-        return outs[0] if self._single_output else outs
 
     def build(self, input_shape):
         if not self.built:
@@ -409,7 +411,7 @@ class Model(Layer):
             xs = inputs if isinstance(inputs, tuple) else (inputs,)
             if not self.built:
                 self._build_from_data(xs[0].numpy())
-            return Module.__call__(self, *xs)
+            return self._keras_call(xs)
         if isinstance(inputs, KerasTensor) or (isinstance(inputs, list) and inputs
                                                and isinstance(inputs[0], KerasTensor)):
             return Layer.__call__(self, inputs)       # a model used as a layer of another model
@@ -419,7 +421,7 @@ class Model(Layer):
         was = self.training
         self.train(bool(training))
         try:
-            return Module.__call__(self, Tensor(x))
+            return self._keras_call((Tensor(x),))
         finally:
             self.train(was)
 
@@ -492,9 +494,11 @@ class Model(Layer):
         values = iter(state[n] for n, _, _ in mine)
         self.set_weights(list(values))
 
-    def save(self, filepath, *args, **kwargs):
-        raise NotImplementedError("model.save (the whole model) is not offered by minicnn.keras yet; "
-                                  "use model.save_weights(path) and rebuild the model before load_weights")
+    def save(self, filepath, overwrite=True, **kwargs):
+        """The architecture, the weights and the compile settings in one file (keras.models.load_model
+        reads it back); minicnn's format, whatever the extension (see saving.py)."""
+        from .saving import save_model
+        save_model(self, filepath)
 
     # ------------------------------------------------------------ summary
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
@@ -609,8 +613,11 @@ class Sequential(Model):
             self._rebuild()
             return
         self._stack.append(layer)
-        if self._input is None and layer._declared_input_shape is not None and len(self._stack) == 1:
-            self._input = KerasTensor((None,) + layer._declared_input_shape, None, name="input")
+        if self._input is None and len(self._stack) == 1:
+            if layer._declared_input_shape is not None:
+                self._input = KerasTensor((None,) + layer._declared_input_shape, None, name="input")
+            elif isinstance(layer, Model) and layer.built and len(layer._inputs) == 1:   # a base model first
+                self._input = KerasTensor(layer._inputs[0].shape, None, name="input")
         self._rebuild()
 
     def pop(self):
@@ -681,6 +688,7 @@ class _Batches:
         return Tensor(np.asarray(x, dtype=np.float32)), Tensor(np.asarray(y))
 
 
-def load_model(filepath, *args, **kwargs):
-    raise NotImplementedError("keras.models.load_model is not offered by minicnn.keras yet; rebuild the model "
-                              "in code and call model.load_weights(path)")
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):   # noqa: A002 (Keras's name)
+    """A model written by model.save: rebuilt from minicnn.keras's layers by name, weights loaded, compiled."""
+    from .saving import load_model as _load_model
+    return _load_model(filepath, custom_objects, compile, safe_mode)
