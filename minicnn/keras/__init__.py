@@ -10,7 +10,7 @@ defaults, optimizer rules and automatic layer names. Underneath, the layers are 
 Modules with PyTorch-layout parameters, and fit is minicnn's own training loop (see models.py).
 """
 from . import (activations, applications, backend, callbacks, datasets, initializers, layers, losses,  # noqa: F401
-               metrics, models, optimizers, regularizers, utils)
+               metrics, models, optimizers, preprocessing, regularizers, utils)
 from .layers import Input  # noqa: F401
 from .models import Model, Sequential  # noqa: F401
 

@@ -104,6 +104,11 @@ class Model(Layer):
                                 f"got {type(t).__name__}")
         self._inputs, self._outputs = ins, outs
         self._nodes, self._layer_order, self._chain = _graph(ins, outs)
+        names = [layer.name for layer in self._layer_order]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f'The name "{name}" is used {names.count(name)} times in the model. All operation '
+                                 "names should be unique.")
         for node in self._nodes:
             if node.layer.name not in self._modules:
                 self.add_module(node.layer.name, node.layer)
@@ -326,9 +331,10 @@ class Model(Layer):
             else:
                 val = self._batches(validation_data, validation_steps)
         verbose = 1 if verbose == "auto" else int(verbose)
-        engine_callbacks = [c for c in (callbacks or []) if isinstance(c, _train.Callback)]
-        if len(engine_callbacks) != len(callbacks or []):
-            raise TypeError("fit: callbacks must be keras.callbacks (or minicnn.train) callbacks")
+        engine_callbacks = list(callbacks or [])
+        for c in engine_callbacks:
+            if not isinstance(c, _train.Callback):
+                raise TypeError(f"fit: {type(c).__name__} is not a keras.callbacks.Callback")
         loss = self._compiled["loss"]
         self._logits = True
         try:
@@ -684,8 +690,11 @@ class _Batches:
 
     @staticmethod
     def _tensors(batch):
-        x, y = batch[0], batch[1]
-        return Tensor(np.asarray(x, dtype=np.float32)), Tensor(np.asarray(y))
+        """(x, y) -> Tensors; a batch of images alone (class_mode=None, predict) -> (x, None)."""
+        if isinstance(batch, (tuple, list)):
+            x, y = batch[0], batch[1]
+            return Tensor(np.asarray(x, dtype=np.float32)), Tensor(np.asarray(y))
+        return Tensor(np.asarray(batch, dtype=np.float32)), None
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):   # noqa: A002 (Keras's name)
