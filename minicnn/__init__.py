@@ -38,3 +38,12 @@ __all__ = ["tune_cpu", "Tensor", "tensor", "zeros", "ones", "randn", "Function",
            "is_grad_enabled", "manual_seed", "cuda_available", "gradcheck", "save", "load", "functional",
            "nn", "optim", "data", "profiler", "distributed", "cuda", "diagnose", "fit", "evaluate", "predict",
            "History", "save_checkpoint", "load_checkpoint"]
+
+
+def __getattr__(name):
+    """``minicnn.keras`` (and ``tf.keras`` after ``import minicnn as tf``), imported when first used; the
+    zoo as ``minicnn.models`` likewise."""
+    if name in ("keras", "models"):
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'minicnn' has no attribute {name!r}")

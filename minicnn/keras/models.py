@@ -526,8 +526,13 @@ class Model(Layer):
             rows.append(row)
         lines = [f'Model: "{self.name}"'] + _table(rows, FUNCTIONAL_WIDTHS if functional else WIDTHS)
         total, trainable = self._counts()
-        for label, n in (("Total", total), ("Trainable", trainable), ("Non-trainable", total - trainable)):
-            lines.append(f" {label} params: {n:,} ({_bytes(4 * n)})")
+        opt = self._compiled["optimizer"].variable_count() if self._compiled else None
+        counts = [("Total", total + (opt or 0), 4 * total + (4 * opt + 4 if opt else 0)),
+                  ("Trainable", trainable, 4 * trainable), ("Non-trainable", total - trainable, 4 * (total - trainable))]
+        if opt is not None:          # Keras counts its optimizer's variables once they exist (int64 iterations)
+            counts.append(("Optimizer", opt, 4 * opt + 4))
+        for label, n, size in counts:
+            lines.append(f" {label} params: {n:,} ({_bytes(size)})")
         for line in lines:
             print_fn(line)
 

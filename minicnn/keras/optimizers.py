@@ -148,6 +148,16 @@ class Optimizer:
     def iterations(self):
         return 0 if self.engine is None else self.engine.iterations
 
+    slots = 0             # state arrays kept per weight (Keras's optimizer variables)
+
+    def variable_count(self):
+        """How many numbers Keras's optimizer keeps once built: ``slots`` per trainable weight, plus its
+        iteration counter and learning rate; None before its first step (Keras builds it then)."""
+        if self.engine is None or not self.engine.iterations:
+            return None
+        weights = sum(p.numel() for g in self.engine.param_groups for p in g["params"] if p.requires_grad)
+        return self.slots * weights + 2
+
     def get_config(self):
         return {"name": self.name, "learning_rate": self._lr, "weight_decay": self.weight_decay or None}
 
@@ -166,10 +176,12 @@ class SGD(Optimizer):
         if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
             raise ValueError(f"SGD: momentum must be a number in [0, 1], got {momentum!r}")
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self.slots = 1 if self.momentum else 0
 
 
 class Adam(Optimizer):
     rule = _AdamRule
+    slots = 2
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
@@ -189,6 +201,7 @@ class RMSprop(Optimizer):
         if centered:
             raise NotImplementedError("RMSprop(centered=True) is not supported by minicnn.keras")
         self.rho, self.momentum = _check_unit("rho", rho, "RMSprop"), _check_unit("momentum", momentum, "RMSprop")
+        self.slots = 2 if self.momentum else 1
         if not isinstance(epsilon, (int, float)) or epsilon < 0:
             raise ValueError(f"RMSprop: epsilon must be a number >= 0, got {epsilon!r}")
         self.epsilon = float(epsilon)

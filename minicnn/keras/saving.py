@@ -126,6 +126,9 @@ def save_model(model, filepath):
         raise ValueError(f"model.save: {model.name} has not been built (its input shape is unknown)")
     state = {"keras_model": json.dumps({"format": FORMAT, "model": _arch(model), "compile": _compile_config(model)}),
              "weights": {name: w for name, w, _ in model._keras_weights()}}
+    engine = model.optimizer.engine if model._compiled else None
+    if engine is not None and engine.iterations:             # training goes on where it stopped, as Keras's
+        state["optimizer"] = {"state": engine.state_dict(), "iterations": engine.iterations}
     save(state, str(filepath))
 
 
@@ -162,4 +165,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):   #
         opt.__dict__.update(c["optimizer"]["config"])
         opt.engine = None
         model.compile(optimizer=opt, loss=c["loss"], metrics=c["metrics"], loss_weights=c["loss_weights"])
+        if "optimizer" in state:
+            model.optimizer.engine.load_state_dict(state["optimizer"]["state"])
+            model.optimizer.engine.iterations = int(state["optimizer"]["iterations"])
     return model
