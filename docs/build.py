@@ -32,6 +32,11 @@ MODULES = [
     "minicnn.optim.lr_scheduler", "minicnn.data", "minicnn.data.datasets", "minicnn.data.transforms",
     "minicnn.models", "minicnn.train", "minicnn.diagnostics", "minicnn.profiler", "minicnn.plot",
     "minicnn.serialization", "minicnn.pretrained", "minicnn.distributed",
+    "minicnn.keras", "minicnn.keras.layers", "minicnn.keras.models", "minicnn.keras.optimizers",
+    "minicnn.keras.losses", "minicnn.keras.metrics", "minicnn.keras.callbacks", "minicnn.keras.initializers",
+    "minicnn.keras.regularizers", "minicnn.keras.activations", "minicnn.keras.utils", "minicnn.keras.backend",
+    "minicnn.keras.saving", "minicnn.keras.preprocessing.image", "minicnn.keras.applications",
+    "minicnn.keras.applications.imagenet_utils", "minicnn.keras.datasets",
 ]
 
 # modules whose public names appear on their package's page (the name a user imports them by)
@@ -58,6 +63,15 @@ LEFT_OUT = {
     "minicnn.vision.transforms": "torchvision's import path for minicnn.data.transforms",
     "minicnn.nn.summary": "the code behind Module.summary(), which minicnn.nn's page documents",
     "minicnn.data.download": "internal: finding and fetching dataset files (what a missing file's error says to do)",
+    "minicnn.keras.preprocessing": "Keras's TF2-era import path for minicnn.keras.preprocessing.image",
+    "minicnn.keras.applications.vgg16": "Keras's per-family module: VGG16 is on minicnn.keras.applications, "
+                                        "preprocess_input and decode_predictions on applications.imagenet_utils",
+    "minicnn.keras.applications.resnet50": "Keras's per-family module (see minicnn.keras.applications.vgg16)",
+    "minicnn.keras.applications.inception_v3": "Keras's per-family module (see minicnn.keras.applications.vgg16)",
+    "minicnn.keras.datasets.mnist": "keras.datasets.mnist.load_data(), described on minicnn.keras.datasets",
+    "minicnn.keras.datasets.fashion_mnist": "keras.datasets.fashion_mnist.load_data(), described on "
+                                            "minicnn.keras.datasets",
+    "minicnn.keras.datasets.cifar10": "keras.datasets.cifar10.load_data(), described on minicnn.keras.datasets",
 }
 
 STYLE = """

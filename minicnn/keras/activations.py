@@ -12,30 +12,37 @@ def channel_axis(x):
 
 
 def linear(x):
+    """x unchanged (activation=None)."""
     return x
 
 
 def relu(x):
+    """max(x, 0)."""
     return F.relu(x)
 
 
 def sigmoid(x):
+    """1 / (1 + exp(-x))."""
     return F.sigmoid(x)
 
 
 def tanh(x):
+    """tanh(x)."""
     return F.tanh(x)
 
 
 def softmax(x):
+    """exp(x) / sum(exp(x)) over Keras's last axis (the channels of an image)."""
     return F.softmax(x, channel_axis(x))
 
 
 def elu(x):
+    """x for x > 0, else exp(x) - 1."""
     return F.elu(x)
 
 
 def gelu(x):
+    """x * Phi(x) with Keras 3's tanh approximation."""
     return F.gelu(x, approximate="tanh")     # Keras 3's default: approximate=True
 
 

@@ -39,4 +39,5 @@ def image_data_format():
 
 
 def floatx():
+    """'float32': minicnn.keras computes in float32."""
     return "float32"

@@ -46,16 +46,22 @@ class Initializer:
 
 
 class Zeros(Initializer):
+    """All zeros (biases' default)."""
+
     def __call__(self, shape, dtype=None):
         return np.zeros(shape, np.float32)
 
 
 class Ones(Initializer):
+    """All ones."""
+
     def __call__(self, shape, dtype=None):
         return np.ones(shape, np.float32)
 
 
 class Constant(Initializer):
+    """Constant(value): every weight ``value``."""
+
     def __init__(self, value=0.0):
         self.value = value
 
@@ -64,6 +70,8 @@ class Constant(Initializer):
 
 
 class RandomNormal(Initializer):
+    """RandomNormal(mean=0.0, stddev=0.05)."""
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev = mean, stddev
 
@@ -72,6 +80,8 @@ class RandomNormal(Initializer):
 
 
 class RandomUniform(Initializer):
+    """RandomUniform(minval=-0.05, maxval=0.05)."""
+
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         self.minval, self.maxval = minval, maxval
 
@@ -80,6 +90,8 @@ class RandomUniform(Initializer):
 
 
 class TruncatedNormal(Initializer):
+    """TruncatedNormal(mean=0.0, stddev=0.05): redrawn beyond two standard deviations."""
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev = mean, stddev
 
@@ -116,26 +128,36 @@ class VarianceScaling(Initializer):
 
 
 class GlorotUniform(VarianceScaling):
+    """U(-l, l), l = sqrt(6 / (fan_in + fan_out)): Conv2D's and Dense's default."""
+
     def __init__(self, seed=None):
         super().__init__(1.0, "fan_avg", "uniform")
 
 
 class GlorotNormal(VarianceScaling):
+    """Truncated normal with variance 2 / (fan_in + fan_out)."""
+
     def __init__(self, seed=None):
         super().__init__(1.0, "fan_avg", "truncated_normal")
 
 
 class HeNormal(VarianceScaling):
+    """Truncated normal with variance 2 / fan_in (the seminar's he_normal)."""
+
     def __init__(self, seed=None):
         super().__init__(2.0, "fan_in", "truncated_normal")
 
 
 class HeUniform(VarianceScaling):
+    """U(-l, l), l = sqrt(6 / fan_in)."""
+
     def __init__(self, seed=None):
         super().__init__(2.0, "fan_in", "uniform")
 
 
 class LecunNormal(VarianceScaling):
+    """Truncated normal with variance 1 / fan_in."""
+
     def __init__(self, seed=None):
         super().__init__(1.0, "fan_in", "truncated_normal")
 

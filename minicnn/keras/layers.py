@@ -477,6 +477,8 @@ class AveragePooling2D(_Pooling2D):
 
 
 class GlobalAveragePooling2D(Layer):
+    """(None, H, W, C) -> (None, C): the mean of each channel (keepdims=True: (None, 1, 1, C))."""
+
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
         self.keepdims = keepdims
@@ -493,6 +495,8 @@ class GlobalAveragePooling2D(Layer):
 
 
 class GlobalMaxPooling2D(GlobalAveragePooling2D):
+    """(None, H, W, C) -> (None, C): the maximum of each channel."""
+
     def call(self, x, training=False):
         y = x.amax(dim=(2, 3))
         return y.reshape(y.shape + (1, 1)) if self.keepdims else y
@@ -516,6 +520,8 @@ class Flatten(Layer):
 
 
 class Reshape(Layer):
+    """Reshape(target_shape): the values of each sample in a new shape, in Keras's (channels-last) order."""
+
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
         self.target_shape = tuple(target_shape)
@@ -552,6 +558,8 @@ class Dropout(Layer):
 
 
 class Activation(Layer):
+    """Activation('relu' | 'softmax' | ...): the named activation on its input (softmax over the channels)."""
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -561,11 +569,15 @@ class Activation(Layer):
 
 
 class ReLU(Layer):
+    """max(x, 0), as a layer."""
+
     def call(self, x, training=False):
         return F.relu(x)
 
 
 class Softmax(Layer):
+    """Softmax over the last (Keras) axis: the channels of an image, the features of a vector."""
+
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         if axis != -1:

@@ -63,6 +63,8 @@ def _check_same_shape(name, out, y):
 
 
 class CategoricalCrossentropy(Loss):
+    """CategoricalCrossentropy(from_logits=False, label_smoothing=0.0): one-hot targets (N, C)."""
+
     fuses = "softmax"
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, **kwargs):
@@ -83,6 +85,8 @@ class CategoricalCrossentropy(Loss):
 
 
 class SparseCategoricalCrossentropy(Loss):
+    """SparseCategoricalCrossentropy(from_logits=False): class-index targets (N,) or (N, 1)."""
+
     fuses = "softmax"
     sparse = True
 
@@ -101,6 +105,8 @@ class SparseCategoricalCrossentropy(Loss):
 
 
 class BinaryCrossentropy(Loss):
+    """BinaryCrossentropy(from_logits=False): targets in [0, 1], the mean over the last axis."""
+
     fuses = "sigmoid"
 
     def compute(self, out, y, logits):
@@ -115,6 +121,8 @@ class BinaryCrossentropy(Loss):
 
 
 class MeanSquaredError(Loss):
+    """MeanSquaredError(): the mean of (prediction - target)^2."""
+
     def compute(self, out, y, logits):
         y = y.float()
         _check_same_shape(self.name, out, y)
@@ -132,18 +140,22 @@ _BY_NAME.update({cls.__name__: cls for cls in list(_BY_NAME.values())})
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    """The batch mean of CategoricalCrossentropy (keras.losses.categorical_crossentropy)."""
     return CategoricalCrossentropy(from_logits, label_smoothing)(y_true, y_pred)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """The batch mean of SparseCategoricalCrossentropy."""
     return SparseCategoricalCrossentropy(from_logits)(y_true, y_pred)
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False):
+    """The batch mean of BinaryCrossentropy."""
     return BinaryCrossentropy(from_logits)(y_true, y_pred)
 
 
 def mean_squared_error(y_true, y_pred):
+    """The batch mean of MeanSquaredError (also keras.losses.mse)."""
     return MeanSquaredError()(y_true, y_pred)
 
 

@@ -169,6 +169,8 @@ def _check_unit(name, value, opt):
 
 
 class SGD(Optimizer):
+    """SGD(learning_rate=0.01, momentum=0.0, nesterov=False): Keras's rule (this module's docstring)."""
+
     rule = _SGDRule
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
@@ -180,6 +182,9 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
+    """Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7): Keras's rule, epsilon outside the
+    square root and not bias-corrected."""
+
     rule = _AdamRule
     slots = 2
 
@@ -194,6 +199,9 @@ class Adam(Optimizer):
 
 
 class RMSprop(Optimizer):
+    """RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7): Keras's rule, epsilon inside the
+    square root."""
+
     rule = _RMSpropRule
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):

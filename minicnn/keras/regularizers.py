@@ -2,11 +2,15 @@
 
 
 class Regularizer:
+    """A penalty on a weight, added to the loss: call it on the weight Tensor."""
+
     def __call__(self, w):
         raise NotImplementedError
 
 
 class L1L2(Regularizer):
+    """L1L2(l1=0.0, l2=0.0): l1 * sum(|w|) + l2 * sum(w^2)."""
+
     def __init__(self, l1=0.0, l2=0.0):
         self.l1, self.l2 = float(l1), float(l2)
 
@@ -20,11 +24,15 @@ class L1L2(Regularizer):
 
 
 class L1(L1L2):
+    """L1(l1=0.01): l1 * sum(|w|)."""
+
     def __init__(self, l1=0.01):
         super().__init__(l1=l1)
 
 
 class L2(L1L2):
+    """L2(l2=0.01): l2 * sum(w^2) (Keras's, without the 1/2 of weight decay)."""
+
     def __init__(self, l2=0.01):
         super().__init__(l2=l2)
 
@@ -33,6 +41,7 @@ l1, l2, l1_l2 = L1, L2, L1L2
 
 
 def get(identifier):
+    """A regularizer from None, an instance, 'l1' / 'l2' or a callable(weight)."""
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
     if identifier in ("l1", "l2"):

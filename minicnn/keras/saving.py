@@ -122,6 +122,7 @@ def _build(arch):
 
 
 def save_model(model, filepath):
+    """model.save(filepath): the architecture, the weights, the compile settings and the optimizer's state."""
     if not model.built:
         raise ValueError(f"model.save: {model.name} has not been built (its input shape is unknown)")
     state = {"keras_model": json.dumps({"format": FORMAT, "model": _arch(model), "compile": _compile_config(model)}),

@@ -23,6 +23,7 @@ def image_input(input_shape, default, include_top, input_tensor=None):
 
 
 def check_weights(weights, include_top, classes):
+    """Refuse weights='imagenet' (minicnn never downloads) and a weights path that does not exist."""
     if weights == "imagenet":
         raise ValueError("weights='imagenet': minicnn never downloads weights. Build with weights=None, or give "
                          "the path of a weights file (model.save_weights, or Keras's .h5 converted once with "
@@ -51,6 +52,7 @@ def head(x, include_top, pooling, classes, classifier_activation, flatten=False,
 
 
 def finish(model, weights):
+    """Load the weights file, if one was given, into the built model."""
     if weights is not None:
         model.load_weights(weights)
     return model
