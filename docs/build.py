@@ -45,7 +45,7 @@ SHOWN_ON = {
     "minicnn.models.alexnet": "minicnn.models", "minicnn.models.features": "minicnn.models",
     "minicnn.models.googlenet": "minicnn.models", "minicnn.models.imagenet": "minicnn.models",
     "minicnn.models.lenet": "minicnn.models", "minicnn.models.resnet": "minicnn.models",
-    "minicnn.models.vgg": "minicnn.models", "minicnn.nn.layers": "minicnn.nn", "minicnn.nn.loss": "minicnn.nn",
+    "minicnn.models.vgg": "minicnn.models", "minicnn.models.keras_apps": "minicnn.models", "minicnn.nn.layers": "minicnn.nn", "minicnn.nn.loss": "minicnn.nn",
     "minicnn.nn.module": "minicnn.nn", "minicnn.optim.adagrad": "minicnn.optim",
     "minicnn.optim.adam": "minicnn.optim", "minicnn.optim.optimizer": "minicnn.optim",
     "minicnn.optim.rmsprop": "minicnn.optim", "minicnn.optim.sgd": "minicnn.optim",

@@ -428,3 +428,17 @@ def test_applications_summary_as_keras(name):
     assert counts(rows[1][1])[0] == ("Total", totals[name])
     with pytest.raises(ValueError, match="never downloads"):
         getattr(mk.applications, name)(weights="imagenet")
+
+
+def test_zoo_has_keras_inception_v3_and_resnet50():
+    """For PyTorch-style code: (N, 3, H, W) in, logits out, Keras's parameter counts (buffers included)."""
+    import minicnn.models as zoo
+    for name, total in (("inception_v3", 23_851_784), ("resnet50_keras", 25_636_712)):
+        net = zoo.get_model(name)
+        params = sum(p.numel() for p in net.parameters())
+        buffers = sum(b.size for _, b in net.named_buffers())
+        assert params + buffers == total, name
+    net = zoo.inception_v3(num_classes=7)
+    x = np.random.default_rng(0).random((2, 3, 299, 299), dtype=np.float32)
+    logits = net.eval()(mc.tensor(x))                            # batch norm's moving statistics, as predict
+    np.testing.assert_allclose(logits.numpy(), net.keras.predict(x.transpose(0, 2, 3, 1)), atol=1e-5)   # NHWC there

@@ -29,12 +29,17 @@ def _fmt_count(n):
 
 
 def _layer_flops(module, out_shape):
-    from .layers import Conv2d, Linear
-    if isinstance(module, Conv2d):
-        K, C, R, S = module.weight.shape
+    """By the layer's weight: (K, C, R, S) a convolution, (out, in) a linear layer (minicnn.nn's and
+    minicnn.keras's alike); anything else is counted as free."""
+    weight = module._parameters.get("weight")
+    if weight is None or len(out_shape) < 2:
+        return 0
+    if weight.ndim == 4 and len(out_shape) == 4:
+        K, C, R, S = weight.shape
         return 2 * K * C * R * S * int(np.prod(out_shape[2:]))
-    if isinstance(module, Linear):
-        return 2 * module.in_features * module.out_features * int(np.prod(out_shape[:-1]) // out_shape[0])
+    if weight.ndim == 2:
+        out_features, in_features = weight.shape
+        return 2 * in_features * out_features * int(np.prod(out_shape[:-1]) // out_shape[0])
     return 0
 
 
