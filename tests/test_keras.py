@@ -442,3 +442,53 @@ def test_zoo_has_keras_inception_v3_and_resnet50():
     x = np.random.default_rng(0).random((2, 3, 299, 299), dtype=np.float32)
     logits = net.eval()(mc.tensor(x))                            # batch norm's moving statistics, as predict
     np.testing.assert_allclose(logits.numpy(), net.keras.predict(x.transpose(0, 2, 3, 1)), atol=1e-5)   # NHWC there
+
+
+def test_several_outputs_with_loss_weights_as_keras():
+    """GoogLeNet's auxiliary heads: one loss per output, weighted; Keras logs each output's loss too."""
+    def net(K):
+        L = K.layers
+        inp = K.Input((6, 6, 2))
+        h = L.Flatten()(L.Conv2D(4, 3, activation="relu")(inp))
+        main = L.Dense(3, activation="softmax", name="main")(h)
+        aux = L.Dense(3, activation="softmax", name="aux")(L.Dense(5, activation="relu")(h))
+        return K.Model(inp, [main, aux])
+    k, m = net(keras), net(mk)
+    copy_weights(k, m)
+    for model in (k, m):
+        model.compile(optimizer="adam", loss=["categorical_crossentropy"] * 2, loss_weights=[1.0, 0.3])
+    x, y = data(24, (6, 6, 2), 3)
+    y1 = mk.utils.to_categorical(y, 3)
+    np.testing.assert_allclose(m.train_on_batch(x[:8], [y1[:8], y1[:8]]), k.train_on_batch(x[:8], [y1[:8], y1[:8]]),
+                               atol=1e-5)
+    hk = k.fit(x, [y1, y1], batch_size=8, epochs=2, validation_split=0.25, shuffle=False, verbose=0)
+    hm = m.fit(x, [y1, y1], batch_size=8, epochs=2, validation_split=0.25, shuffle=False, verbose=0)
+    assert sorted(hm.history) == sorted(hk.history)
+    for key in hk.history:
+        np.testing.assert_allclose(hm.history[key], hk.history[key], atol=1e-4, err_msg=key)
+    np.testing.assert_allclose(m.evaluate(x, [y1, y1]), k.evaluate(x, [y1, y1], verbose=0), atol=1e-4)
+    with pytest.raises(NotImplementedError, match="same targets"):
+        m.fit(x, [y1, y1[::-1]], verbose=0)
+
+
+def test_kernel_regularizer_as_keras():
+    def net(K):
+        return K.models.Sequential([
+            K.layers.Conv2D(4, 3, activation="relu", kernel_regularizer=K.regularizers.l2(0.01), input_shape=(8, 8, 1)),
+            K.layers.Flatten(),
+            K.layers.Dense(3, activation="softmax", kernel_regularizer=K.regularizers.l1(0.001))])
+    k, m = net(keras), net(mk)
+    copy_weights(k, m)
+    for model, K in ((k, keras), (m, mk)):
+        model.compile(optimizer=K.optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy")
+    x, y = data(16, (8, 8, 1), 3)
+    lk = [k.train_on_batch(x, y) for _ in range(4)]
+    lm = [m.train_on_batch(x, y) for _ in range(4)]
+    np.testing.assert_allclose(lm, lk, atol=1e-5)
+
+
+@pytest.mark.parametrize("module,name", [("optimizers", "Nadam"), ("losses", "Hinge"), ("callbacks", "TensorBoard"),
+                                         ("applications", "MobileNet"), ("initializers", "Orthogonal")])
+def test_names_not_offered_say_what_there_is(module, name):
+    with pytest.raises(AttributeError, match=f"{name} is not offered by minicnn.keras; it has: "):
+        getattr(getattr(mk, module), name)

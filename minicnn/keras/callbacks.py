@@ -165,3 +165,8 @@ class CSVLogger(Callback):
             if new:
                 w.writerow(["epoch"] + self.keys)
             w.writerow([epoch] + [logs.get(k, math.nan) for k in self.keys])
+
+
+def __getattr__(name):
+    """A Keras name this module does not offer: an error naming it and what there is instead."""
+    raise AttributeError(f"keras.callbacks.{name} is not offered by minicnn.keras; it has: Callback, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, CSVLogger")

@@ -188,3 +188,9 @@ def get(identifier):
     if callable(identifier):
         return identifier
     raise TypeError(f"an initializer must be a name, an Initializer or a callable(shape), got {identifier!r}")
+
+
+def __getattr__(name):
+    """A Keras name this module does not offer: an error naming it and what there is instead."""
+    raise AttributeError(f"keras.initializers.{name} is not offered by minicnn.keras; it has: "
+                         + ", ".join(sorted(n for n, v in globals().items() if not n.startswith("_") and isinstance(v, type))))

@@ -180,3 +180,9 @@ def get(identifier):
         return _FUNCTIONS[identifier]()
     raise TypeError(f"a loss must be a name, a keras.losses.Loss or one of keras.losses' functions, "
                     f"got {identifier!r}")
+
+
+def __getattr__(name):
+    """A Keras name this module does not offer: an error naming it and what there is instead."""
+    raise AttributeError(f"keras.losses.{name} is not offered by minicnn.keras; it has: "
+                         + ", ".join(sorted(n for n, v in globals().items() if not n.startswith("_") and isinstance(v, type))))

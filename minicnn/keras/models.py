@@ -142,7 +142,7 @@ class Model(Layer):
                           Tensor(np.ascontiguousarray(x.data.transpose(0, 3, 1, 2))) if x.ndim == 4 else x)
         out = Module.__call__(self, *engine)              # forward, with minicnn's hooks (diagnostics)
         outs = [_to_keras(o) for o in (out if isinstance(out, list) else [out])]
-        self._first_out = outs[0]
+        self._first_out, self._last_outs = outs[0], outs
         return outs[0] if self._single_output else tuple(outs)
 
     def forward(self, *engine_inputs, activate=True):
@@ -225,6 +225,10 @@ class Model(Layer):
             if name not in ACCURACY_NAMES:
                 raise NotImplementedError(f"metric {m!r} is not offered by minicnn.keras; it has 'accuracy'")
             metric_names.append(name)
+        if metric_names and len(self._outputs) > 1:
+            raise NotImplementedError("compile: metrics for a model of several outputs are not supported by "
+                                      "minicnn.keras (Keras 3 wants one list per output); each output's loss is "
+                                      "logged without them")
         if isinstance(loss_weights, dict):
             loss_weights = [loss_weights[o.layer.name] for o in self._outputs]
         self._compiled = {"optimizer": optimizers_mod.get(optimizer), "loss": losses_mod.get(loss),
@@ -256,11 +260,18 @@ class Model(Layer):
 
         def fn(out, y):
             value = loss.compute(out, y, fused or loss.from_logits)
+            if len(self._outputs) > 1:        # Keras logs each output's own loss (main_loss, aux_loss, ...)
+                k = next(i for i, o in enumerate(self._last_outs) if o is out)
+                self._output_losses[k] = value
             if out is self._first_out:
                 for penalty in self._penalties():
                     value = value + penalty
             return value
+        self._output_losses = {}
         return fn
+
+    def _output_names(self):
+        return [o.layer.name for o in self._outputs]
 
     def _penalties(self):
         return [p for layer in self.layers if hasattr(layer, "penalty") for p in layer.penalty()]
@@ -286,6 +297,17 @@ class Model(Layer):
             x = x.astype(np.float32)
         if y is None:
             raise ValueError(f"{what}: give the labels y along with x")
+        if isinstance(y, dict):
+            y = [y[name] for name in self._output_names()]
+        if isinstance(y, (list, tuple)) and len(self._outputs) > 1:
+            if len(y) != len(self._outputs):
+                raise ValueError(f"{what}: the model has {len(self._outputs)} outputs ({', '.join(self._output_names())}) "
+                                 f"but y has {len(y)} arrays")
+            first = np.asarray(y[0])
+            if not all(np.array_equal(first, np.asarray(t)) for t in y[1:]):
+                raise NotImplementedError(f"{what}: minicnn.keras trains every output on the same targets (as "
+                                          "GoogLeNet's auxiliary heads); give one array, or the same array for each")
+            y = first
         y = np.asarray(y)
         if len(x) != len(y):
             raise ValueError(f"{what}: x has {len(x)} samples but y has {len(y)}")
@@ -336,19 +358,24 @@ class Model(Layer):
             if not isinstance(c, _train.Callback):
                 raise TypeError(f"fit: {type(c).__name__} is not a keras.callbacks.Callback")
         loss = self._compiled["loss"]
+        loss_fn = self._loss_fn()
+        per_output = None
+        if len(self._outputs) > 1:         # each output's loss, and validation scored as Keras (all outputs)
+            per_output = _PerOutputLosses(self, val)
+            engine_callbacks, val = [per_output] + engine_callbacks, None
         self._logits = True
         try:
-            hist = _train.fit(self, train, epochs=epochs, optimizer=self.optimizer.engine, loss=self._loss_fn(),
+            hist = _train.fit(self, train, epochs=epochs, optimizer=self.optimizer.engine, loss=loss_fn,
                               validation_data=val, callbacks=engine_callbacks,
                               loss_weights=self._compiled["loss_weights"], initial_epoch=initial_epoch,
                               verbose=verbose, metric=self._metric(loss))
         finally:
             self._logits = False
-        self.history = self._keras_history(hist)
+        self.history = self._keras_history(hist, per_output)
         return self.history
 
-    def _keras_history(self, hist):
-        names = self._compiled["metrics"]
+    def _keras_history(self, hist, per_output=None):
+        names = self._compiled["metrics"] if len(self._outputs) == 1 else []
         out = _train.History()
         out.history = {}                          # Keras's keys as compiled ('acc' stays 'acc')
         out.epoch = list(hist.epoch)
@@ -358,6 +385,9 @@ class Model(Layer):
         for k, v in hist.history.items():
             if k in keep:
                 out.history[keep[k]] = list(v)
+        for record in (per_output.records if per_output else []):
+            for k, v in record.items():
+                out.history.setdefault(k, []).append(v)
         out.model, out.params = self, {"epochs": len(hist.epoch)}
         return out
 
@@ -373,15 +403,42 @@ class Model(Layer):
             data = DataLoader(ArrayDataset(x, y), batch_size=batch_size or 32)
         else:
             data = self._batches(x, steps)
-        self._logits = True
-        try:
-            res = _train.evaluate(self, data, loss=self._loss_fn(), metric=self._metric(self._compiled["loss"]))
-        finally:
-            self._logits = False
-        values = {"loss": res["loss"], **{m: res["accuracy"] for m in self._compiled["metrics"]}}
+        values = self._evaluate(data)
         if return_dict:
             return values
         return values["loss"] if len(values) == 1 else list(values.values())
+
+    def _evaluate(self, data):
+        """{loss, each output's loss (several outputs), accuracy} over ``data`` in eval mode, as Keras."""
+        if len(self._outputs) == 1:
+            self._logits = True
+            try:
+                res = _train.evaluate(self, data, loss=self._loss_fn(), metric=self._metric(self._compiled["loss"]))
+            finally:
+                self._logits = False
+            return {"loss": res["loss"], **{m: res["accuracy"] for m in self._compiled["metrics"]}}
+        # several outputs: the weighted total and each output's loss (minicnn's evaluate scores the first only)
+        loss_fn, weights = self._loss_fn(), self._compiled["loss_weights"]
+        names = self._output_names()
+        sums, seen = np.zeros(len(names) + 1), 0
+        was = self.training
+        self.eval()
+        self._logits = True
+        try:
+            with no_grad():
+                for bx, by in data:
+                    outs = _train._outputs(self(bx))
+                    total = _train._total_loss(outs, by, loss_fn, weights)
+                    sums += len(bx) * np.array([total.item()] + [self._output_losses[k].item()
+                                                                  for k in range(len(names))])
+                    seen += len(bx)
+        finally:
+            self._logits = False
+            self.train(was)
+        if not seen:
+            raise ValueError("evaluate: the data holds no samples")
+        sums /= seen
+        return {"loss": float(sums[0]), **{f"{n}_loss": float(v) for n, v in zip(names, sums[1:])}}
 
     def evaluate_generator(self, generator, *args, **kwargs):
         _tf2("evaluate_generator()", "evaluate()")
@@ -462,7 +519,11 @@ class Model(Layer):
             acc = int(metric(outs[0], Tensor(y))) / len(x)
         finally:
             self._logits = False
-        values = {"loss": float(loss.item()), **{m: acc for m in self._compiled["metrics"]}}
+        values = {"loss": float(loss.item())}
+        if len(self._outputs) > 1:
+            values.update({f"{n}_loss": float(self._output_losses[k].item())
+                           for k, n in enumerate(self._output_names())})
+        values.update({m: acc for m in self._compiled["metrics"]})
         return values if return_dict else (values["loss"] if len(values) == 1 else list(values.values()))
 
     def test_on_batch(self, x, y=None, return_dict=False):
@@ -660,6 +721,37 @@ class Sequential(Model):
     @property
     def layers(self):
         return list(self._stack)
+
+
+class _PerOutputLosses(_train.Callback):
+    """fit's companion for a model of several outputs: each output's mean loss over the epoch
+    (``main_loss``, ``aux_loss``, ...) and the validation scored on every output, put into the epoch's
+    logs before the user's callbacks read them, as Keras logs them."""
+
+    def __init__(self, model, validation):
+        self.keras_model, self.validation, self.records = model, validation, []
+
+    def on_epoch_begin(self, epoch):
+        self.sums, self.seen = None, 0
+
+    def after_backward(self, step, loss):
+        k = self.keras_model
+        values = np.array([k._output_losses[i].item() for i in range(len(k._outputs))])
+        n = len(k._first_out)
+        self.sums = values * n if self.sums is None else self.sums + values * n
+        self.seen += n
+
+    def on_epoch_end(self, epoch, logs):
+        k = self.keras_model
+        record = {f"{name}_loss": float(v) / max(self.seen, 1) for name, v in zip(k._output_names(), self.sums)}
+        if self.validation is not None:
+            was, k._logits = k._logits, False
+            try:
+                record.update({f"val_{key}": v for key, v in k._evaluate(self.validation).items()})
+            finally:
+                k._logits = was
+        logs.update(record)
+        self.records.append(record)
 
 
 class _Batches:

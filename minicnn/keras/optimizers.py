@@ -230,3 +230,8 @@ def get(identifier):
     raise TypeError(f"an optimizer must be a name or a keras.optimizers instance, got {identifier!r}"
                     + ("; minicnn.optim's optimizers follow PyTorch's rules: use keras.optimizers here"
                        if isinstance(identifier, _EngineOptimizer) else ""))
+
+
+def __getattr__(name):
+    """A Keras name this module does not offer: an error naming it and what there is instead."""
+    raise AttributeError(f"keras.optimizers.{name} is not offered by minicnn.keras; it has: SGD, Adam, RMSprop")

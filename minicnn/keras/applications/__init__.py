@@ -17,3 +17,8 @@ from .resnet50 import ResNet50  # noqa: F401
 from .vgg16 import VGG16  # noqa: F401
 
 resnet = resnet50
+
+
+def __getattr__(name):
+    """A Keras name this module does not offer: an error naming it and what there is instead."""
+    raise AttributeError(f"keras.applications.{name} is not offered by minicnn.keras; it has: VGG16, ResNet50, InceptionV3")
