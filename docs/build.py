@@ -36,7 +36,8 @@ MODULES = [
     "minicnn.keras.losses", "minicnn.keras.metrics", "minicnn.keras.callbacks", "minicnn.keras.initializers",
     "minicnn.keras.regularizers", "minicnn.keras.activations", "minicnn.keras.utils", "minicnn.keras.backend",
     "minicnn.keras.saving", "minicnn.keras.preprocessing.image", "minicnn.keras.applications",
-    "minicnn.keras.applications.imagenet_utils", "minicnn.keras.datasets",
+    "minicnn.keras.applications.imagenet_utils", "minicnn.keras.datasets", "minicnn.backends.cudnn",
+    "minicnn.vision.utils",
 ]
 
 # modules whose public names appear on their package's page (the name a user imports them by)
@@ -63,6 +64,7 @@ LEFT_OUT = {
     "minicnn.vision.transforms": "torchvision's import path for minicnn.data.transforms",
     "minicnn.nn.summary": "the code behind Module.summary(), which minicnn.nn's page documents",
     "minicnn.data.download": "internal: finding and fetching dataset files (what a missing file's error says to do)",
+    "minicnn.backends": "torch.backends' import path: its one module, backends.cudnn, has its page",
     "minicnn.keras.preprocessing": "Keras's TF2-era import path for minicnn.keras.preprocessing.image",
     "minicnn.keras.applications.vgg16": "Keras's per-family module: VGG16 is on minicnn.keras.applications, "
                                         "preprocess_input and decode_predictions on applications.imagenet_utils",

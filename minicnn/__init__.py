@@ -21,12 +21,13 @@ from .tensor import Tensor, tensor, zeros, ones, randn
 from .autograd import Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from .gradcheck import gradcheck
 from .serialization import save, load
-from . import functional, nn, optim, data, profiler, distributed, cuda
+from . import functional, nn, optim, data, profiler, distributed, cuda, utils, backends
 from .ops import (from_numpy, as_tensor, zeros_like, ones_like, full, empty, rand, randn_like, randint,  # noqa: F401
                   randperm, arange, linspace, max, min, argmax, argmin, amax, amin, sum, mean, maximum, minimum,
                   eq, equal, numel, flatten, reshape, transpose, permute, squeeze, unsqueeze, clamp, exp, log, sqrt,
                   abs, pow, sin, cos, matmul, mm, relu, sigmoid, tanh, softmax, log_softmax, cat, concat, stack,
-                  device, float32, float64, float16, int64, int32, int16, int8, uint8, long, double, half)
+                  device, float32, float64, float16, int64, int32, int16, int8, uint8, long, double, half,
+                  FloatTensor, DoubleTensor, LongTensor, IntTensor, ByteTensor, BoolTensor)
 from .ops import float, int, bool  # noqa: F401,A004  (torch.float, torch.int, torch.bool: dtypes)
 from .diagnostics import diagnose
 from .train import fit, evaluate, predict, History, save_checkpoint, load_checkpoint

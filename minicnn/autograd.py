@@ -101,6 +101,20 @@ class Function:
     saves_output = False  # whether backward reads the output's memory (exp, sigmoid, softmax, ...)
     view = False         # whether the output may be a view of input 0 (then it shares its version counter)
 
+    def name(self):
+        """PyTorch's name for this op's backward node: Mul -> 'MulBackward0'."""
+        return f"{type(self).__name__}Backward0"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self):
+        """PyTorch's view of the graph: for each input, (the node that made it, 0); a leaf that requires grad
+        is an AccumulateGrad node, anything else None."""
+        return tuple(((t._ctx if t._ctx is not None else AccumulateGrad(t) if t.requires_grad else None), 0)
+                     for t in (self.inputs or ()))
+
     def saved_inputs(self):
         """Positions of the inputs that backward needs as they were in forward (PyTorch's saved tensors):
         an in-place change to one of them before backward is an error (see _check_versions)."""
@@ -150,6 +164,20 @@ class Function:
         """Drop the inputs and every array kept for backward."""
         self.__dict__.clear()
         self.inputs = None
+
+
+class AccumulateGrad:
+    """The graph node PyTorch shows for a leaf that requires grad: its ``variable`` receives the gradient."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
 def _check_versions(fn):

@@ -89,6 +89,24 @@ def empty(*size, dtype=np.float32, device="cpu", requires_grad=False):
     return _leaf(backend.xp_for(device).empty(_shape_args(size), dtype=dtype), requires_grad)
 
 
+def _typed(dtype, name):
+    def make(*args, device="cpu"):
+        """torch.{name}(2, 3): a tensor of that shape (zeros here; PyTorch leaves it uninitialized);
+        torch.{name}([1, 2]): the data as that dtype."""
+        if all(isinstance(a, builtins_int) for a in args):
+            return _leaf(backend.xp_for(device).zeros(_shape_args(args), dtype=dtype), False)
+        if len(args) == 1:
+            return tensor(args[0], dtype=dtype, device=device)
+        raise TypeError(f"{name}() takes a shape (2, 3) or one sequence of values, got {args!r}")
+    make.__name__, make.__doc__ = name, make.__doc__.format(name=name)
+    return make
+
+
+FloatTensor, DoubleTensor = _typed(np.float32, "FloatTensor"), _typed(np.float64, "DoubleTensor")
+LongTensor, IntTensor = _typed(np.int64, "LongTensor"), _typed(np.int32, "IntTensor")
+ByteTensor, BoolTensor = _typed(np.uint8, "ByteTensor"), _typed(np.bool_, "BoolTensor")
+
+
 def rand(*size, dtype=np.float32, device="cpu", requires_grad=False):
     """Uniform samples in [0, 1) from the library's seeded generator."""
     return _leaf(backend.rng(device).random(_shape_args(size), dtype=np.dtype(dtype).type), requires_grad)

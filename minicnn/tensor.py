@@ -48,6 +48,21 @@ def _shape_args(shape):
     return tuple(shape)
 
 
+class Size(tuple):
+    """A shape: a tuple, printed as PyTorch prints torch.Size (``Size([2, 3])``), with ``numel()``."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"Size({list(self)})"
+
+    def numel(self):
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+
 # torch.return_types.max / min: a named tuple, so `values, indices = x.max(1)` and `x.max(1).values` both work
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -114,8 +129,14 @@ class Tensor:
     _version = property(lambda self: self._vc[0], doc="How many in-place changes this memory has had (PyTorch's).")
 
     def size(self, dim=None):
-        """The shape (as PyTorch's ``x.size()``), or its length along ``dim``."""
-        return self.shape if dim is None else self.data.shape[dim]
+        """The shape as a Size (as PyTorch's ``x.size()``), or its length along ``dim``."""
+        return Size(self.data.shape) if dim is None else self.data.shape[dim]
+
+    @property
+    def grad_fn(self):
+        """The op that made this tensor (PyTorch's backward node: ``name()``, ``next_functions``); None for a
+        leaf."""
+        return self._ctx
 
     def dim(self):
         return self.data.ndim
@@ -160,10 +181,21 @@ class Tensor:
             raise TypeError(f"only one-element integer tensors can be used as an index, got {self.dtype} {self.shape}")
         return int(self.item())
 
+    def __format__(self, spec):
+        """A one-element tensor formats as its number (f"{loss:.4f}"), as in PyTorch."""
+        if self.data.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec) if not spec else format(str(self), spec)
+
     def __repr__(self):
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        # PyTorch's print style: 4 decimals, fixed, for floating values
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4,
+                               floatmode="fixed" if self.dtype.kind == "f" else "maxprec")
         extra = "" if self._device == "cpu" else f", device='{self._device}'"
-        extra += ", requires_grad=True" if self.requires_grad else ""
+        if self._ctx is not None:
+            extra += f", grad_fn=<{self._ctx.name()}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
         extra += f", dtype={self.dtype}" if self.dtype not in (np.float32, np.int64, np.bool_) else ""
         return f"tensor({body}{extra})"
 
@@ -514,6 +546,19 @@ class Tensor:
     def tanh(self): return _act.tanh(self)
     def softmax(self, dim=None, *, axis=None): return _act.softmax(self, dim if axis is None else axis)
     def log_softmax(self, dim=None, *, axis=None): return _act.log_softmax(self, dim if axis is None else axis)
+
+    def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+        """The variance (over ``dim``, all elements by default), divided by n - 1 (PyTorch's default;
+        ``unbiased=False`` or ``correction=0``: by n). Differentiable."""
+        correction = (1 if unbiased else 0) if correction is None else correction
+        n = self.data.size if dim is None else int(np.prod([self.data.shape[d] for d in
+                                                            ((dim,) if isinstance(dim, int) else dim)]))
+        centred = self - self.mean(dim, keepdim=True)
+        return (centred * centred).sum(dim, keepdim=keepdim) / max(n - correction, 0)
+
+    def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
+        """The standard deviation: sqrt(var(...)), PyTorch's unbiased one by default."""
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
 
 def tensor(data, dtype=None, device="cpu", requires_grad=False):

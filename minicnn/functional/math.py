@@ -4,6 +4,7 @@ Broadcasting: when an input was broadcast in the forward pass, its gradient
 is summed back over the broadcast axes (:func:`unbroadcast`), so that
 ``x.grad.shape == x.shape`` always holds.
 """
+import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, ValuesIndices
@@ -93,6 +94,8 @@ class Div(Function):
         return (0, 1) if self.needs_grad[1] else (1,)
 
     def forward(self, a, b):
+        if a.dtype.kind in "biu" and b.dtype.kind in "biu":     # true division of integers: float32, as PyTorch
+            a, b = a.astype(np.float32), b.astype(np.float32)
         self.a, self.b = a, b
         return a / b
 

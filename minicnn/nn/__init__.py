@@ -2,6 +2,6 @@
 from .module import Module, Parameter, Sequential, ModuleList, ModuleDict, LayerError, StateDictError  # noqa: F401
 from .layers import (Conv2d, Linear, MaxPool2d, AvgPool2d, GlobalAvgPool2d, AdaptiveAvgPool2d, ReLU, LeakyReLU,  # noqa: F401
                      ELU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax, Dropout, Dropout2d, BatchNorm1d, BatchNorm2d,
-                     SyncBatchNorm, LocalResponseNorm, Flatten, Unflatten, ZeroPad2d, Identity)
+                     SyncBatchNorm, LocalResponseNorm, Flatten, Unflatten, ZeroPad2d, Identity, DataParallel)
 from .loss import CrossEntropyLoss, NLLLoss, MSELoss, BCELoss, BCEWithLogitsLoss  # noqa: F401
 from . import init, utils, functional  # noqa: F401

@@ -125,3 +125,19 @@ def default_(weight, bias=None):
     if bias is not None:
         bound = 1.0 / math.sqrt(_fans(weight)[0])
         uniform_(bias, -bound, bound)
+
+
+def _deprecated(new):
+    """PyTorch's pre-0.4 names (kaiming_normal, constant, ...): the same function, with PyTorch's warning."""
+    def old(*args, **kwargs):
+        import warnings
+        warnings.warn(f"`nn.init.{new.__name__[:-1]}` is now deprecated in favor of `nn.init.{new.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+    old.__name__, old.__doc__ = new.__name__[:-1], f"Deprecated: {new.__name__}. " + (new.__doc__ or "")
+    return old
+
+
+uniform, normal, constant = _deprecated(uniform_), _deprecated(normal_), _deprecated(constant_)
+kaiming_uniform, kaiming_normal = _deprecated(kaiming_uniform_), _deprecated(kaiming_normal_)
+xavier_uniform, xavier_normal = _deprecated(xavier_uniform_), _deprecated(xavier_normal_)

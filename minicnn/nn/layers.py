@@ -20,8 +20,10 @@ class Conv2d(Module):
             raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must both "
                              f"divide by groups ({groups})")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.padding = pair(kernel_size, "kernel_size"), stride, padding
-        self.dilation, self.groups = dilation, groups
+        # stored as PyTorch stores them (pairs; 'same' / 'valid' as given), so code reading conv.stride agrees
+        self.kernel_size, self.stride = pair(kernel_size, "kernel_size"), pair(stride, "stride")
+        self.padding = padding if isinstance(padding, str) else pair(padding, "padding")
+        self.dilation, self.groups = pair(dilation, "dilation"), groups
         self.weight = Parameter(np.empty((out_channels, in_channels // groups) + self.kernel_size, np.float32))
         self.bias = Parameter(np.empty(out_channels, np.float32)) if bias else None
         init.default_(self.weight, self.bias)
@@ -31,8 +33,8 @@ class Conv2d(Module):
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        s += f", padding={self.padding!r}" if self.padding else ""
-        s += f", dilation={self.dilation}" if self.dilation not in (1, (1, 1)) else ""
+        s += f", padding={self.padding}" if self.padding not in ((0, 0), "valid") else ""
+        s += f", dilation={self.dilation}" if self.dilation != (1, 1) else ""
         s += f", groups={self.groups}" if self.groups != 1 else ""
         return s + ("" if self.bias is not None else ", bias=False")
 
@@ -55,14 +57,14 @@ class Linear(Module):
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
-        return f"in_features={self.in_features}, out_features={self.out_features}" + \
-            ("" if self.bias is not None else ", bias=False")
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
 class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        # PyTorch's attributes: stride is kernel_size when not given
+        self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
 
     def forward(self, x):
@@ -70,15 +72,15 @@ class MaxPool2d(Module):
                             self.return_indices)
 
     def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-                + (", ceil_mode=True" if self.ceil_mode else ""))
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
         self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
 
     def forward(self, x):
@@ -194,7 +196,7 @@ class Dropout(Module):
         return F.dropout(x, self.p, self.training)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Dropout2d(Dropout):
@@ -242,9 +244,8 @@ class _BatchNorm(Module):
         return None
 
     def extra_repr(self):
-        s = f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
-        s += "" if self.affine else ", affine=False"
-        return s + ("" if self.track_running_stats else ", track_running_stats=False")
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.affine}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -338,3 +339,15 @@ class ZeroPad2d(Module):
 class Identity(Module):
     def forward(self, x):
         return x
+
+
+class DataParallel(Module):
+    """torch.nn.DataParallel on one device: the wrapped ``module`` itself, under the name "module" (so a
+    state_dict's keys read "module.conv1.weight", as PyTorch's). Several processes: minicnn.distributed."""
+
+    def __init__(self, module, device_ids=None, output_device=None, dim=0):
+        super().__init__()
+        self.module = module
+
+    def forward(self, *args, **kwargs):
+        return self.module(*args, **kwargs)

@@ -1,2 +1,2 @@
-"""A torchvision-shaped view of minicnn: ``from minicnn.vision import datasets, transforms, models``."""
-from . import datasets, transforms, models  # noqa: F401
+"""A torchvision-shaped view of minicnn: ``from minicnn.vision import datasets, transforms, models, utils``."""
+from . import datasets, transforms, models, utils  # noqa: F401
