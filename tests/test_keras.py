@@ -492,3 +492,26 @@ def test_kernel_regularizer_as_keras():
 def test_names_not_offered_say_what_there_is(module, name):
     with pytest.raises(AttributeError, match=f"{name} is not offered by minicnn.keras; it has: "):
         getattr(getattr(mk, module), name)
+
+
+def test_image_dataset_from_directory_and_plot_model(tmp_path):
+    root = image_folder(tmp_path / "imgs", classes=("a", "b", "c"), per_class=3)
+    ds = mk.utils.image_dataset_from_directory(root, image_size=(16, 12), batch_size=4, label_mode="categorical",
+                                               shuffle=False)
+    assert ds.class_names == ["a", "b", "c"] and len(ds) == 3
+    batches = list(ds)
+    assert batches[0][0].shape == (4, 16, 12, 3) and batches[-1][0].shape == (1, 16, 12, 3)
+    labels = np.concatenate([y for _, y in batches])
+    np.testing.assert_array_equal(labels.argmax(1), [0, 0, 0, 1, 1, 1, 2, 2, 2])
+    assert 0 <= batches[0][0].min() and batches[0][0].max() <= 255 and batches[0][0].max() > 1   # not rescaled
+    train = mk.utils.image_dataset_from_directory(root, validation_split=0.34, subset="training", seed=1)
+    val = mk.utils.image_dataset_from_directory(root, validation_split=0.34, subset="validation", seed=1)
+    assert len(train.files) + len(val.files) == 9 and not set(train.files) & set(val.files)
+    m = lenet5(mk)
+    path = mk.utils.plot_model(m, to_file=str(tmp_path / "model.png"), show_shapes=True)
+    from PIL import Image
+    assert Image.open(path).size[1] > 300                     # eight boxes, one under the other
+    m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = data(8)
+    loss, acc = m.test_on_batch(x, y)
+    assert np.isfinite(loss) and 0 <= acc <= 1

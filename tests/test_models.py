@@ -41,7 +41,7 @@ def test_torchvision_key_names():
     for key in ("conv1.weight", "bn1.running_mean", "layer1.0.downsample.0.weight", "layer1.0.bn1.num_batches_tracked",
                 "layer4.2.conv3.weight", "fc.bias"):
         assert key in sd, key
-    assert resnet50().get_submodule("layer2.0.conv2").stride == 2
+    assert resnet50().get_submodule("layer2.0.conv2").stride == (2, 2)      # a pair, as torchvision's
 
 
 def test_forward_shapes_and_googlenet_aux_outputs():
