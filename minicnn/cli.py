@@ -12,6 +12,7 @@ until its data, model, device and checkpoint have been checked.
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 import time
@@ -27,14 +28,17 @@ class UsageError(Exception):
     """A mistake in the command line: exit status 2."""
 
 
-def _positive(kind):
+def _positive(kind, zero=False):
+    """An argparse type: a finite number > 0 (>= 0 with ``zero``); nan and inf are refused by name."""
     def parse(text):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        if not (value >= 0 if zero else value > 0):
+            raise argparse.ArgumentTypeError(f"must be {'zero or more' if zero else 'positive'}, got {text}")
         return value
     parse.__name__ = kind.__name__
     return parse
@@ -80,9 +84,9 @@ def build_parser():
     t.add_argument("--optimizer", default="adam", choices=sorted(DEFAULT_LR), help="the update rule")
     t.add_argument("--lr", type=_positive(float), default=None,
                    help="learning rate (default: 1e-3 for adam/rmsprop, 0.01 for sgd)")
-    t.add_argument("--momentum", type=float, default=0.9, help="for sgd and rmsprop")
+    t.add_argument("--momentum", type=_positive(float, zero=True), default=0.9, help="for sgd and rmsprop")
     t.add_argument("--nesterov", action="store_true", help="Nesterov momentum (sgd)")
-    t.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay")
+    t.add_argument("--weight-decay", type=_positive(float, zero=True), default=0.0, help="L2 weight decay")
     t.add_argument("--schedule", default="none", choices=["none", "step", "multistep", "cosine", "plateau"],
                    help="learning-rate schedule, stepped once per epoch")
     t.add_argument("--step-size", type=int, default=20, help="epochs between decays (step)")

@@ -89,8 +89,21 @@ class NonFiniteGuard(Callback):
     so the whole model -- parameters, buffers, and the optimizer's state, which step() never
     touched -- is that of the last good step."""
 
+    def __init__(self, optimizer=None):
+        self.optimizer = optimizer
+
     def on_train_begin(self):
         self._saved = None
+
+    def _bad_setting(self):
+        """The first optimizer setting that is not a finite number, as (name, value): an update made with it
+        (lr=nan, momentum=inf) would put NaN or Inf into every weight, however finite the gradients."""
+        for group in getattr(self.optimizer, "param_groups", ()):
+            for k, v in group.items():
+                for x in (v if isinstance(v, tuple) else (v,)):
+                    if isinstance(x, float) and not math.isfinite(x):
+                        return k, x
+        return None
 
     def before_forward(self, step):
         buffers = [b for _, b in self.model.named_buffers() if b is not None]
@@ -114,6 +127,12 @@ class NonFiniteGuard(Callback):
             if p.grad is not None:
                 total = total + p.grad.data.sum()
         if bool(backend.get_array_module(total).isfinite(total)):
+            bad = self._bad_setting()
+            if bad is not None:
+                self.restore()
+                raise NonFiniteError(f"training stopped at step {step}: the optimizer's {bad[0]} is {bad[1]}, which "
+                                     "would make the weights NaN or infinite; the model (weights and buffers) is "
+                                     f"that after step {step - 1} (give a finite {bad[0]})", step, "optimizer")
             return
         value = float(loss.item())
         if not math.isfinite(value):
@@ -333,7 +352,7 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
     history = history or History()
     train_data = _as_batches(train_data, batch_size, shuffle=True, device=model.device)
     validation_data = _as_batches(validation_data, device=model.device)
-    callbacks = list(callbacks) + ([NonFiniteGuard()] if guard else [])
+    callbacks = list(callbacks) + ([NonFiniteGuard(optimizer)] if guard else [])
     for cb in callbacks:
         cb.model, cb.history, cb.stop_training = model, history, False
         cb.on_train_begin()

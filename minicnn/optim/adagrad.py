@@ -17,6 +17,12 @@ def _with_decay(w, g, group):
 class Adagrad(Optimizer):
     """torch.optim.Adagrad: the step divided by the root of the sum of every squared gradient so far."""
 
+    CHECKS = (("lr", "Invalid learning rate: {}", lambda v: 0.0 <= v),
+              ("lr_decay", "Invalid lr_decay value: {}", lambda v: 0.0 <= v),
+              ("weight_decay", "Invalid weight_decay value: {}", lambda v: 0.0 <= v),
+              ("initial_accumulator_value", "Invalid initial_accumulator_value value: {}", lambda v: 0.0 <= v),
+              ("eps", "Invalid epsilon value: {}", lambda v: 0.0 <= v))
+
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
@@ -38,6 +44,11 @@ class Adagrad(Optimizer):
 
 class Adadelta(Optimizer):
     """torch.optim.Adadelta: steps scaled by running means of squared gradients and squared updates."""
+
+    CHECKS = (("lr", "Invalid learning rate: {}", lambda v: 0.0 <= v),
+              ("rho", "Invalid rho value: {}", lambda v: 0.0 <= v <= 1.0),
+              ("eps", "Invalid epsilon value: {}", lambda v: 0.0 <= v),
+              ("weight_decay", "Invalid weight_decay value: {}", lambda v: 0.0 <= v))
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))

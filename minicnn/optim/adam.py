@@ -17,6 +17,10 @@ class Adam(Optimizer):
     (the update: this module's docstring)."""
 
     decoupled = False
+    CHECKS = (("lr", "Invalid learning rate: {}", lambda v: 0.0 <= v),
+              ("eps", "Invalid epsilon value: {}", lambda v: 0.0 <= v),
+              ("betas", "Invalid beta parameter at index {k}: {}", lambda v: 0.0 <= v < 1.0),
+              ("weight_decay", "Invalid weight_decay value: {}", lambda v: 0.0 <= v))
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
         if amsgrad:

@@ -5,6 +5,7 @@ never by id(), so a state_dict saved in one process loads into fresh objects
 in another. Parameters that are frozen (requires_grad=False) or received no
 gradient are skipped: they stay bit-identical.
 """
+import numbers
 import threading
 
 import numpy as np
@@ -34,11 +35,23 @@ class Optimizer:
             group = dict(self.defaults)
             group.update(g)
             group["params"] = list(g["params"])
-            for k, v in group.items():
-                if k != "params" and isinstance(v, float) and v < 0:
-                    raise ValueError(f"{type(self).__name__}: {k} must be non-negative, got {v}")
+            self._validate(group)
             self.param_groups.append(group)
         self.state = {}                 # position -> dict of arrays
+
+    # PyTorch's argument checks, per optimizer: (argument, PyTorch's message, the test PyTorch applies).
+    # They differ on purpose where PyTorch's do: SGD tests `lr < 0`, so it takes lr=nan as PyTorch does
+    # (fit's guard then stops before a NaN update), while Adam tests `not 0 <= lr`, which refuses nan.
+    CHECKS = ()
+
+    def _validate(self, group):
+        for name, message, ok in self.CHECKS:
+            values = group.get(name)
+            for k, v in enumerate(values if isinstance(values, (tuple, list)) else [values]):
+                if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                    raise TypeError(f"{type(self).__name__}: {name} must be a number, got {v!r}")
+                if not ok(float(v)):
+                    raise ValueError(message.format(v, k=k))
 
     def scratch(self, like):
         """A temporary array shaped like ``like`` from the shared workspace, reused across steps,

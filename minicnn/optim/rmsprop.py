@@ -13,6 +13,12 @@ class RMSprop(Optimizer):
     """torch.optim.RMSprop: a running mean of squared gradients divides each step (the update: this
     module's docstring)."""
 
+    CHECKS = (("lr", "Invalid learning rate: {}", lambda v: 0.0 <= v),
+              ("eps", "Invalid epsilon value: {}", lambda v: 0.0 <= v),
+              ("momentum", "Invalid momentum value: {}", lambda v: 0.0 <= v),
+              ("weight_decay", "Invalid weight_decay value: {}", lambda v: 0.0 <= v),
+              ("alpha", "Invalid alpha value: {}", lambda v: 0.0 <= v))
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, momentum=momentum, weight_decay=weight_decay))
 

@@ -14,9 +14,14 @@ class SGD(Optimizer):
     """torch.optim.SGD: momentum, Nesterov momentum, dampening and L2 weight decay (the update: this
     module's docstring)."""
 
-    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0, nesterov=False, dampening=0.0):
+    CHECKS = (("lr", "Invalid learning rate: {}", lambda v: not v < 0.0),
+              ("momentum", "Invalid momentum value: {}", lambda v: not v < 0.0),
+              ("weight_decay", "Invalid weight_decay value: {}", lambda v: not v < 0.0),
+              ("dampening", "Invalid dampening value: {}", lambda v: True))
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False, dampening=0.0):
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: nesterov needs momentum > 0 and no dampening")
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay,
                                       nesterov=nesterov, dampening=dampening))
 
