@@ -185,7 +185,7 @@ class Tensor:
         """A one-element tensor formats as its number (f"{loss:.4f}"), as in PyTorch."""
         if self.data.ndim == 0:
             return format(self.item(), spec)
-        return object.__format__(self, spec) if not spec else format(str(self), spec)
+        return object.__format__(self, spec)      # str(self); a format spec is a TypeError, as PyTorch's
 
     def __repr__(self):
         # PyTorch's print style: 4 decimals, fixed, for floating values

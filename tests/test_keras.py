@@ -515,3 +515,12 @@ def test_image_dataset_from_directory_and_plot_model(tmp_path):
     x, y = data(8)
     loss, acc = m.test_on_batch(x, y)
     assert np.isfinite(loss) and 0 <= acc <= 1
+
+
+def test_fit_on_a_plain_generator_without_steps():
+    """A finite Python generator, no steps_per_epoch: Keras reads it to its end; so does minicnn.keras."""
+    m = mk.models.Sequential([mk.layers.Dense(3, activation="softmax", input_shape=(4,))])
+    m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x, y = data(12, (4,), 3)
+    h = m.fit(((x[i:i + 4], y[i:i + 4]) for i in range(0, 12, 4)), epochs=1, verbose=0)
+    assert len(h.history["loss"]) == 1 and np.isfinite(h.history["loss"][0])

@@ -88,3 +88,11 @@ def test_make_grid_and_save_image(tmp_path):
     save_image(minicnn.tensor(imgs), tmp_path / "g.png", nrow=5)
     from PIL import Image
     assert Image.open(tmp_path / "g.png").size == (5 * 8 + 2, 4 + 4)
+
+
+def test_a_format_spec_on_a_tensor_of_several_values_is_refused_as_in_pytorch():
+    for lib in (torch, minicnn):
+        t = lib.tensor([1.0, 2.0])
+        assert "{}".format(t) == str(t)
+        with pytest.raises(TypeError, match="unsupported format string"):
+            "{:.2f}".format(t)

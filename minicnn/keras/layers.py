@@ -21,7 +21,7 @@ import numpy as np
 from .. import functional as F
 from ..nn.module import Module, Parameter
 from ..tensor import Tensor
-from . import activations, initializers
+from . import activations, initializers, regularizers
 from .backend import snake_case, unique_name
 
 
@@ -131,7 +131,6 @@ class Layer(Module):
         self._trainable = bool(trainable)
         self.input_shape = self.output_shape = None
         self.input = self.output = None
-        self._non_trainable = ()          # buffer names that Keras counts as non-trainable weights
 
     # ------------------------------------------------------------ Keras's side
     def build(self, input_shape):
@@ -319,7 +318,6 @@ class _Weighted(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        from . import regularizers
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
 
@@ -719,13 +717,12 @@ _MISSING = {
     "SeparableConv2D": "not in minicnn.keras: use Conv2D", "DepthwiseConv2D": "not in minicnn.keras: use Conv2D",
     "Conv2DTranspose": "not in minicnn.keras yet", "UpSampling2D": "not in minicnn.keras yet",
     "LayerNormalization": "not in minicnn.keras yet: use BatchNormalization",
-    "MaxPool2D": None, "AvgPool2D": None,
 }
 MaxPool2D, AvgPool2D = MaxPooling2D, AveragePooling2D
 
 
 def __getattr__(name):
-    if name in _MISSING and _MISSING[name]:
+    if name in _MISSING:
         raise AttributeError(f"keras.layers.{name} is not offered by minicnn.keras: {_MISSING[name]}")
     raise AttributeError(f"keras.layers.{name} is not offered by minicnn.keras; it has: "
                          + ", ".join(sorted(n for n, v in globals().items()

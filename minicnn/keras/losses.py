@@ -21,7 +21,7 @@ from ..tensor import Tensor
 EPSILON = 1e-7          # keras.backend.epsilon()
 
 
-def _as_tensor(y, like):
+def _as_tensor(y):
     return y if isinstance(y, Tensor) else Tensor(np.asarray(y))
 
 
@@ -45,7 +45,7 @@ class Loss:
         if sample_weight is not None:
             raise NotImplementedError("minicnn.keras losses take no sample_weight")
         y_pred = y_pred if isinstance(y_pred, Tensor) else Tensor(np.asarray(y_pred, np.float32))
-        return self.compute(y_pred, _as_tensor(y_true, y_pred), self.from_logits)
+        return self.compute(y_pred, _as_tensor(y_true), self.from_logits)
 
     def compute(self, out, y, logits):
         """The loss of engine output ``out`` (logits when ``logits``) against targets ``y``."""

@@ -318,8 +318,9 @@ class Model(Layer):
         return x, y
 
     def _batches(self, data, steps=None):
-        """Keras's generators and datasets (NumPy batches, maybe endless) as minicnn's (x, y) Tensor batches."""
-        return _Batches(data, steps)
+        """Keras's generators and datasets (NumPy batches, maybe endless) as minicnn's (x, y) Tensor batches;
+        a plain generator without ``steps`` has no length (fit's progress bar then counts without a total)."""
+        return _SizedBatches(data, steps) if steps is not None or hasattr(data, "__len__") else _Batches(data, steps)
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
@@ -761,13 +762,6 @@ class _Batches:
 
     def __init__(self, source, steps=None):
         self.source, self.steps, self._it = source, steps, None
-        if steps is None and not hasattr(source, "__len__"):
-            self.steps = None
-
-    def __len__(self):
-        if self.steps is not None:
-            return self.steps
-        return len(self.source)
 
     def __iter__(self):
         if self.steps is None:
@@ -792,6 +786,13 @@ class _Batches:
             x, y = batch[0], batch[1]
             return Tensor(np.asarray(x, dtype=np.float32)), Tensor(np.asarray(y))
         return Tensor(np.asarray(batch, dtype=np.float32)), None
+
+
+class _SizedBatches(_Batches):
+    """_Batches whose epoch length is known: ``steps``, or the source's own length."""
+
+    def __len__(self):
+        return self.steps if self.steps is not None else len(self.source)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):   # noqa: A002 (Keras's name)
