@@ -12,16 +12,19 @@ Layout of the file (a valid .npz; ``numpy.load`` can read its arrays):
 Nothing in the file can run code: arrays are read with allow_pickle=False and the structure is
 plain JSON. Before a member is read, its .npy header is read and the bytes it promises are
 checked against the member's size in the zip directory, so a small file cannot make load inflate
-gigabytes. Writing goes to a temporary file beside the target (``.NAME.tmp-PID``), flushed to
+gigabytes; the JSON structure is bounded too (MAX_META bytes, MAX_DEPTH levels), and a member
+that is compressed (minicnn writes none) may not inflate past MAX_RATIO times its stored size.
+Writing goes to a temporary file beside the target (``.NAME.tmp-PID``), flushed to
 disk, then renamed over the target: an interrupted save leaves the previous file intact, and the
 next save to the same path removes a temporary file that a killed process left behind.
 """
 import glob
-import io
 import json
 import math
 import os
+import tokenize
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -31,6 +34,12 @@ from .tensor import Tensor
 _META = "__meta__.json"
 FORMAT = "minicnn-2"
 READABLE = ("minicnn-1", "minicnn-2")             # minicnn-1: the earlier, untagged dict layout
+MAX_META = 64 << 20              # the structure of a model with 10^6 tensors is ~50 MB of JSON
+MAX_DEPTH = 200                  # a state nests a handful of levels; JSON's parser recurses per level
+MAX_RATIO = 1100                 # deflate's own limit is ~1032:1; past it a member is a zip bomb
+# what a damaged zip member raises from zipfile, numpy's header parser (ast/tokenize) or the zlib stream
+_UNREADABLE = (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError, SyntaxError,
+               tokenize.TokenError, zlib.error, UnicodeDecodeError)
 
 
 def _encode(obj, arrays):
@@ -78,6 +87,7 @@ class _Reader:
             info = self.zf.getinfo(name)
         except KeyError:
             self.fail(f"member {name} is missing")
+        _check_inflation(self.path, info)
         try:
             with self.zf.open(info) as f:
                 version = np.lib.format.read_magic(f)
@@ -93,8 +103,8 @@ class _Reader:
                               f"{info.file_size - header:,} bytes")
                 arr = np.empty(shape, dtype=dtype, order="F" if fortran else "C")
                 got = f.readinto(memoryview(arr.reshape(-1, order="A")).cast("B")) if expected else 0   # no second copy
-        except (zipfile.BadZipFile, EOFError, OSError) as exc:
-            self.fail(f"member {name} cannot be read ({exc})")
+        except _UNREADABLE as exc:
+            self.fail(f"member {name} cannot be read ({type(exc).__name__}: {exc})")
         except ValueError as exc:
             if str(exc).startswith("mc.load"):
                 raise
@@ -103,35 +113,61 @@ class _Reader:
             self.fail(f"member {name} is truncated")
         return arr
 
-    def decode(self, obj):
+    def decode(self, obj, depth=0):
+        if depth > MAX_DEPTH:
+            self.fail(f"the structure nests deeper than {MAX_DEPTH} levels")
         if isinstance(obj, list):
             self.fail("a bare list in the structure")
         if not isinstance(obj, dict):
             return obj
         if self.version == "minicnn-1":
-            return self.decode_v1(obj)
+            return self.decode_v1(obj, depth)
         if len(obj) != 1:
             self.fail(f"an untagged object with keys {sorted(obj)[:5]}")
         (tag, body), = obj.items()
         if tag == "__array__":
             return self.array(body)
         if tag == "__float__":
+            if body not in ("nan", "inf", "-inf"):
+                self.fail(f"a non-finite float written as {body!r}")
             return float(body)
+        if tag in ("__list__", "__tuple__", "__dict__") and not isinstance(body, list):
+            self.fail(f"a {tag} tag holding a {type(body).__name__} instead of a list")
         if tag in ("__list__", "__tuple__"):
-            items = [self.decode(v) for v in body]
+            items = [self.decode(v, depth + 1) for v in body]
             return tuple(items) if tag == "__tuple__" else items
         if tag == "__dict__":
-            return {k: self.decode(v) for k, v in body}
+            if not all(isinstance(kv, list) and len(kv) == 2 and isinstance(kv[0], (str, int)) for kv in body):
+                self.fail("a __dict__ entry that is not a [key, value] pair with a str or int key")
+            return {k: self.decode(v, depth + 1) for k, v in body}
         self.fail(f"an unknown tag {tag!r}")
 
-    def decode_v1(self, obj):
+    def decode_v1(self, obj, depth):
         """The first format: arrays and lists tagged, dicts as JSON objects, int keys as "__int__N"."""
         if "__array__" in obj:
             return self.array(obj["__array__"])
         if "__list__" in obj:
-            items = [self.decode(v) for v in obj["__list__"]]
+            if not isinstance(obj["__list__"], list):
+                self.fail("a __list__ tag holding no list")
+            items = [self.decode(v, depth + 1) for v in obj["__list__"]]
             return tuple(items) if obj.get("tuple") else items
-        return {(int(k[7:]) if k.startswith("__int__") else k): self.decode(v) for k, v in obj.items()}
+        try:
+            return {(int(k[7:]) if k.startswith("__int__") else k): self.decode(v, depth + 1) for k, v in obj.items()}
+        except ValueError as exc:
+            if str(exc).startswith("mc.load"):
+                raise
+            self.fail(f"a key that is not __int__N ({exc})")
+
+
+def _check_inflation(path, info):
+    """Refuse a member that would inflate past its bound, before a byte of it is inflated."""
+    if info.flag_bits & 0x1:
+        raise ValueError(f"mc.load: {path} is damaged: member {info.filename} is marked encrypted "
+                         "(minicnn never writes encrypted members)")
+    if info.compress_type != zipfile.ZIP_STORED and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        raise ValueError(f"mc.load: {path} is damaged: member {info.filename} would inflate from "
+                         f"{info.compress_size:,} to {info.file_size:,} bytes (a zip bomb?); minicnn writes "
+                         "members uncompressed")
 
 
 def _temporary(path):
@@ -203,16 +239,23 @@ def load(path):
         raise ValueError(f"mc.load: {path} is not a minicnn file: {what}")
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except _UNREADABLE as exc:
         raise ValueError(f"mc.load: {path} is truncated or damaged: its zip directory cannot be read ({exc})") from None
     with zf:
         if _META not in zf.namelist():
             raise ValueError(f"mc.load: {path} is not a minicnn file: it has no {_META} (a plain .npz? "
                              "read it with numpy.load)")
+        info = zf.getinfo(_META)
+        if info.file_size > MAX_META:
+            raise ValueError(f"mc.load: {path} is damaged: its {_META} says {info.file_size:,} bytes, more than "
+                             f"the {MAX_META:,} a minicnn file's structure may take")
+        _check_inflation(path, info)
         try:
-            meta = json.loads(zf.read(_META))
-        except (zipfile.BadZipFile, OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"mc.load: {path} is damaged: {_META} cannot be read ({exc})") from None
+            with zf.open(info) as f:
+                meta = json.loads(f.read(MAX_META + 1))
+        except (*_UNREADABLE, json.JSONDecodeError, RecursionError) as exc:
+            raise ValueError(f"mc.load: {path} is damaged: {_META} cannot be read "
+                             f"({type(exc).__name__}: {exc})") from None
         version = meta.get("format") if isinstance(meta, dict) else None
         if version not in READABLE:
             raise ValueError(f"mc.load: {path} has format {version!r}, which this minicnn cannot read "
