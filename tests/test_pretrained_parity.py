@@ -80,7 +80,7 @@ def test_resnet50_from_pytorch(tmp_path, images):
 
 def run_example(*args):
     out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "pretrained_vgg16.py"), *map(str, args)],
-                         capture_output=True, text=True, timeout=600)
+                         capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -135,7 +135,7 @@ def test_pretrained_vgg16_example_transfers_to_an_image_folder(tmp_path):
                 Image.fromarray(img).save(tmp_path / "pets" / split / c / f"{i}.png")
     stdout = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "pretrained_vgg16.py"), "transfer",
                              str(weights), str(tmp_path / "pets"), "--epochs", "8", "--fine-tune"],
-                            capture_output=True, text=True, timeout=600, cwd=tmp_path)
+                            capture_output=True, text=True, cwd=tmp_path)
     assert stdout.returncode == 0, stdout.stderr
     assert "classes: ['blue', 'red']; 16 training and 8 validation images" in stdout.stdout
     assert "validation accuracy 100.00%" in stdout.stdout
