@@ -97,7 +97,11 @@ def manual_seed(seed):
     """Seed every source of randomness minicnn owns: init, dropout, shuffling, augmentation.
     Under MPI, rank r > 0 gets the stream seeded by (seed, r): its own dropout masks and augmentation."""
     global _seed
-    _seed = int(seed)
+    seed = int(seed)
+    if not -(1 << 63) <= seed < (1 << 64):
+        raise ValueError(f"manual_seed: {seed} is out of range; a seed is a 64-bit integer, "
+                         f"from {-(1 << 63)} to {(1 << 64) - 1}")
+    _seed = seed % (1 << 64)                 # PyTorch's rule: a negative seed counts from 2**64
     _rngs.clear()
 
 

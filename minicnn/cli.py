@@ -5,27 +5,48 @@
 
 Errors: a mistake in the command (a bad value, an unknown model) exits with status 2 and a line
 saying what to change; a problem with the inputs (missing data, a damaged checkpoint, no GPU)
-exits with status 1 and a line naming it; a run stopped by the NaN guard exits with status 3.
-None prints a traceback unless --debug is given (or MINICNN_DEBUG=1). A run writes nothing
-until its data, model, device and checkpoint have been checked.
+exits with status 1 and a line naming it; a run stopped by the NaN guard exits with status 3;
+Ctrl-C ends a run with one line saying where it stopped and how to resume, status 130. None
+prints a traceback unless --debug is given (or MINICNN_DEBUG=1). A run writes nothing until its
+data, model, device and checkpoint have been checked.
+
+A run's output folder is its own: a run holds it (OUT/.lock, naming its PID) until it ends, a
+second run into it is refused, and a folder that holds a run's results is never written into
+again unless asked (--resume continues it, --overwrite replaces it). `--resume` takes every
+option from the run it resumes (its checkpoint, or config.json beside it); a flag that
+contradicts the run is refused, except those in RESUME_MAY_CHANGE.
 """
 import argparse
 import contextlib
 import json
 import math
 import os
+import socket
 import sys
 import time
 
 import numpy as np
 
+from .environment import flag
+
 DATASETS = ("fashion-mnist", "mnist", "cifar10", "cifar100")
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.01, "rmsprop": 1e-3}
-EXIT_USAGE, EXIT_INPUT, EXIT_STOPPED = 2, 1, 3
+EXIT_USAGE, EXIT_INPUT, EXIT_STOPPED, EXIT_INTERRUPTED = 2, 1, 3, 130
+# what a run writes to its folder; a folder holding any of them holds a run's results
+RUN_FILES = ("config.json", "checkpoint.npz", "best.npz", "history.json", "metrics.json", "curves.png",
+             "predictions.png", "confusion.png")
+REPORTS = ("history.json", "metrics.json", "curves.png", "predictions.png", "confusion.png")
+LOCK = ".lock"
+# options a resumed run may be given anew: how long, where, how it is shown; the rest are the run's
+RESUME_MAY_CHANGE = ("epochs", "device", "data_root", "no_download", "quiet", "dist_backend")
 
 
 class UsageError(Exception):
     """A mistake in the command line: exit status 2."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a run: exit status 130, with where it stopped and how to resume."""
 
 
 def _positive(kind, zero=False):
@@ -42,6 +63,27 @@ def _positive(kind, zero=False):
         return value
     parse.__name__ = kind.__name__
     return parse
+
+
+def _milestones(text):
+    """An argparse type: epochs as comma-separated positive integers, e.g. 30,60,90."""
+    try:
+        epochs = [int(m) for m in text.split(",") if m.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected epochs separated by commas, e.g. 30,60,90; got {text!r}") from None
+    if any(m <= 0 for m in epochs):
+        raise argparse.ArgumentTypeError(f"epochs are counted from 1, got {text!r}")
+    return text
+
+
+def _device(text):
+    """An argparse type: a device name minicnn knows (cpu, cuda, cuda:N, gpu)."""
+    from .backend import check_device
+    try:
+        check_device(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
 
 
 def model_names():
@@ -63,7 +105,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n(see `{self.prog} --help`)\n")
 
 
-def build_parser():
+def build_parser(defaults=True):
+    """The command line. ``defaults=False`` leaves every train option's default out, so that parsing
+    tells which options were written on the command line (--resume compares only those)."""
     from . import __version__
     p = _Parser(prog="python -m minicnn", description="minicnn: train and inspect classic CNNs.")
     p.add_argument("--version", action="version", version=f"minicnn {__version__}")
@@ -71,36 +115,45 @@ def build_parser():
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model (defaults: LeNet-5 on Fashion-MNIST, Adam, batch 32, 10 epochs)",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+
+    def opt(*names, **kw):
+        if not defaults:
+            kw["default"] = argparse.SUPPRESS
+        t.add_argument(*names, **kw)
     t.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the full traceback of an error")
-    t.add_argument("--model", default="lenet5", help="one of: " + ", ".join(model_names()))
-    t.add_argument("--dataset", default="fashion-mnist",
-                   help=f"one of {', '.join(DATASETS)}, or an image folder (CLASS/ subfolders, or train/ and val/)")
-    t.add_argument("--data-root", default=None, help="folder with the dataset's files (searched first)")
-    t.add_argument("--no-download", action="store_true", help="never download; fail if the files are missing")
-    t.add_argument("--image-size", type=_positive(int), default=None,
-                   help="resize image-folder images to this size (default: 150)")
-    t.add_argument("--epochs", type=_positive(int), default=10, help="train until this many epochs are done")
-    t.add_argument("--batch-size", type=_positive(int), default=32, help="samples per step (per process under MPI)")
-    t.add_argument("--optimizer", default="adam", choices=sorted(DEFAULT_LR), help="the update rule")
-    t.add_argument("--lr", type=_positive(float), default=None,
-                   help="learning rate (default: 1e-3 for adam/rmsprop, 0.01 for sgd)")
-    t.add_argument("--momentum", type=_positive(float, zero=True), default=0.9, help="for sgd and rmsprop")
-    t.add_argument("--nesterov", action="store_true", help="Nesterov momentum (sgd)")
-    t.add_argument("--weight-decay", type=_positive(float, zero=True), default=0.0, help="L2 weight decay")
-    t.add_argument("--schedule", default="none", choices=["none", "step", "multistep", "cosine", "plateau"],
-                   help="learning-rate schedule, stepped once per epoch")
-    t.add_argument("--step-size", type=int, default=20, help="epochs between decays (step)")
-    t.add_argument("--milestones", default="", help="comma-separated epochs (multistep)")
-    t.add_argument("--gamma", type=float, default=0.1, help="decay factor (step, multistep, plateau)")
-    t.add_argument("--augment", action="store_true", help="random crop with padding 4 and horizontal flips")
-    t.add_argument("--normalize", action="store_true", help="normalize channels by the training set's mean and std")
-    t.add_argument("--device", default="cpu", help="cpu or cuda")
-    t.add_argument("--seed", type=int, default=0, help="seeds initialization, shuffling, dropout, augmentation")
-    t.add_argument("--out", default=None, help="output folder (default: runs/MODEL-DATASET-TIME)")
-    t.add_argument("--resume", default=None, help="a checkpoint.npz written by an earlier run")
-    t.add_argument("--quiet", action="store_true", help="no progress bars (one line per epoch)")
-    t.add_argument("--dist-backend", default="auto", choices=["auto", "mpi", "nccl"],
-                   help="under mpiexec: how ranks exchange gradients (auto: NCCL with one GPU per rank, else MPI)")
+    opt("--model", default="lenet5", help="one of: " + ", ".join(model_names()))
+    opt("--dataset", default="fashion-mnist",
+        help=f"one of {', '.join(DATASETS)}, or an image folder (CLASS/ subfolders, or train/ and val/)")
+    opt("--data-root", default=None, help="folder with the dataset's files (searched first)")
+    opt("--no-download", action="store_true", help="never download; fail if the files are missing")
+    opt("--image-size", type=_positive(int), default=None,
+        help="resize image-folder images to this size (default: 150)")
+    opt("--epochs", type=_positive(int), default=10, help="train until this many epochs are done")
+    opt("--batch-size", type=_positive(int), default=32, help="samples per step (per process under MPI)")
+    opt("--optimizer", default="adam", choices=sorted(DEFAULT_LR), help="the update rule")
+    opt("--lr", type=_positive(float), default=None, help="learning rate (default: 1e-3 for adam/rmsprop, 0.01 for sgd)")
+    opt("--momentum", type=_positive(float, zero=True), default=0.9, help="for sgd and rmsprop")
+    opt("--nesterov", action="store_true", help="Nesterov momentum (sgd)")
+    opt("--weight-decay", type=_positive(float, zero=True), default=0.0, help="L2 weight decay")
+    opt("--schedule", default="none", choices=["none", "step", "multistep", "cosine", "plateau"],
+        help="learning-rate schedule, stepped once per epoch")
+    opt("--step-size", type=_positive(int), default=20, help="epochs between decays (step)")
+    opt("--milestones", type=_milestones, default="", help="comma-separated epochs (multistep)")
+    opt("--gamma", type=_positive(float), default=0.1, help="decay factor (step, multistep, plateau)")
+    opt("--augment", action="store_true", help="random crop with padding 4 and horizontal flips")
+    opt("--normalize", action="store_true", help="normalize channels by the training set's mean and std")
+    opt("--device", type=_device, default="cpu", help="cpu or cuda")
+    opt("--seed", type=_positive(int, zero=True), default=0,
+        help="seeds initialization, shuffling, dropout, augmentation")
+    opt("--out", default=None, help="output folder (default: runs/MODEL-DATASET-TIME); a run holds it while it "
+        "runs, and a folder with a run's results is not written into again without --resume or --overwrite")
+    opt("--overwrite", action="store_true", help="replace the results of an earlier run in --out")
+    opt("--resume", default=None, help="a checkpoint.npz written by an earlier run: every option is the run's "
+        f"own (its config.json); only --{', --'.join(o.replace('_', '-') for o in RESUME_MAY_CHANGE)} may be "
+        "given anew (--epochs: more than it has done). A finished run whose reports are missing gets them")
+    opt("--quiet", action="store_true", help="no progress bars (one line per epoch)")
+    opt("--dist-backend", default="auto", choices=["auto", "mpi", "nccl"],
+        help="under mpiexec: how ranks exchange gradients (auto: NCCL with one GPU per rank, else MPI)")
     d = sub.add_parser("diagnose", help="why does a network not learn? per-layer statistics of one training step",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     d.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the full traceback of an error")
@@ -112,7 +165,7 @@ def build_parser():
     d.add_argument("--weights", default=None,
                    help="weights to load first: best.npz or checkpoint.npz of a run, or a converted .npz / Keras .h5")
     d.add_argument("--batch-size", type=_positive(int), default=64, help="samples in the diagnosed batch")
-    d.add_argument("--seed", type=int, default=0, help="picks the batch")
+    d.add_argument("--seed", type=_positive(int, zero=True), default=0, help="picks the batch")
     d.add_argument("--out", default=".", help="folder for diagnostics.png")
     s = sub.add_parser("summary", help="print a model's layer table", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the full traceback of an error")
@@ -186,19 +239,106 @@ def make_scheduler(args, opt):
     return None
 
 
+def _literal(path):
+    """``path`` as a file name that ModelCheckpoint's {epoch} formatting leaves as it is: a name from the
+    user or the disk is never a template (a folder 'data{epoch}' once moved best.npz elsewhere)."""
+    return path.replace("{", "{{").replace("}", "}}")
+
+
+def _write_json(path, obj):
+    from .serialization import replacing
+    with replacing(path) as tmp, open(tmp, "w") as f:
+        json.dump(obj, f, indent=2)
+
+
+def _resumed_options(args, state):
+    """Take every option of the run being resumed from its checkpoint (or the config.json beside it);
+    an option given today that contradicts the run is a UsageError naming both values."""
+    saved = (state.get("extra") or {}).get("config") if isinstance(state.get("extra"), dict) else None
+    source = f"{args.resume}"
+    if saved is None:
+        path = os.path.join(os.path.dirname(os.path.abspath(args.resume)), "config.json")
+        try:
+            with open(path) as f:
+                saved = json.load(f)
+            source = path
+        except (OSError, ValueError):
+            print(f"warning: --resume {args.resume}: neither the checkpoint nor a config.json beside it says how "
+                  "the run was started; using today's options", file=sys.stderr)
+            return None
+    if not isinstance(saved, dict):
+        raise ValueError(f"--resume: {source} holds no run configuration")
+    given = getattr(args, "_given", set(vars(args)))
+    conflicts = []
+    for key in build_parser().parse_args(["train"]).__dict__:
+        if key in ("command", "resume", "out", "overwrite") or key not in saved:
+            continue
+        if key in given and key not in RESUME_MAY_CHANGE and getattr(args, key) != saved[key]:
+            conflicts.append(f"--{key.replace('_', '-')} {getattr(args, key)} (the run has {saved[key]!r})")
+        elif key not in given:
+            setattr(args, key, saved[key])
+    if conflicts:
+        raise UsageError(f"--resume {args.resume}: {'; '.join(conflicts)}. A resumed run keeps its own options "
+                         f"(from {source}); leave these out, or start a new run with another --out")
+    return saved
+
+
+def _reports_done(out):
+    try:
+        with open(os.path.join(out, "metrics.json")) as f:
+            json.load(f)
+    except (OSError, ValueError):
+        return False
+    return all(os.path.getsize(os.path.join(out, name)) > 0 for name in REPORTS
+               if os.path.exists(os.path.join(out, name))) and all(
+        os.path.exists(os.path.join(out, name)) for name in REPORTS)
+
+
+@contextlib.contextmanager
+def _holding(out):
+    """Hold the folder ``out`` for this run: an exclusive lock on OUT/.lock, which names our PID and host.
+    The kernel lets go of the lock when a process ends in any way, so a killed run's lock is simply
+    taken over; a live run's is a UsageError naming it. Where fcntl is missing (Windows) no lock is held."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, LOCK)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 4096).decode("utf-8", "replace").strip() or "another run"
+            os.close(fd)
+            raise UsageError(f"--out {out} is in use by {holder}; wait for it to end, or choose another --out")
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:                            # else the holder removed the file as we opened it: try again
+            break
+        os.close(fd)
+    os.ftruncate(fd, 0)
+    os.write(fd, f"run PID {os.getpid()} on {socket.gethostname()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}"
+                 .encode())
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(path)
+        os.close(fd)
+
+
 def train(args):
     import minicnn as mc
-    from . import plot
-    from .data import DataLoader
     from .serialization import load
-    from .train import ModelCheckpoint, NonFiniteError, TrainingCheckpoint, evaluate, load_checkpoint, predict
 
     # everything the run needs is checked first; nothing is written until it all holds
     _check_model(args.model)
-    if args.device != "cpu":
-        mc.backend.check_device(args.device)
-        mc.backend.cupy_module()                        # RuntimeError naming what is missing
-    state = None
+    state = finished = None
     if args.resume:
         if not os.path.isfile(args.resume):
             raise FileNotFoundError(f"--resume {args.resume}: no such file (give the checkpoint.npz of a run)")
@@ -206,11 +346,19 @@ def train(args):
         if not isinstance(state, dict) or "model" not in state or "epoch" not in state:
             raise ValueError(f"--resume {args.resume} is not a training checkpoint (a checkpoint.npz written by "
                              "train); best.npz holds weights only")
+        _resumed_options(args, state)
+        _check_model(args.model)
         if int(state["epoch"]) >= args.epochs:
-            raise UsageError(f"--resume: {args.resume} has finished {int(state['epoch'])} epochs already; pass "
-                             f"--epochs N with N > {int(state['epoch'])} to train more")
+            folder = args.out or os.path.dirname(os.path.abspath(args.resume))
+            if _reports_done(folder):
+                raise UsageError(f"--resume: {args.resume} has finished {int(state['epoch'])} epochs already; pass "
+                                 f"--epochs N with N > {int(state['epoch'])} to train more")
+            finished = int(state["epoch"])
+    if args.schedule == "multistep" and not args.milestones:
+        raise UsageError("--schedule multistep needs --milestones, e.g. --milestones 30,60")
+    if args.device != "cpu":
+        mc.backend.cupy_module()                        # RuntimeError naming what is missing
     comm = mc.distributed.init(args.dist_backend, device=args.device)
-    main_rank = comm.rank == 0
     if args.resume and not args.out:
         args.out = os.path.dirname(os.path.abspath(args.resume))
     out = args.out or os.path.join("runs", f"{args.model}-{os.path.basename(os.path.normpath(args.dataset))}-"
@@ -218,24 +366,66 @@ def train(args):
     out = comm.bcast_object(out)                        # rank 0's clock names the folder
     mc.manual_seed(args.seed)
     train_set, test_set, input_shape, classes = load_data(args)
-    model = make_model(args.model, len(classes), input_shape).to(args.device)
+    model = _checked_model(args, classes, input_shape)
+    if comm.rank != 0:
+        return _train_in(out, args, state, finished, comm, model, train_set, test_set, input_shape, classes)
+    with _holding(out):
+        own = args.resume and os.path.samefile(os.path.dirname(os.path.abspath(args.resume)), out)
+        earlier = [name for name in RUN_FILES if os.path.exists(os.path.join(out, name))]
+        if earlier and not own:
+            if not args.overwrite:
+                raise UsageError(f"--out {out} holds the results of an earlier run ({', '.join(earlier)}); resume it "
+                                 f"with --resume {os.path.join(out, 'checkpoint.npz')}, choose another --out, or "
+                                 "pass --overwrite to replace them")
+            for name in earlier:
+                os.remove(os.path.join(out, name))
+        return _train_in(out, args, state, finished, comm, model, train_set, test_set, input_shape, classes)
+
+
+def _checked_model(args, classes, input_shape):
+    """The model, built and given one image (evaluation mode, no graph, no random draw) before anything
+    is written: an image size the model cannot take is a mistake in the command, said in one line."""
+    import minicnn as mc
+    try:
+        model = make_model(args.model, len(classes), input_shape).to(args.device)
+        model.eval()
+        with mc.no_grad():
+            model(mc.zeros((1, *input_shape), device=args.device))
+    except (ValueError, RuntimeError, ZeroDivisionError, IndexError) as err:
+        size = f"--image-size {args.image_size}" if args.image_size else f"--dataset {args.dataset}"
+        raise UsageError(f"{size}: {args.model} cannot take {'x'.join(map(str, input_shape))} inputs "
+                         f"({type(err).__name__}: {err})" + ("; try a larger --image-size" if args.image_size else "")
+                         ) from None
+    model.train()
+    return model
+
+
+def _train_in(out, args, state, finished, comm, model, train_set, test_set, input_shape, classes):
+    """The run itself, in the folder ``out`` that rank 0 holds: config, fit with checkpoints, reports."""
+    import minicnn as mc
+    from .data import DataLoader
+    from .train import History, ModelCheckpoint, NonFiniteError, TrainingCheckpoint, load_checkpoint
+
+    main_rank = comm.rank == 0
     opt = make_optimizer(args, model.parameters())
     sched = make_scheduler(args, opt)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, seed=args.seed, device=args.device)
     test_loader = DataLoader(test_set, batch_size=256, device=args.device)       # sharded under MPI
-    history, start = None, 0
+    history, start = History(), 0
     if args.resume:
         info = load_checkpoint(state, model, opt, sched, loader)
         history, start = info["history"], info["epoch"]
-    config = {k: v for k, v in vars(args).items() if k not in ("command", "debug")} | {
+    config = {k: v for k, v in vars(args).items() if k not in ("command", "debug") and not k.startswith("_")} | {
         "input_shape": input_shape, "classes": classes, "train_size": len(train_set), "test_size": len(test_set),
         "processes": comm.size}
     if main_rank:
         os.makedirs(out, exist_ok=True)
         config_path = os.path.join(out, "config.json")
         if not (args.resume and os.path.exists(config_path)):      # a resumed run keeps its first config
-            with open(config_path, "w") as f:
-                json.dump(config, f, indent=2)
+            _write_json(config_path, config)
+    if finished is not None:
+        print(f"{args.resume} has finished {finished} epochs; writing the reports it is missing")
+        return _report(out, args, model, test_set, test_loader, classes, history, start, 0.0, None, main_rank)
     if args.resume:
         print(f"resumed from {args.resume} after epoch {start}")
     n_params = sum(p.numel() for p in model.parameters())
@@ -243,8 +433,9 @@ def train(args):
           f"{len(test_set):,} test images, {args.optimizer} lr {opt.param_groups[0]['lr']}, batch {args.batch_size}"
           + (f" per process x {comm.size} processes ({comm.name})" if comm.size > 1 else "")
           + f", {args.epochs} epochs, device {args.device}; writing to {out}")
-    callbacks = [ModelCheckpoint(os.path.join(out, "best.npz"), monitor="val_accuracy"),
-                 TrainingCheckpoint(os.path.join(out, "checkpoint.npz"), opt, sched, loader)]
+    checkpoint = os.path.join(out, "checkpoint.npz")
+    callbacks = [ModelCheckpoint(_literal(os.path.join(out, "best.npz")), monitor="val_accuracy"),
+                 TrainingCheckpoint(checkpoint, opt, sched, loader, extra={"config": config})]
     t0 = time.perf_counter()
     stopped = None
     try:
@@ -256,12 +447,24 @@ def train(args):
         history, stopped = err.history, err
         if not history or not history.epoch:
             return EXIT_STOPPED
+    except KeyboardInterrupt:
+        done = len(history.epoch)
+        where = (f"the last checkpoint is {checkpoint} (after epoch {done}); continue with: python -m minicnn train "
+                 f"--resume {checkpoint}" if done else "no epoch had finished, so there is no checkpoint to resume")
+        raise Interrupted(f"interrupted during epoch {done + 1} of {args.epochs}; {where}") from None
     wall = time.perf_counter() - t0
+    return _report(out, args, model, test_set, test_loader, classes, history, start, wall, stopped, main_rank)
+
+
+def _report(out, args, model, test_set, test_loader, classes, history, start, wall, stopped, main_rank):
+    """history.json, the plots and metrics.json, each written whole or not at all."""
+    from . import plot
+    from .data import DataLoader
+    from .train import evaluate, predict
     final = evaluate(model, test_loader)                # every rank takes part; rank 0 writes the rest
     if not main_rank:
         return EXIT_STOPPED if stopped else 0
-    with open(os.path.join(out, "history.json"), "w") as f:
-        json.dump(dict(history.history), f, indent=2)
+    _write_json(os.path.join(out, "history.json"), dict(history.history))
     test_loader = DataLoader(test_set, batch_size=256, device=args.device, shard=False)
     idx = np.arange(min(50, len(test_set)))
     images, labels = test_set.get_batch(idx)
@@ -283,11 +486,10 @@ def train(args):
         summary["stopped"] = {"reason": str(stopped), "step": stopped.step, "layer": stopped.layer,
                               "final_weights": f"after step {stopped.step - 1}, inside epoch {len(history.epoch) + 1}",
                               "best_is_over": f"the {len(history.epoch)} finished epoch(s), weights in best.npz"}
-    with open(os.path.join(out, "metrics.json"), "w") as f:
-        json.dump(summary, f, indent=2)
+    _write_json(os.path.join(out, "metrics.json"), summary)
     print(f"test accuracy {final['accuracy']:.4f} (best {max(val):.4f} at epoch {summary['best_epoch']}), "
           f"{wall:.0f} s; wrote history.json, curves.png, predictions.png, confusion.png, best.npz, "
-          f"checkpoint.npz, config.json, metrics.json to {out}")
+          f"checkpoint.npz, config.json, metrics.json to {plot.shown(out)}")
     if stopped is not None:
         print(f"error: the run stopped early (NaN guard) after {len(history.epoch)} of {args.epochs} epochs",
               file=sys.stderr)
@@ -332,11 +534,16 @@ def summary_cmd(args):
     else:
         shape = default_input_shape(args.model)
     kwargs = {"num_classes": args.num_classes} if args.num_classes else {}
-    model = make_model(args.model, args.num_classes or 10, shape) if args.model.lower() == "lenet5" else None
-    if model is None:
-        from .models import get_model
-        model = get_model(args.model, **kwargs)
-    model.summary(shape, batch_size=args.batch_size)
+    try:
+        if args.model.lower() == "lenet5":
+            model = make_model(args.model, args.num_classes or 10, shape)
+        else:
+            from .models import get_model
+            model = get_model(args.model, **kwargs)
+        model.summary(shape, batch_size=args.batch_size)
+    except (ValueError, RuntimeError, ZeroDivisionError, IndexError) as err:
+        raise UsageError(f"--input {args.input or ','.join(map(str, shape))}: {args.model} cannot take this input "
+                         f"({type(err).__name__}: {err})") from None
     return 0
 
 
@@ -363,9 +570,20 @@ def run(args):
 def main(argv=None):
     """Parse, run, and turn a user's mistake into one line and an exit status (module docstring)."""
     args = build_parser().parse_args(argv)
-    debug = getattr(args, "debug", False) or os.environ.get("MINICNN_DEBUG", "") not in ("", "0")
+    if args.command == "train":
+        args._given = set(vars(build_parser(defaults=False).parse_args(argv)))
+    try:
+        debug = getattr(args, "debug", False) or flag("MINICNN_DEBUG")
+    except ValueError as err:
+        print(f"python -m minicnn {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return run(args)
+    except (Interrupted, KeyboardInterrupt) as err:
+        if debug:
+            raise
+        print(f"python -m minicnn {args.command}: {err or 'interrupted'}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except UsageError as err:
         if debug:
             raise

@@ -58,9 +58,9 @@ def keep_freed_memory():
     global _heap_kept
     if _heap_kept:
         return True
-    import os
     import sys
-    if os.environ.get("MINICNN_KEEP_MEMORY") == "0" or not sys.platform.startswith("linux"):
+    from .environment import flag
+    if not flag("MINICNN_KEEP_MEMORY", True) or not sys.platform.startswith("linux"):
         return False
     import ctypes
     try:

@@ -18,11 +18,11 @@ stand-in that the test suite uses on CPU machines, nor for dtypes other than flo
 the kernels off (to time or test the xp code on a GPU); tests/test_cuda_kernels.py compares the
 two on a real GPU.
 """
-import os
 
 import numpy as np
 
 from .backend import get_array_module
+from .environment import flag
 
 _SOURCE = r"""
 extern "C" __global__ void im2col_{T}(const {T}* __restrict__ x, {T}* __restrict__ col,
@@ -50,7 +50,7 @@ def enabled(xp):
 
 
 def _allowed(xp):
-    return xp.__name__ != "numpy" and os.environ.get("MINICNN_CUDA_KERNELS", "1") != "0"
+    return xp.__name__ != "numpy" and flag("MINICNN_CUDA_KERNELS", True)
 
 
 def _kernel(xp, dtype):

@@ -27,10 +27,20 @@ def plot_history(history, path):
 
 
 def _save(plt, fig, path):
-    """Lay the figure out, write it to ``path`` as a PNG and free it."""
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    """Lay the figure out, write it to ``path`` as a PNG, whole or not at all, and free it."""
+    from .serialization import replacing
+    try:
+        fig.tight_layout()
+        with replacing(path) as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
+    finally:
+        plt.close(fig)
+
+
+def shown(name):
+    """A name from the file system as it can be drawn and printed: bytes that are not UTF-8 (kept by
+    Python as lone surrogates, e.g. a folder 'caf\\xe9' written in Latin-1) become U+FFFD."""
+    return str(name).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _show(ax, img):
@@ -57,7 +67,7 @@ def plot_predictions(images, labels, predictions, class_names, path, rows=5, col
             continue
         _show(ax, images[i])
         right = int(predictions[i]) == int(labels[i])
-        ax.set_title(str(class_names[int(predictions[i])]), color="blue" if right else "red", fontsize=8)
+        ax.set_title(shown(class_names[int(predictions[i])]), color="blue" if right else "red", fontsize=8)
     wrong = int(np.sum(np.asarray(predictions[:n]) != np.asarray(labels[:n])))
     fig.suptitle(f"predictions on the first {n} test images: {n - wrong} right (blue), {wrong} wrong (red)")
     _save(plt, fig, path)
@@ -80,9 +90,9 @@ def plot_confusion(labels, predictions, class_names, path):
     ax.imshow(m, cmap="Blues")
     if k <= 20:
         ax.set_xticks(range(k))
-        ax.set_xticklabels(class_names, rotation=60, ha="right")
+        ax.set_xticklabels([shown(c) for c in class_names], rotation=60, ha="right")
         ax.set_yticks(range(k))
-        ax.set_yticklabels(class_names)
+        ax.set_yticklabels([shown(c) for c in class_names])
         for i in range(k):
             for j in range(k):
                 ax.text(j, i, m[i, j], ha="center", va="center", fontsize=7,

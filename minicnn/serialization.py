@@ -18,6 +18,7 @@ Writing goes to a temporary file beside the target (``.NAME.tmp-PID``), flushed 
 disk, then renamed over the target: an interrupted save leaves the previous file intact, and the
 next save to the same path removes a temporary file that a killed process left behind.
 """
+import contextlib
 import glob
 import json
 import math
@@ -201,29 +202,38 @@ def _umask():
     return mask
 
 
-def save(state, path):
-    """Write ``state`` (arrays, tensors, nested dicts/lists, numbers, strings) to ``path`` atomically."""
+@contextlib.contextmanager
+def replacing(path):
+    """Write a file whole or not at all: yields a temporary path beside ``path``; when the block ends
+    the file there is flushed to disk and renamed over ``path`` (with the permissions any new file of
+    the user gets); when it fails -- an error, Ctrl-C, a full disk -- the temporary file is removed and
+    ``path`` is left as it was. A process killed inside the block leaves its temporary file, which the
+    next write to ``path`` removes."""
     path = os.path.abspath(os.fspath(path))
-    arrays = {}
-    meta = _encode(state, arrays)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     _remove_stale_temporaries(path)
     tmp = _temporary(path)
     try:
-        with open(tmp, "wb") as raw:
-            with zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as zf:
-                zf.writestr(_META, json.dumps({"format": FORMAT, "state": meta}))
-                for name, arr in arrays.items():
-                    with zf.open(name, "w", force_zip64=True) as f:
-                        np.lib.format.write_array(f, arr if arr.flags.c_contiguous else arr.copy(), allow_pickle=False)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())                  # the permissions any new file of the user gets
+        yield tmp
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def save(state, path):
+    """Write ``state`` (arrays, tensors, nested dicts/lists, numbers, strings) to ``path`` atomically."""
+    arrays = {}
+    meta = _encode(state, arrays)
+    with replacing(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr(_META, json.dumps({"format": FORMAT, "state": meta}))
+        for name, arr in arrays.items():
+            with zf.open(name, "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, arr if arr.flags.c_contiguous else arr.copy(), allow_pickle=False)
 
 
 def load(path):

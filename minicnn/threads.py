@@ -43,11 +43,9 @@ def count():
     """How many threads the chunked ops use (MINICNN_THREADS, OMP_NUM_THREADS, or the cores)."""
     global _count
     if _count is None:
-        for name in ("MINICNN_THREADS", "OMP_NUM_THREADS"):
-            if os.environ.get(name, "").strip().isdigit():
-                _count = max(1, int(os.environ[name]))
-                break
-        else:
+        from .environment import count as env_count
+        _count = env_count("MINICNN_THREADS") or env_count("OMP_NUM_THREADS")
+        if _count is None:
             _count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return _count
 

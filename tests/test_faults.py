@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import minicnn as mc
 import minicnn.nn as nn
@@ -235,8 +236,7 @@ def test_a_killed_save_leaves_no_lasting_temporary_file_and_files_get_normal_per
 def _cli(args, cwd, env_extra=None):
     import subprocess
     import sys
-    env = dict(os.environ, MINICNN_OFFLINE="1", **(env_extra or {}))
-    env.pop("MINICNN_DEBUG", None)
+    env = {k: v for k, v in os.environ.items() if k != "MINICNN_DEBUG"} | {"MINICNN_OFFLINE": "1"} | (env_extra or {})
     return subprocess.run([sys.executable, "-m", "minicnn", *args], cwd=cwd, capture_output=True, text=True, env=env)
 
 
@@ -248,6 +248,10 @@ def test_cli_mistakes_give_one_line_an_exit_status_and_write_nothing(tmp_path):
     from test_data import fake_mnist
     data = fake_mnist(tmp_path / "data", n_train=64, n_test=32)
     (tmp_path / "images" / "cats").mkdir(parents=True)                    # a class folder without images
+    for cls in ("ants", "bees"):
+        (tmp_path / "pics" / cls).mkdir(parents=True)
+        for i in range(4):
+            Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(tmp_path / "pics" / cls / f"{i}.png")
     (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really a zip")
     work = tmp_path / "work"
     work.mkdir()
@@ -267,10 +271,26 @@ def test_cli_mistakes_give_one_line_an_exit_status_and_write_nothing(tmp_path):
         (["summary", "resnet99"], 2, "unknown model 'resnet99'"),
         (["diagnose", *mnist, "--weights", str(tmp_path / "missing.npz")], 1, "missing.npz: no such file"),
         (["train", "--frobnicate"], 2, "unrecognized arguments: --frobnicate"),
+        # every value is checked before anything is written (some once traced back after an epoch)
+        (["train", *mnist, "--schedule", "step", "--step-size", "0"], 2, "--step-size: must be positive"),
+        (["train", *mnist, "--gamma", "0"], 2, "--gamma: must be positive"),
+        (["train", *mnist, "--gamma", "nan"], 2, "--gamma: must be a finite number"),
+        (["train", *mnist, "--milestones", "a,b"], 2, "--milestones: expected epochs separated by commas"),
+        (["train", *mnist, "--schedule", "multistep"], 2, "--schedule multistep needs --milestones"),
+        (["train", "--dataset", str(tmp_path / "pics"), "--image-size", "1"], 2, "--image-size 1: lenet5 cannot take"),
+        (["train", "--dataset", str(tmp_path / "pics"), "--model", "vgg16", "--image-size", "8"], 2,
+         "--image-size 8: vgg16 cannot take 3x8x8"),
+        (["summary", "lenet5", "--input", "1,2,2"], 2, "--input 1,2,2: lenet5 cannot take this input"),
+        (["train", *mnist, "--lr", "inf"], 2, "--lr: must be a finite number"),
+        (["train", *mnist, "--weight-decay", "-0.1"], 2, "--weight-decay: must be zero or more"),
+        (["train", *mnist, "--momentum", "-1"], 2, "--momentum: must be zero or more"),
+        (["train", *mnist, "--device", "tpu"], 2, "--device: unknown device 'tpu'"),
+        (["train", *mnist, "--seed", "-1"], 2, "--seed: must be zero or more"),
+        (["train", *mnist], 2, "MINICNN_DEBUG='false-ish'", {"MINICNN_DEBUG": "false-ish"}),
     ]
     before = _snapshot(tmp_path)
-    for args, status, message in mistakes:
-        res = _cli(args + (["--out", str(tmp_path / "out")] if args[0] == "train" else []), work)
+    for args, status, message, *env in mistakes:
+        res = _cli(args + (["--out", str(tmp_path / "out")] if args[0] == "train" else []), work, *env)
         what = f"{args}: {res.stderr}"
         assert res.returncode == status, what
         assert "Traceback" not in res.stderr and message in res.stderr, what
@@ -289,22 +309,116 @@ def test_cli_version_and_help_show_every_default_and_the_models(tmp_path):
         assert default in text, default
 
 
-def test_resume_keeps_the_first_config_and_refuses_a_finished_run(tmp_path):
+def test_resume_takes_the_runs_options_and_refuses_contradictions(tmp_path):
+    """The run's options are the truth: an SGD run resumed without --optimizer stays SGD (it once said
+    "error: step"), a contradicting flag is refused naming both values, --epochs may grow; a finished run
+    is refused when its reports are all there."""
     from minicnn.cli import main
     from test_data import fake_mnist
     data = fake_mnist(tmp_path / "data", n_train=128, n_test=32)
     out = tmp_path / "run"
-    base = ["train", "--dataset", "mnist", "--data-root", str(data), "--no-download", "--batch-size", "32", "--quiet"]
-    assert main(base + ["--epochs", "1", "--out", str(out)]) == 0
+    base = ["train", "--dataset", "mnist", "--data-root", str(data), "--no-download", "--quiet"]
+    assert main(base + ["--epochs", "1", "--out", str(out), "--optimizer", "sgd", "--lr", "0.05",
+                        "--schedule", "step", "--step-size", "1", "--batch-size", "16"]) == 0
     config = (out / "config.json").read_text()
-    assert main(base + ["--epochs", "2", "--resume", str(out / "checkpoint.npz"), "--batch-size", "16"]) == 0
-    assert (out / "config.json").read_text() == config                    # the run's first config kept
+    resume = ["train", "--resume", str(out / "checkpoint.npz")]
     before = _snapshot(tmp_path)
-    assert main(base + ["--epochs", "2", "--resume", str(out / "checkpoint.npz")]) == 2   # finished: nothing to do
+    for flag, value, saved in [("--batch-size", "32", "16"), ("--optimizer", "adam", "'sgd'"),
+                               ("--dataset", "fashion-mnist", "'mnist'"), ("--schedule", "none", "'step'")]:
+        res = _cli(resume + ["--epochs", "2", flag, value], tmp_path)
+        assert res.returncode == 2 and f"{flag} {value} (the run has {saved})" in res.stderr, res.stderr
+        assert _snapshot(tmp_path) == before
+    assert main(resume + ["--epochs", "2", "--batch-size", "16", "--quiet"]) == 0      # agreeing flags are fine
+    assert (out / "config.json").read_text() == config                    # the run's first config kept
+    hist = __import__("json").loads((out / "history.json").read_text())
+    assert hist["lr"] == pytest.approx([0.05, 0.005])                     # SGD and its step schedule went on
+    before = _snapshot(tmp_path)
+    res = _cli(resume + ["--epochs", "2"], tmp_path)
+    assert res.returncode == 2 and "has finished 2 epochs already" in res.stderr    # finished: nothing to do
     assert _snapshot(tmp_path) == before
     # a run's training checkpoint is a fine --weights for diagnose (it once gave a raw KeyError)
     assert main(["diagnose", "--dataset", "mnist", "--data-root", str(data), "--no-download",
                  "--weights", str(out / "checkpoint.npz"), "--out", str(tmp_path / "diag")]) == 0
+
+
+def test_a_finished_run_whose_reports_were_lost_gets_them_on_resume(tmp_path):
+    """Killed after the last checkpoint (or the disk full at the very end): --resume writes what is
+    missing instead of refusing; no report is ever left empty."""
+    from minicnn.cli import main
+    from test_data import fake_mnist
+    data = fake_mnist(tmp_path / "data", n_train=64, n_test=32)
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "mnist", "--data-root", str(data), "--no-download", "--quiet",
+                 "--epochs", "2", "--out", str(out)]) == 0
+    metrics = (out / "metrics.json").read_text()
+    (out / "metrics.json").unlink()
+    (out / "history.json").write_text("")                                 # as a full disk once left it
+    (out / "confusion.png").unlink()
+    assert main(["train", "--resume", str(out / "checkpoint.npz")]) == 0
+    import json
+    assert json.loads((out / "metrics.json").read_text())["final_test_accuracy"] == \
+        json.loads(metrics)["final_test_accuracy"]
+    assert len(json.loads((out / "history.json").read_text())["loss"]) == 2 and (out / "confusion.png").stat().st_size
+
+
+def test_a_run_holds_its_folder_and_never_replaces_results_unasked(tmp_path):
+    from minicnn.cli import _holding
+    from test_data import fake_mnist
+    data = fake_mnist(tmp_path / "data", n_train=64, n_test=32)
+    out = tmp_path / "run"
+    base = ["train", "--dataset", "mnist", "--data-root", str(data), "--no-download", "--quiet", "--epochs", "1",
+            "--out", str(out)]
+    with _holding(str(out)):                                              # a live run holds it
+        res = _cli(base, tmp_path)
+        assert res.returncode == 2 and f"in use by run PID {os.getpid()}" in res.stderr, res.stderr
+    assert not os.path.exists(out / ".lock")                               # let go when the run ends
+    (out / ".lock").write_text("run PID 999999999 on a machine long gone")  # a dead run's lock: taken over
+    assert _cli(base, tmp_path).returncode == 0
+    best = (out / "best.npz").read_bytes()
+    res = _cli(base + ["--seed", "3"], tmp_path)
+    assert res.returncode == 2 and "holds the results of an earlier run" in res.stderr and "--overwrite" in res.stderr
+    assert (out / "best.npz").read_bytes() == best
+    assert _cli(base + ["--seed", "3", "--overwrite"], tmp_path).returncode == 0
+    assert (out / "best.npz").read_bytes() != best and not (out / ".lock").exists()
+
+
+@pytest.mark.parametrize("name", ["data{epoch}", "out{0}", "caf\udce9"])
+def test_names_from_the_user_or_the_disk_are_neither_templates_nor_fatal(tmp_path, name):
+    """An image folder named data{epoch} once sent best.npz elsewhere, --out 'out{0}' crashed after
+    epoch 1, and a class folder whose name is not UTF-8 (caf\\xe9 in Latin-1) crashed the plots."""
+    from minicnn.cli import main
+    root = tmp_path / name
+    for cls in ("plain", name):
+        (root / cls).mkdir(parents=True)
+        for i in range(6):
+            Image.fromarray(np.full((12, 12, 3), 20 * i + (cls == name) * 100, np.uint8)).save(root / cls / f"{i}.png")
+    out = tmp_path / "runs" / name
+    assert main(["train", "--dataset", str(root), "--image-size", "28", "--epochs", "1", "--batch-size", "4",
+                 "--quiet", "--out", str(out)]) == 0
+    assert sorted(os.listdir(tmp_path / "runs")) == [name]
+    assert {"best.npz", "metrics.json", "confusion.png", "predictions.png"} <= set(os.listdir(out))
+
+
+def test_ctrl_c_says_where_it_stopped_and_how_to_resume(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from test_data import fake_mnist
+    data = fake_mnist(tmp_path / "data", n_train=512, n_test=32)
+    out = tmp_path / "run"
+    env = {k: v for k, v in os.environ.items() if k != "MINICNN_DEBUG"}
+    proc = subprocess.Popen([sys.executable, "-m", "minicnn", "train", "--dataset", "mnist", "--data-root", str(data),
+                             "--no-download", "--quiet", "--epochs", "1000", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    while not (out / "checkpoint.npz").exists() and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate()
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1 and "interrupted during epoch" in err
+    assert f"--resume {out / 'checkpoint.npz'}" in err
+    assert mc.load(out / "checkpoint.npz")["epoch"] >= 1 and not (out / ".lock").exists()
 
 
 def test_a_resumed_fit_does_not_overwrite_the_best_checkpoint_with_a_worse_epoch(tmp_path):
@@ -457,3 +571,41 @@ def test_the_converter_refuses_a_pickle_with_objects_without_suggesting_to_trust
     res = subprocess.run([sys.executable, script, str(evil)], capture_output=True, text=True)
     assert res.returncode != 0 and "refused" in res.stderr and "Traceback" not in res.stderr
     assert "this would run" not in res.stdout and not (tmp_path / "evil.npz").exists()
+
+
+def test_environment_switches_mean_what_they_say(monkeypatch):
+    """MINICNN_DEBUG=false once turned tracebacks on and MINICNN_OFFLINE=true still downloaded; garbage in
+    a switch is an error naming it, garbage in a thread count a warning naming it."""
+    from minicnn import environment, threads
+    from minicnn.data import download
+    for value, on in [("true", True), ("TRUE", True), ("yes", True), ("1", True), ("false", False), ("0", False),
+                      ("off", False), ("", False)]:
+        monkeypatch.setenv("MINICNN_OFFLINE", value)
+        assert download.offline() is on, value
+    monkeypatch.setenv("MINICNN_OFFLINE", "maybe")
+    with pytest.raises(ValueError, match=r"MINICNN_OFFLINE='maybe' is neither on"):
+        download.offline()
+    monkeypatch.setattr(threads, "_count", None)
+    monkeypatch.setenv("MINICNN_THREADS", "lots")
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    with pytest.warns(UserWarning, match=r"MINICNN_THREADS='lots' is not a whole number"):
+        assert threads.count() == 3
+    monkeypatch.setattr(threads, "_count", None)
+    monkeypatch.setenv("MINICNN_THREADS", "0")
+    monkeypatch.setenv("OMP_NUM_THREADS", "-2")
+    with pytest.warns(UserWarning) as caught:
+        assert threads.count() >= 1
+    assert ["MINICNN_THREADS='0'" in str(w.message) for w in caught] == [True, False]
+    assert "OMP_NUM_THREADS='-2'" in str(caught[1].message)
+    assert environment.flag("MINICNN_NOT_SET_ANYWHERE", True) is True
+
+
+def test_manual_seed_takes_negative_seeds_as_pytorch_does():
+    torch = pytest.importorskip("torch")
+    mc.manual_seed(-1)
+    a = mc.nn.Linear(3, 2).weight.numpy().copy()
+    mc.manual_seed(2 ** 64 - 1)                                 # PyTorch's rule: -1 is 2**64 - 1
+    assert (mc.nn.Linear(3, 2).weight.numpy() == a).all()
+    assert torch.manual_seed(-1).initial_seed() == 2 ** 64 - 1
+    with pytest.raises(ValueError, match="64-bit integer"):
+        mc.manual_seed(2 ** 64)

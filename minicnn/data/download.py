@@ -19,8 +19,9 @@ import urllib.request
 
 
 def offline():
-    """True when MINICNN_OFFLINE=1: never download (the test suite sets it)."""
-    return os.environ.get("MINICNN_OFFLINE") == "1"
+    """True when MINICNN_OFFLINE is on: never download (the test suite sets it)."""
+    from ..environment import flag
+    return flag("MINICNN_OFFLINE")
 
 
 def cache_dir():
