@@ -18,6 +18,7 @@ Where the weights come from (download them by hand; minicnn never fetches them):
 import hashlib
 import os
 import re
+import warnings
 
 import numpy as np
 
@@ -43,20 +44,39 @@ def sha256_prefix_ok(path):
 
 
 def load_weights(model, path, strict=True):
-    """Load .npz (minicnn or converted torchvision) or Keras .h5 weights into ``model``; returns the model."""
+    """Load .npz (minicnn or converted torchvision) or Keras .h5 weights into ``model``; returns the model.
+    With strict=False, what did not match is named in a warning (and nothing loaded is said loudly)."""
     path = os.fspath(path)
-    if path.endswith((".pth", ".pt")):
+    if path.lower().endswith((".pth", ".pt")):
         raise ValueError(f"{path} is a PyTorch pickle; minicnn does not unpickle files. Convert it once with "
                          f"`python scripts/convert_torchvision_weights.py {path}` (needs PyTorch)")
-    if path.endswith(".h5"):
+    if path.lower().endswith(".h5"):
         return load_keras_vgg16(model, path, strict=strict)
     state = load(path)
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} holds a {type(state).__name__}, not weights: a weights file holds a dict of "
+                         "arrays by name (mc.save(model.state_dict(), path))")
     if "state_dict" in state and isinstance(state["state_dict"], dict):     # written by the converter
         state = state["state_dict"]
     elif "model" in state and "optimizer" in state and isinstance(state["model"], dict):   # a training checkpoint
         state = state["model"]
-    model.load_state_dict(state, strict=strict)
+    _loaded(model, model.load_state_dict(state, strict=strict), path)
     return model
+
+
+def _loaded(model, keys, path):
+    """Warn about what a strict=False load left out: every key of the model missing is a loud warning."""
+    missing, unexpected = keys
+    total = len(model.state_dict())
+    if missing and len(missing) == total:
+        warnings.warn(f"load_weights: nothing of {path} was loaded into {type(model).__name__}: none of its "
+                      f"{total} keys is in the file (the file has {', '.join(unexpected[:4]) or 'no arrays'}"
+                      f"{' ...' if len(unexpected) > 4 else ''}); is it the weights of another model?", stacklevel=3)
+    elif missing or unexpected:
+        warnings.warn(f"load_weights: {total - len(missing)} of {total} tensors loaded from {path}; "
+                      + "; ".join(f"{what} {len(ks)}: {', '.join(ks[:4])}{' ...' if len(ks) > 4 else ''}"
+                                  for what, ks in (("missing", missing), ("unexpected", unexpected)) if ks),
+                      stacklevel=3)
 
 
 def _md5(path):
@@ -78,7 +98,7 @@ def keras_vgg16_state(path, verify=True):
         raise ValueError(f"{path} does not match Keras' pinned MD5 {KERAS_MD5[name]}: truncated or corrupt")
     convs = [f"block{b}_conv{i}" for b, n in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3)) for i in range(1, n + 1)]
     feature_index = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28]
-    state = {}
+    state, size = {}, os.path.getsize(path)
     with h5py.File(path, "r") as f:
         root = f["model_weights"] if "model_weights" in f else f
 
@@ -86,8 +106,7 @@ def keras_vgg16_state(path, verify=True):
             if layer not in root:
                 raise ValueError(f"{path} has no layer {layer!r}, so it is not a Keras VGG-16 weight file "
                                  f"(its layers: {', '.join(list(root)[:8])}{' ...' if len(root) > 8 else ''})")
-            found = []
-            root[layer].visititems(lambda n, obj: found.append(np.asarray(obj)) if isinstance(obj, h5py.Dataset) else None)
+            found = [_read_dataset(path, d, size) for d in _datasets(h5py, path, root, layer)]
             kernel = next((a for a in found if a.ndim >= 2), None)
             bias = next((a for a in found if a.ndim == 1), None)
             if kernel is None or bias is None:
@@ -111,6 +130,44 @@ def keras_vgg16_state(path, verify=True):
     return state
 
 
+MAX_RATIO = 1100           # gzip's own limit is ~1032:1; a dataset declaring more than that is a bomb
+
+
+def _datasets(h5py, path, root, layer):
+    """The datasets under root[layer], in order, refusing links to other files (h5py would open them)."""
+    found, todo = [], [f"{root.name.rstrip('/')}/{layer}"]
+    while todo:
+        name = todo.pop(0)
+        group = root.file[name]
+        for key in group:
+            link = group.get(key, getlink=True)
+            if isinstance(link, h5py.ExternalLink):
+                raise ValueError(f"{path}: {name}/{key} is a link to another file ({link.filename}); minicnn reads "
+                                 "weights from the file it is given only")
+            if isinstance(link, h5py.SoftLink):
+                raise ValueError(f"{path}: {name}/{key} is a soft link; Keras writes weights as plain datasets")
+            obj = group[key]
+            if isinstance(obj, h5py.Group):
+                todo.append(obj.name)
+            elif isinstance(obj, h5py.Dataset):
+                found.append(obj)
+    return found
+
+
+def _read_dataset(path, d, file_size):
+    """One dataset's array, after checking that it lives in this file and that its declared size could
+    come from the bytes stored there (a 10 KB file once declared 9.3 GiB of gzip'd zeros)."""
+    if d.external or d.is_virtual:
+        raise ValueError(f"{path}: dataset {d.name} keeps its data in another file "
+                         f"({'external storage' if d.external else 'a virtual dataset'}); minicnn refuses it")
+    declared = d.size * d.dtype.itemsize
+    stored = d.id.get_storage_size()
+    if declared > MAX_RATIO * max(stored, 1) or stored > file_size:
+        raise ValueError(f"{path} is damaged: dataset {d.name} declares {d.shape} {d.dtype} ({declared:,} bytes) "
+                         f"but stores {stored:,} bytes in a {file_size:,}-byte file")
+    return np.asarray(d)
+
+
 def load_keras_vgg16(model, path, strict=True):
     """Keras VGG-16 weights into minicnn's vgg16() (or its features alone, for the no-top file)."""
     state = keras_vgg16_state(path)
@@ -121,5 +178,5 @@ def load_keras_vgg16(model, path, strict=True):
             raise ValueError(f"{path} holds the convolutional base only (Keras' _notop file), so {len(left)} "
                              f"weights of the model would stay untrained ({', '.join(left[:3])} ...): pass "
                              "strict=False to load the base alone, or use the file with the dense layers")
-    model.load_state_dict(state, strict=strict)
+    _loaded(model, model.load_state_dict(state, strict=strict), path)
     return model

@@ -556,6 +556,62 @@ def test_keras_files_with_missing_parts_are_named(tmp_path):
         load_weights(vgg16(), tmp_path / "notop.h5")
 
 
+@pytest.mark.parametrize("attack", ["bomb", "external-link", "external-storage"])
+def test_a_keras_h5_is_checked_before_its_data_is_read(tmp_path, attack):
+    """A 10 KB .h5 declaring a gzip dataset of 50000x50000 float32 once made minicnn allocate 9.3 GiB; a
+    link or external storage made h5py read another local file."""
+    h5py = pytest.importorskip("h5py")
+    from minicnn.pretrained import keras_vgg16_state
+    from test_zoo_tools import write_keras_h5
+    convs = {f"block{b}_conv{i}": (np.zeros((3, 3, 3, 4), np.float32), np.zeros(4, np.float32))
+             for b, n in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3)) for i in range(1, n + 1)}
+    path = tmp_path / "evil.h5"
+    write_keras_h5(path, convs, {})
+    (tmp_path / "secret.bin").write_bytes(np.arange(64, dtype=np.float32).tobytes())
+    with h5py.File(path, "a") as f:
+        del f["block1_conv1"]["block1_conv1_W_1:0"]
+        g = f["block1_conv1"]
+        if attack == "bomb":
+            g.create_dataset("block1_conv1_W_1:0", shape=(50000, 50000), dtype="f4", chunks=(1000, 1000),
+                             compression="gzip")
+        elif attack == "external-link":
+            with h5py.File(tmp_path / "other.h5", "w") as o:
+                o["w"] = np.ones((3, 3, 3, 4), np.float32)
+            g["block1_conv1_W_1:0"] = h5py.ExternalLink(str(tmp_path / "other.h5"), "/w")
+        else:
+            g.create_dataset("block1_conv1_W_1:0", shape=(3, 3, 3, 4), dtype="f4",
+                             external=[(str(tmp_path / "secret.bin"), 0, 432)])
+    assert path.stat().st_size < 64 << 10
+    message = {"bomb": r"is damaged: dataset .*declares \(50000, 50000\) float32 \(10,000,000,000 bytes\)",
+               "external-link": "is a link to another file", "external-storage": "keeps its data in another file"}
+    with pytest.raises(ValueError, match=message[attack]):
+        keras_vgg16_state(str(path))
+
+
+def test_load_weights_names_what_it_left_out_and_refuses_what_is_not_weights(tmp_path):
+    from minicnn.models import lenet5
+    from minicnn.pretrained import load_weights
+    model = lenet5()
+    mc.save({f"other.{i}": np.zeros(3) for i in range(5)}, tmp_path / "other.npz")
+    with pytest.warns(UserWarning, match=r"nothing of .*other\.npz was loaded into Sequential: none of its 10 keys"):
+        load_weights(model, tmp_path / "other.npz", strict=False)
+    state = dict(model.state_dict())
+    del state["11.bias"]
+    mc.save(state | {"extra": np.zeros(1)}, tmp_path / "part.npz")
+    with pytest.warns(UserWarning, match=r"9 of 10 tensors loaded .*missing 1: 11\.bias; unexpected 1: extra"):
+        load_weights(model, tmp_path / "part.npz", strict=False)
+    for name, value in [("scalar.npz", 3), ("list.npz", [np.zeros(2)])]:
+        mc.save(value, tmp_path / name)
+        with pytest.raises(ValueError, match=f"{name} holds a (int|list), not weights"):
+            load_weights(model, tmp_path / name)
+    (tmp_path / "W.PTH").write_bytes(b"\x80\x02 a pickle")
+    with pytest.raises(ValueError, match="is a PyTorch pickle"):
+        load_weights(model, tmp_path / "W.PTH")
+    keys = model.load_state_dict(state, strict=False)                  # PyTorch's named pair
+    assert keys.missing_keys == ["11.bias"] and keys.unexpected_keys == []
+    assert model.load_state_dict(model.state_dict()) == ([], [])
+
+
 def test_the_converter_refuses_a_pickle_with_objects_without_suggesting_to_trust_it(tmp_path):
     import pickle
     import subprocess

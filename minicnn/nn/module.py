@@ -6,7 +6,7 @@ registered by plain attribute assignment, in insertion order. Names nest with
 dots, so ``model.state_dict()`` has keys like "features.0.weight" and a PyTorch
 state_dict (converted to NumPy arrays) loads key for key.
 """
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
@@ -36,6 +36,11 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter(" + super().__repr__()[len("tensor("):]
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+IncompatibleKeys.__doc__ = """What load_state_dict returns, as PyTorch's does: the model's keys the state lacked and the
+state's keys the model lacks (both empty after a strict load)."""
 
 
 class StateDictError(KeyError):
@@ -257,7 +262,7 @@ class Module:
 
         strict=True: every key must match and every shape agree; the error lists
         all missing, unexpected and mis-shaped keys at once. Returns
-        (missing, unexpected) when strict=False.
+        IncompatibleKeys(missing_keys, unexpected_keys), as PyTorch does.
         """
         params = dict(self.named_parameters())
         buffers = {}
@@ -301,7 +306,7 @@ class Module:
             cur[...] = backend.to_device(value, backend.device_of(cur)).astype(cur.dtype, copy=False)
             if k in params:
                 params[k]._vc[0] += 1               # an in-place change, as PyTorch's copy_ counts it
-        return missing, unexpected
+        return IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------------- display
     def extra_repr(self):
