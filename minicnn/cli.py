@@ -584,6 +584,14 @@ def main(argv=None):
             raise
         print(f"python -m minicnn {args.command}: {err or 'interrupted'}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except MemoryError as err:                           # NumPy's, or CuPy's OutOfMemoryError (a subclass)
+        if debug:
+            raise
+        detail = f" ({err})" if str(err) else ""
+        print(f"python -m minicnn {args.command}: error: out of memory with {args.model} at batch size "
+              f"{args.batch_size}{detail}; try a smaller --batch-size"
+              + (" or --image-size" if args.command != "summary" else ""), file=sys.stderr)
+        return EXIT_INPUT
     except UsageError as err:
         if debug:
             raise

@@ -79,7 +79,7 @@ class Tensor:
     """
 
     # _vc: the version counter, a one-element list so that views can share it
-    __slots__ = ("data", "_grad", "requires_grad", "retains_grad", "_ctx", "_device", "_vc", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "retains_grad", "_ctx", "_device", "_vc", "__weakref__")
     __array_priority__ = 1000          # ndarray + Tensor -> Tensor.__radd__
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -98,13 +98,12 @@ class Tensor:
             data = data.astype(dtype)
         self.data = data
         self._grad = None
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = False
         self.retains_grad = False
         self._ctx = None
         self._device = device
         self._vc = [0]
-        if requires_grad and data.dtype.kind not in "fc":
-            raise TypeError(f"only floating-point tensors can require grad, got dtype {data.dtype}")
+        self.requires_grad = requires_grad
 
     @classmethod
     def _wrap(cls, data, device, requires_grad):
@@ -112,7 +111,7 @@ class Tensor:
         t = object.__new__(cls)
         t.data = data
         t._grad = None
-        t.requires_grad = requires_grad
+        t._requires_grad = requires_grad
         t.retains_grad = False
         t._ctx = None
         t._device = device
@@ -304,8 +303,20 @@ class Tensor:
     def zero_grad(self):
         self._grad = None
 
+    @property
+    def requires_grad(self):
+        """Whether ops on this tensor are recorded for backward (floating-point tensors only, as PyTorch)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if flag and self.data.dtype.kind not in "fc":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients (this one is "
+                               f"{self.data.dtype}; convert it first, e.g. t.float())")
+        self._requires_grad = bool(flag)
+
     def requires_grad_(self, requires_grad=True):
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = requires_grad
         return self
 
     # ------------------------------------------------------------ operators

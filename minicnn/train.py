@@ -432,7 +432,10 @@ def _train_epoch(model, train_data, optimizer, loss, loss_weights, callbacks, st
     loss_sum, correct = float(loss_sum), int(correct)
     if params is not None:
         loss_sum, correct, seen = distributed.all_reduce_sum(loss_sum, correct, seen)
-    return {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1)}, step
+    if not seen:
+        raise ValueError(f"fit: the training data gave no batch in {title.lower()}: an empty data set, or "
+                         "drop_last=True with fewer samples than batch_size")
+    return {"loss": loss_sum / seen, "accuracy": correct / seen}, step
 
 
 def _locate_nonfinite(err, model, x, callbacks):
@@ -477,7 +480,10 @@ def evaluate(model, data, loss=F.cross_entropy, loss_weights=None, batch_size=25
     loss_sum, correct = float(loss_sum), int(correct)
     if getattr(data, "num_replicas", 1) > 1:
         loss_sum, correct, seen = distributed.all_reduce_sum(loss_sum, correct, seen)
-    return {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1)}
+    if not seen:
+        raise ValueError("evaluate: the data holds no samples (an empty data set or loader), so there is no "
+                         "loss or accuracy to give")
+    return {"loss": loss_sum / seen, "accuracy": correct / seen}
 
 
 def predict(model, x, batch_size=256):

@@ -125,9 +125,14 @@ def test_float64_on_request():
 
 
 def test_integer_tensors_stay_integer_and_cannot_require_grad():
+    """PyTorch raises RuntimeError in all three ways of asking; the second and third once passed silently."""
     assert mc.tensor([1, 2, 3]).dtype.kind == "i"
-    with pytest.raises(TypeError, match="floating-point"):
-        mc.tensor([1, 2], requires_grad=True)
+    t = mc.tensor([1, 2])
+    for ask in (lambda: mc.tensor([1, 2], requires_grad=True), lambda: t.requires_grad_(),
+                lambda: setattr(t, "requires_grad", True)):
+        with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):
+            ask()
+    assert not t.requires_grad and mc.tensor([1.0]).requires_grad_().requires_grad
 
 
 def test_backward_of_non_scalar_needs_a_gradient():

@@ -513,6 +513,67 @@ def test_idx_labels_out_of_range_are_refused(tmp_path):
         datasets.MNIST(tmp_path, train=False, download=False, verify=False)
 
 
+@pytest.mark.parametrize("case", ["ndim1", "ndim4", "ndim255", "swapped", "no-images", "0x0"])
+def test_idx_files_of_the_wrong_shape_are_named(tmp_path, case):
+    """Once "axes don't match array", IndexError or ZeroDivisionError; now the file and what is wrong."""
+    from minicnn.data import datasets
+    from test_data import fake_mnist, write_idx
+    fake_mnist(tmp_path)
+    images, labels = tmp_path / "t10k-images-idx3-ubyte", tmp_path / "t10k-labels-idx1-ubyte"
+    if case == "ndim1":
+        write_idx(images, np.zeros(32 * 28 * 28))
+    elif case == "ndim4":
+        write_idx(images, np.zeros((32, 28, 28, 1)))
+    elif case == "ndim255":
+        images.write_bytes(bytes([0, 0, 8, 255]) + bytes(40))
+    elif case == "swapped":
+        data_i, data_l = images.read_bytes(), labels.read_bytes()
+        images.write_bytes(data_l)
+        labels.write_bytes(data_i)
+    elif case == "no-images":
+        write_idx(images, np.zeros((0, 28, 28)))
+        write_idx(labels, np.zeros(0))
+    else:
+        write_idx(images, np.zeros((32, 0, 0)))
+    message = {"ndim1": "has 1 dimensions .* where 3 .* are expected", "ndim4": "has 4 dimensions",
+               "ndim255": "says 255 dimensions, but the file ends inside the header",
+               "swapped": "the two files are swapped", "no-images": "holds 0 images", "0x0": "32 images of 0x0 pixels"}
+    with pytest.raises(ValueError, match=message[case]):
+        datasets.MNIST(tmp_path, train=False, download=False, verify=False)
+
+
+def test_empty_data_and_odd_arguments_are_refused_as_pytorch_refuses_them():
+    import minicnn.functional as F
+    from minicnn.train import evaluate, fit
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
+    empty = ArrayDataset(np.zeros((0, 4), np.float32), np.zeros(0, np.int64))
+    with pytest.raises(ValueError, match="evaluate: the data holds no samples"):        # it once said loss 0.0
+        evaluate(model, DataLoader(empty, batch_size=4))
+    with pytest.raises(ValueError, match="fit: the training data gave no batch in epoch 1/1"):
+        fit(model, DataLoader(empty, batch_size=4), optimizer=mc.optim.SGD(model.parameters(), lr=0.1), verbose=0)
+    for bad in (True, 0, 2.0):
+        with pytest.raises(ValueError, match=f"batch_size should be a positive integer value, but got batch_size={bad}"):
+            DataLoader(empty, batch_size=bad)
+    for target in (2.0, -0.5):
+        with pytest.raises(RuntimeError, match="all elements of target should be between 0 and 1"):
+            F.binary_cross_entropy(mc.tensor([0.5]), mc.tensor([target]))
+
+
+def test_out_of_memory_names_the_model_and_the_batch(tmp_path, monkeypatch, capsys):
+    from minicnn import cli
+    from test_data import fake_mnist
+    data = fake_mnist(tmp_path / "data")
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError("Unable to allocate 12.0 GiB for an array with shape (4096, 64, 112, 112)")
+    monkeypatch.setattr(mc, "fit", no_memory)
+    assert cli.main(["train", "--dataset", "mnist", "--data-root", str(data), "--no-download",
+                     "--batch-size", "4096", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "out of memory with lenet5 at batch size 4096 (Unable to allocate 12.0 GiB" in err
+    assert "try a smaller --batch-size" in err and "Traceback" not in err
+
+
 # ---------------------------------------------------------------- models fed the wrong thing
 def test_models_refuse_arrays_other_dtypes_and_0d_inputs_clearly():
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 4 * 4, 3))

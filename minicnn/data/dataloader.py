@@ -32,8 +32,8 @@ class DataLoader:
         if sampler is not None or batch_sampler is not None or collate_fn is not None:
             raise NotImplementedError("DataLoader: sampler, batch_sampler and collate_fn are not supported; "
                                       "use shuffle=True/False, or index your dataset yourself")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size!r}")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
         self.device = backend.check_device(device)
         comm = distributed.world() if shard is not False else None

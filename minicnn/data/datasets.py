@@ -74,6 +74,9 @@ def read_idx(path, sha256=None, md5=None):
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
         raise ValueError(f"{path} is not an IDX file of unsigned bytes")
     ndim = data[3]
+    if len(data) < 4 + 4 * ndim:
+        raise ValueError(f"{path}: the header says {ndim} dimensions, but the file ends inside the header "
+                         "(truncated or not an IDX file)")
     shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(shape)):
@@ -119,6 +122,16 @@ class _MNISTLike(_ArrayImages):
             sha, md5 = self.files[n] if verify else (None, None)
             arrays.append(read_idx(path, sha256=sha, md5=md5))
         images, labels = arrays
+        if images.ndim == 1 and labels.ndim == 3:
+            raise ValueError(f"{self.name}: in {folder}, {names[0]} holds labels and {names[1]} holds images: "
+                             "the two files are swapped; rename them")
+        for arr, n, want in ((images, names[0], "3 (count, height, width)"), (labels, names[1], "1 (count)")):
+            if arr.ndim != int(want[0]):
+                raise ValueError(f"{self.name}: {os.path.join(folder, n)} has {arr.ndim} dimensions "
+                                 f"{arr.shape}, where {want} are expected: not {self.name}'s file")
+        if not len(images) or not images.shape[1] or not images.shape[2]:
+            raise ValueError(f"{self.name}: {os.path.join(folder, names[0])} holds {images.shape[0]} images of "
+                             f"{images.shape[1]}x{images.shape[2]} pixels: nothing to train on")
         if len(images) != len(labels):
             raise ValueError(f"{self.name}: {len(images)} images but {len(labels)} labels in {folder}")
         if labels.size and int(labels.max()) >= len(self.classes_list):

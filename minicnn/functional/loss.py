@@ -317,6 +317,9 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
     if input.data.size and not bool(xp.logical_and(input.data >= 0, input.data <= 1).all()):
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] (apply sigmoid first, "
                          "or use binary_cross_entropy_with_logits on the logits)")
+    if target.data.size and not bool(xp.logical_and(target.data >= 0, target.data <= 1).all()):
+        raise RuntimeError("all elements of target should be between 0 and 1 (binary_cross_entropy: targets are "
+                           "probabilities of the positive class)")
     return BCE.apply(input, target, weight=weight, reduction=reduction)
 
 
