@@ -404,6 +404,7 @@ def _train_in(out, args, state, finished, comm, model, train_set, test_set, inpu
     """The run itself, in the folder ``out`` that rank 0 holds: config, fit with checkpoints, reports."""
     import minicnn as mc
     from .data import DataLoader
+    from .serialization import load
     from .train import History, ModelCheckpoint, NonFiniteError, TrainingCheckpoint, load_checkpoint
 
     main_rank = comm.rank == 0
@@ -447,6 +448,8 @@ def _train_in(out, args, state, finished, comm, model, train_set, test_set, inpu
         history, stopped = err.history, err
         if not history or not history.epoch:
             return EXIT_STOPPED
+        if err.after_update:                # the step's weights are lost: report on the last checkpoint's
+            model.load_state_dict(load(checkpoint)["model"])
     except KeyboardInterrupt:
         done = len(history.epoch)
         where = (f"the last checkpoint is {checkpoint} (after epoch {done}); continue with: python -m minicnn train "
@@ -484,7 +487,9 @@ def _report(out, args, model, test_set, test_loader, classes, history, start, wa
         # the final figures are those of the weights after the last good step, inside an unfinished epoch;
         # the best ones are over finished epochs, the weights in best.npz
         summary["stopped"] = {"reason": str(stopped), "step": stopped.step, "layer": stopped.layer,
-                              "final_weights": f"after step {stopped.step - 1}, inside epoch {len(history.epoch) + 1}",
+                              "final_weights": f"those of the checkpoint after epoch {len(history.epoch)}"
+                              if stopped.after_update else
+                              f"after step {stopped.step - 1}, inside epoch {len(history.epoch) + 1}",
                               "best_is_over": f"the {len(history.epoch)} finished epoch(s), weights in best.npz"}
     _write_json(os.path.join(out, "metrics.json"), summary)
     print(f"test accuracy {final['accuracy']:.4f} (best {max(val):.4f} at epoch {summary['best_epoch']}), "

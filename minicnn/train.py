@@ -59,11 +59,13 @@ class History:
 
 
 class NonFiniteError(RuntimeError):
-    """Training stopped because a loss or gradient was NaN or infinite; the weights were left untouched."""
+    """Training stopped because a loss, gradient or optimizer setting was NaN or infinite; the weights were
+    left untouched. ``after_update``: the rare case of an update that overflowed from finite values,
+    caught just after the step -- the weights of that step are lost (the caller reloads a checkpoint)."""
 
-    def __init__(self, message, step, layer=None, history=None):
+    def __init__(self, message, step, layer=None, history=None, after_update=False):
         super().__init__(message)
-        self.step, self.layer, self.history = step, layer, history
+        self.step, self.layer, self.history, self.after_update = step, layer, history, after_update
 
 
 # ---------------------------------------------------------------- callbacks
@@ -77,6 +79,7 @@ class Callback:
     def on_epoch_begin(self, epoch): pass
     def before_forward(self, step): pass
     def after_backward(self, step, loss): pass
+    def after_step(self, step): pass
     def on_epoch_end(self, epoch, logs): pass
     def on_train_end(self, logs): pass
 
@@ -150,6 +153,23 @@ class NonFiniteGuard(Callback):
                 raise NonFiniteError(f"training stopped at step {step}: the gradient of layer '{layer}' ({name}) "
                                      f"is not finite; the model (weights and buffers) is that after step {step - 1} "
                                      "(lower the learning rate, or check the input data?)", step, layer)
+
+    def after_step(self, step):
+        # finite gradients and settings can still overflow in the update (lr=1e38): one more device read
+        total = 0.0
+        for p in self.model.parameters():
+            total = total + p.data.sum()
+        if bool(backend.get_array_module(total).isfinite(total)):
+            return
+        name = next((n for n, p in self.model.named_parameters()
+                     if not bool(backend.get_array_module(p.data).isfinite(p.data).all())), None)
+        if name is None:                    # finite weights whose sum overflowed
+            return
+        layer = name.rsplit(".", 1)[0] if "." in name else name
+        raise NonFiniteError(f"training stopped at step {step}: its update made the weights of layer '{layer}' "
+                             f"({name}) non-finite although the loss, every gradient and every optimizer setting "
+                             "were finite (a learning rate too large for float32?); these weights are lost: reload "
+                             "the last checkpoint", step, layer, after_update=True)
 
 
 def _improved(mode, value, best, min_delta=0.0):
@@ -414,6 +434,8 @@ def _train_epoch(model, train_data, optimizer, loss, loss_weights, callbacks, st
             for cb in callbacks:
                 cb.after_backward(step, batch_loss)
             optimizer.step()
+            for cb in callbacks:
+                cb.after_step(step)
             n = len(x)
             loss_sum = loss_sum + batch_loss.data * n
             correct = correct + metric(outs[0], y)

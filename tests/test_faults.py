@@ -456,6 +456,38 @@ def test_a_run_stopped_by_the_nan_guard_exits_non_zero_and_says_so_in_its_metric
     assert metrics["stopped"]["step"] == 9 and "finished epoch" in metrics["stopped"]["best_is_over"]
 
 
+def test_an_update_that_overflows_from_finite_values_is_caught_and_never_saved(tmp_path, monkeypatch):
+    """lr=1e38 is a finite setting and the gradients are finite, yet the update overflows float32: the
+    guard stops right after the step naming the layer, and the command line reports on the last
+    checkpoint's weights instead of the lost ones."""
+    import json
+    from minicnn import train as train_module
+    from minicnn.cli import main
+    from test_data import fake_mnist
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+    x, y = np.random.default_rng(0).standard_normal((8, 4)).astype(np.float32) * 100, np.arange(8) % 3
+    with pytest.raises(NonFiniteError, match=r"step 1: its update made the weights of layer '1' \(1\.(weight|bias)\) "
+                                             "non-finite although the loss, every gradient"):
+        train_module.fit(model, (x, y), optimizer=mc.optim.SGD(model.parameters(), lr=1e38), verbose=0, batch_size=8)
+
+    data = fake_mnist(tmp_path / "data", n_train=128, n_test=32)
+    real_fit = train_module.fit
+
+    def fit_then_overflow(model, loader, epochs, **kw):
+        history = real_fit(model, loader, epochs=1, **kw)
+        for p in model.parameters():
+            p.data[...] = np.inf
+        raise train_module.NonFiniteError("its update made the weights non-finite", 9, "0", history, after_update=True)
+    monkeypatch.setattr(mc, "fit", fit_then_overflow)
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "mnist", "--data-root", str(data), "--no-download", "--epochs", "3",
+                 "--batch-size", "16", "--quiet", "--out", str(out)]) == 3
+    metrics = json.loads((out / "metrics.json").read_text())
+    history = json.loads((out / "history.json").read_text())
+    assert metrics["final_test_accuracy"] == history["val_accuracy"][0]          # the checkpoint's weights
+    assert metrics["stopped"]["final_weights"] == "those of the checkpoint after epoch 1"
+
+
 # ---------------------------------------------------------------- data
 def _jpeg(path, colour=(200, 30, 30)):
     from PIL import Image
