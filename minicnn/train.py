@@ -79,7 +79,6 @@ class Callback:
     def on_epoch_begin(self, epoch): pass
     def before_forward(self, step): pass
     def after_backward(self, step, loss): pass
-    def after_step(self, step): pass
     def on_epoch_end(self, epoch, logs): pass
     def on_train_end(self, logs): pass
 
@@ -137,6 +136,7 @@ class NonFiniteGuard(Callback):
                                      "would make the weights NaN or infinite; the model (weights and buffers) is "
                                      f"that after step {step - 1} (give a finite {bad[0]})", step, "optimizer")
             return
+        self.check_weights(step - 1)
         value = float(loss.item())
         if not math.isfinite(value):
             self.restore()
@@ -154,22 +154,18 @@ class NonFiniteGuard(Callback):
                                      f"is not finite; the model (weights and buffers) is that after step {step - 1} "
                                      "(lower the learning rate, or check the input data?)", step, layer)
 
-    def after_step(self, step):
-        # finite gradients and settings can still overflow in the update (lr=1e38): one more device read
-        total = 0.0
-        for p in self.model.parameters():
-            total = total + p.data.sum()
-        if bool(backend.get_array_module(total).isfinite(total)):
-            return
-        name = next((n for n, p in self.model.named_parameters()
-                     if not bool(backend.get_array_module(p.data).isfinite(p.data).all())), None)
-        if name is None:                    # finite weights whose sum overflowed
-            return
-        layer = name.rsplit(".", 1)[0] if "." in name else name
-        raise NonFiniteError(f"training stopped at step {step}: its update made the weights of layer '{layer}' "
-                             f"({name}) non-finite although the loss, every gradient and every optimizer setting "
-                             "were finite (a learning rate too large for float32?); these weights are lost: reload "
-                             "the last checkpoint", step, layer, after_update=True)
+    def check_weights(self, step):
+        """Finite gradients and settings can still overflow in an update (lr=1e38). Such weights make the
+        next step's loss or gradients non-finite, where after_backward looks here first; the last update
+        of an epoch is checked by fit before validation and the checkpoints: no step pays for it."""
+        for name, p in self.model.named_parameters():
+            if not bool(backend.get_array_module(p.data).isfinite(p.data).all()):
+                layer = name.rsplit(".", 1)[0] if "." in name else name
+                raise NonFiniteError(f"training stopped after step {step}: its update made the weights of layer "
+                                     f"'{layer}' ({name}) non-finite although the loss, every gradient and every "
+                                     "optimizer setting were finite (a learning rate too large for float32?); "
+                                     "these weights are lost: reload the last checkpoint", step, layer,
+                                     after_update=True)
 
 
 def _improved(mode, value, best, min_delta=0.0):
@@ -384,6 +380,9 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
         try:
             logs, step = _train_epoch(model, train_data, optimizer, loss, loss_weights, callbacks, step,
                                       f"Epoch {epoch + 1}/{epochs}", verbose, metric or _correct)
+            for cb in callbacks:
+                if isinstance(cb, NonFiniteGuard):
+                    cb.check_weights(step)          # before validation and the checkpoints see them
         except NonFiniteError as err:
             err.history = history
             raise
@@ -434,8 +433,6 @@ def _train_epoch(model, train_data, optimizer, loss, loss_weights, callbacks, st
             for cb in callbacks:
                 cb.after_backward(step, batch_loss)
             optimizer.step()
-            for cb in callbacks:
-                cb.after_step(step)
             n = len(x)
             loss_sum = loss_sum + batch_loss.data * n
             correct = correct + metric(outs[0], y)

@@ -464,11 +464,14 @@ def test_an_update_that_overflows_from_finite_values_is_caught_and_never_saved(t
     from minicnn import train as train_module
     from minicnn.cli import main
     from test_data import fake_mnist
-    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
-    x, y = np.random.default_rng(0).standard_normal((8, 4)).astype(np.float32) * 100, np.arange(8) % 3
-    with pytest.raises(NonFiniteError, match=r"step 1: its update made the weights of layer '1' \(1\.(weight|bias)\) "
-                                             "non-finite although the loss, every gradient"):
-        train_module.fit(model, (x, y), optimizer=mc.optim.SGD(model.parameters(), lr=1e38), verbose=0, batch_size=8)
+    for n in (8, 24):                  # the epoch's last step (checked before validation), a step inside it
+        model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+        x, y = np.random.default_rng(0).standard_normal((n, 4)).astype(np.float32) * 100, np.arange(n) % 3
+        with pytest.raises(NonFiniteError, match=r"after step 1: its update made the weights of layer '1' "
+                                                 r"\(1\.(weight|bias)\) non-finite although the loss, every gradient"), \
+                np.errstate(over="ignore", invalid="ignore"):                  # NumPy's own word on the overflow
+            train_module.fit(model, (x, y), optimizer=mc.optim.SGD(model.parameters(), lr=1e38), verbose=0,
+                             batch_size=8, validation_data=(x, y))
 
     data = fake_mnist(tmp_path / "data", n_train=128, n_test=32)
     real_fit = train_module.fit
