@@ -408,6 +408,7 @@ def _train_in(out, args, state, finished, comm, model, train_set, test_set, inpu
     from .train import History, ModelCheckpoint, NonFiniteError, TrainingCheckpoint, load_checkpoint
 
     main_rank = comm.rank == 0
+    mc.distributed.check_same("the class list (of --dataset)", classes)
     opt = make_optimizer(args, model.parameters())
     sched = make_scheduler(args, opt)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, seed=args.seed, device=args.device)

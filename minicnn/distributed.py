@@ -31,6 +31,15 @@ function here does nothing; mpi4py is imported only when the process was started
 Failure: in a world of more than one, an exception that escapes on any rank prints that rank's
 traceback and calls MPI_Abort, which makes mpiexec end every rank at once (an MPI job would otherwise
 hang in its next collective). A rank that dies outright is reported by mpiexec, which ends the others.
+A rank that stops answering (stuck, not dead) is found by the timeout of the MPI collectives:
+after ``timeout`` seconds in one (TIMEOUT_S = 1800 by default, as PyTorch's; MINICNN_DIST_TIMEOUT or
+init(timeout=...) set it), the ranks that waited report to rank 0, which ends the job naming the
+ranks that never came. (NCCL's GPU collectives have no such timeout.)
+
+Agreement: as PyTorch's DDP checks at its start, broadcast_parameters first checks that every rank
+has the same parameter and buffer names, shapes and dtypes, and a sharded DataLoader that every rank
+has as many samples; the command line checks the class list too. A difference ends the job with a
+message naming it and the ranks, instead of training on (or MPI's "Message truncated").
 """
 import os
 import socket
@@ -46,6 +55,9 @@ from . import backend, workspace
 # PMI, Open MPI, PMIx, MVAPICH).
 LAUNCHER_VARIABLES = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MV2_COMM_WORLD_SIZE")
 BUCKET_MB = 25
+TIMEOUT_S = 1800.0               # PyTorch's default for its process groups
+GRACE_S = 5.0                    # how long rank 0 listens for the ranks that timed out too
+_TAG_WAITED = 7701
 
 _world = None
 
@@ -87,30 +99,56 @@ class MPICommunicator(Communicator):
 
     name = "mpi"
 
-    def __init__(self, comm):
+    def __init__(self, comm, timeout=TIMEOUT_S):
         from mpi4py import MPI
-        self.MPI, self.comm = MPI, comm
+        self.MPI, self.comm, self.timeout = MPI, comm, timeout
         self.rank, self.size = comm.Get_rank(), comm.Get_size()
         local = comm.Split_type(MPI.COMM_TYPE_SHARED)                        # the ranks on this machine
         self.local_rank, self.local_size = local.Get_rank(), local.Get_size()
         local.Free()
+        self.control = comm.Dup()                       # the timeout's reports, apart from the data
+
+    def _wait(self, request, what):
+        """Wait for a non-blocking collective, at most ``timeout`` seconds (polling, as MPI's own Wait)."""
+        if self.timeout is None:
+            request.Wait()
+            return
+        deadline = time.monotonic() + self.timeout
+        while not request.Test():
+            if time.monotonic() > deadline:
+                self._timed_out(what)
+
+    def _timed_out(self, what):
+        """Raise on this rank naming who never came: the ranks that waited tell rank 0, which names the rest;
+        a rank that hears nothing from rank 0 within the grace period names rank 0."""
+        told = f"waited {self.timeout:g} s in {what}; set the limit with MINICNN_DIST_TIMEOUT (seconds)"
+        if self.rank != 0:
+            self.control.isend(self.rank, dest=0, tag=_TAG_WAITED)
+            time.sleep(2 * GRACE_S)                     # rank 0, if it waits too, ends the job meanwhile
+            raise TimeoutError(f"rank 0 stopped answering: rank {self.rank} {told}")
+        waited, deadline = {0}, time.monotonic() + GRACE_S
+        while len(waited) < self.size and time.monotonic() < deadline:
+            if self.control.iprobe(source=self.MPI.ANY_SOURCE, tag=_TAG_WAITED):
+                waited.add(self.control.recv(source=self.MPI.ANY_SOURCE, tag=_TAG_WAITED))
+            else:
+                time.sleep(0.01)
+        missing = [r for r in range(self.size) if r not in waited]
+        raise TimeoutError(f"rank{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))} stopped "
+                           f"answering: rank{'s' if len(waited) > 1 else ''} {', '.join(map(str, sorted(waited)))} "
+                           f"{told}")
 
     def allreduce(self, buf):
-        if backend.device_of(buf) == "cuda":
-            host = buf.get()
-            self.comm.Allreduce(self.MPI.IN_PLACE, host, op=self.MPI.SUM)
+        host = buf.get() if backend.device_of(buf) == "cuda" else buf
+        self._wait(self.comm.Iallreduce(self.MPI.IN_PLACE, host, op=self.MPI.SUM), "an allreduce")
+        if host is not buf:
             buf.set(host)
-        else:
-            self.comm.Allreduce(self.MPI.IN_PLACE, buf, op=self.MPI.SUM)
         return buf
 
     def broadcast(self, buf, root=0):
-        if backend.device_of(buf) == "cuda":
-            host = buf.get()
-            self.comm.Bcast(host, root=root)
+        host = buf.get() if backend.device_of(buf) == "cuda" else buf
+        self._wait(self.comm.Ibcast(host, root=root), "a broadcast")
+        if host is not buf:
             buf.set(host)
-        else:
-            self.comm.Bcast(buf, root=root)
         return buf
 
     def bcast_object(self, obj, root=0):
@@ -203,13 +241,15 @@ def launched_by_mpi():
     return any(v in os.environ for v in LAUNCHER_VARIABLES)
 
 
-def init(backend_name="auto", device="cpu"):
+def init(backend_name="auto", device="cpu", timeout=None):
     """Join the MPI world (once; later calls return the same communicator).
 
     backend_name: "auto" (a world of one without a launcher or with one process; NCCL when ``device``
       is "cuda", CuPy has NCCL and this machine has a GPU per rank; MPI otherwise), "mpi", "nccl"
       (also in a world of one: it still runs its collectives), or "self".
     device: "cuda" also makes each rank use the GPU numbered by its rank on this machine.
+    timeout: seconds an MPI collective may wait for the other ranks before the job ends naming the
+      ranks that stopped answering (default: MINICNN_DIST_TIMEOUT, else TIMEOUT_S; None: no limit).
     """
     global _world
     if _world is not None:
@@ -235,7 +275,10 @@ def init(backend_name="auto", device="cpu"):
     if backend_name == "auto" and comm.Get_size() == 1:
         _world = Communicator()
         return _world
-    host = MPICommunicator(comm)
+    if timeout is None:
+        from .environment import count
+        timeout = count("MINICNN_DIST_TIMEOUT") or TIMEOUT_S
+    host = MPICommunicator(comm, timeout=float(timeout))
     if device == "cuda":                                # one GPU per rank of this machine, shared when fewer
         cp = backend.cupy_module()
         gpus = cp.cuda.runtime.getDeviceCount()
@@ -396,11 +439,48 @@ def _unpack(buf, group):
         offset += a.size
 
 
+def check_same(what, value, describe=None):
+    """Raise RuntimeError on every rank unless ``value`` (a small picklable object) is the same on all,
+    naming the first rank that differs from rank 0 and how (``describe(value0, value_r)``, or both values)."""
+    comm = world()
+    if comm.size == 1:
+        return
+    values, verdict = comm.gather_object(value), None
+    if comm.rank == 0:
+        for r, v in enumerate(values[1:], 1):
+            if v != values[0]:
+                how = describe(values[0], v) if describe else f"rank 0 has {values[0]!r}, rank {r} has {v!r}"
+                verdict = f"{what} differs between ranks: {how.replace('RANK', str(r))}"
+                break
+    verdict = comm.bcast_object(verdict)
+    if verdict:
+        raise RuntimeError(verdict)
+
+
+def _first_difference(a, b):
+    """The first (name, shape, dtype) entry where two ranks' models differ, in words (rank r as RANK)."""
+    for x, y in zip(a, b):
+        if x != y:
+            return (f"{x[0]} is {x[1]} {x[2]} on rank 0" + (f", {y[0]} is {y[1]} {y[2]} on rank RANK" if y[0] != x[0]
+                                                            else f" and {y[1]} {y[2]} on rank RANK"))
+    longer, n = ("rank 0", len(a)) if len(a) > len(b) else ("rank RANK", len(b))
+    return f"{longer} has {abs(len(a) - len(b))} more tensor(s) ({n} in all; the first {min(len(a), len(b))} agree)"
+
+
+def check_same_model(model):
+    """Every rank's parameter and buffer names, shapes and dtypes must agree (as DDP checks at its start)."""
+    entries = [(n, tuple(p.shape), str(p.data.dtype)) for n, p in model.named_parameters()]
+    entries += [(n, tuple(b.shape), str(b.dtype)) for n, b in model.named_buffers() if b is not None]
+    check_same("the model", entries, _first_difference)
+
+
 def broadcast_parameters(model, root=0, bucket_mb=BUCKET_MB):
-    """Make every rank's parameters and buffers equal to rank ``root``'s (call once, before training)."""
+    """Make every rank's parameters and buffers equal to rank ``root``'s (call once, before training),
+    after checking that the ranks' models agree (check_same_model)."""
     comm = world()
     if comm.size == 1:
         return model
+    check_same_model(model)
     arrays = [p.data for p in model.parameters()] + [b for _, b in model.named_buffers() if b is not None]
     for group in _buckets(arrays, bucket_mb << 20):
         buf = backend.get_array_module(group[0]).empty(sum(a.size for a in group), dtype=group[0].dtype)  # once

@@ -99,6 +99,43 @@ def test_a_failing_rank_ends_the_job_with_its_error(tmp_path, how):
 
 
 @needs_mpi
+@pytest.mark.parametrize("differ,message", [
+    ("model", "the model differs between ranks: 2.weight is (10, 6) float32 on rank 0 and (10, 4) float32 on rank 1"),
+    ("samples", "the number of samples in the DataLoader's data set differs between ranks: rank 0 has 640, rank 1 "
+                "has 639")])
+def test_ranks_that_disagree_end_the_job_naming_the_difference(differ, message):
+    """Once these trained on and exited 0 (models of other shapes), or failed in MPI's own words."""
+    res = mpirun(2, WORKER, "--batch", "16", "--differ", differ)
+    assert res.returncode != 0 and message in res.stderr, res.stderr[-2000:]
+
+
+@needs_mpi
+def test_ranks_whose_image_folders_hold_other_classes_end_the_job(tmp_path):
+    from PIL import Image
+    for folder, classes in (("a", ("ants", "bees")), ("b", ("ants", "wasps"))):
+        for cls in classes:
+            (tmp_path / folder / cls).mkdir(parents=True)
+            for i in range(4):
+                Image.fromarray(np.full((8, 8, 3), 30 * i, np.uint8)).save(tmp_path / folder / cls / f"{i}.png")
+    common = ["--image-size", "28", "--epochs", "1", "--batch-size", "2", "--quiet", "--out", str(tmp_path / "out")]
+    res = run([MPIEXEC, "-n", "1", sys.executable, "-m", "minicnn", "train", "--dataset", str(tmp_path / "a"), *common,
+               ":", "-n", "1", sys.executable, "-m", "minicnn", "train", "--dataset", str(tmp_path / "b"), *common])
+    assert res.returncode != 0
+    assert "the class list (of --dataset) differs between ranks: rank 0 has ['ants', 'bees'], rank 1 has " \
+           "['ants', 'wasps']" in res.stderr, res.stderr[-2000:]
+
+
+@needs_mpi
+def test_a_rank_that_stops_answering_ends_the_job_by_the_timeout():
+    env = ENV | {"MINICNN_DIST_TIMEOUT": "3"}
+    res = subprocess.run([MPIEXEC, "-n", "2", sys.executable, WORKER, "--batch", "16", "--fail", "1", "3", "hang"],
+                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=HANG_S)
+    assert res.returncode != 0, res.stderr
+    assert "[minicnn rank 0 of 2] TimeoutError: rank 1 stopped answering: rank 0 waited 3 s in an allreduce" \
+        in res.stderr, res.stderr[-2000:]
+
+
+@needs_mpi
 @pytest.mark.skipif(not os.path.exists("/usr/share/datasets/fashion-mnist"), reason="needs dataset-fashion-mnist")
 def test_cli_under_mpiexec_rank_0_writes_and_resume_restores_every_rank(tmp_path):
     """`mpiexec -n 2 python -m minicnn train` on an image folder: rank 0 alone writes the run's files; 2 epochs

@@ -41,6 +41,9 @@ class DataLoader:
         if seed is None:
             seed = int(backend.rng("cpu").integers(2 ** 63))
         if self.num_replicas > 1:
+            # a shard of the same permutation on every rank: the data sets must be as long (else the
+            # ranks' batch counts differ and MPI fails with "Message truncated" or hangs)
+            distributed.check_same("the number of samples in the DataLoader's data set", len(dataset))
             seed = comm.bcast_object(seed)              # one permutation for every rank
         self.generator = np.random.default_rng(seed)
 

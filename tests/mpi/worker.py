@@ -4,6 +4,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 
 import numpy as np
 
@@ -29,6 +30,8 @@ class Sabotage(mc.train.Callback):
                 os.kill(os.getpid(), signal.SIGKILL)
             if self.how == "exit":                      # a user's script giving up on one rank
                 sys.exit(3)
+            if self.how == "hang":                      # stuck, not dead: only the timeout can tell
+                time.sleep(3600)
             raise RuntimeError(f"rank {self.rank} failed on purpose at step {step}")
 
 
@@ -39,13 +42,19 @@ def main():
     ap.add_argument("--model", choices=["lenet5", "bn"], default="lenet5")
     ap.add_argument("--sync-bn", action="store_true")
     ap.add_argument("--out")
-    ap.add_argument("--fail", nargs=3, metavar=("RANK", "STEP", "HOW"), help="HOW: raise, kill or exit")
+    ap.add_argument("--fail", nargs=3, metavar=("RANK", "STEP", "HOW"), help="HOW: raise, kill, exit or hang")
+    ap.add_argument("--differ", choices=["model", "samples"], help="rank 1 gets another model or fewer samples")
     args = ap.parse_args()
+    rank = mc.distributed.get_rank()
     rs = np.random.default_rng(0)
-    x = rs.random((args.samples, 1, 28, 28), dtype=np.float32)
-    y = rs.integers(0, 10, args.samples)
-    mc.manual_seed(1 + mc.distributed.get_rank())     # different on each rank: the broadcast must fix it
+    samples = args.samples - 1 if args.differ == "samples" and rank == 1 else args.samples
+    x = rs.random((samples, 1, 28, 28), dtype=np.float32)
+    y = rs.integers(0, 10, samples)
+    mc.manual_seed(1 + rank)                            # different on each rank: the broadcast must fix it
     model = lenet5() if args.model == "lenet5" else bn_net()
+    if args.differ == "model":
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 6), nn.Linear(6, 10)) if rank == 0 else \
+            nn.Sequential(nn.Flatten(), nn.Linear(784, 6), nn.Linear(4, 10))
     if args.sync_bn:
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     loader = DataLoader(ArrayDataset(x, y), batch_size=args.batch, shuffle=True, seed=7)
