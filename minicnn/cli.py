@@ -495,7 +495,7 @@ def _report(out, args, model, test_set, test_loader, classes, history, start, wa
     _write_json(os.path.join(out, "metrics.json"), summary)
     print(f"test accuracy {final['accuracy']:.4f} (best {max(val):.4f} at epoch {summary['best_epoch']}), "
           f"{wall:.0f} s; wrote history.json, curves.png, predictions.png, confusion.png, best.npz, "
-          f"checkpoint.npz, config.json, metrics.json to {plot.shown(out)}")
+          f"checkpoint.npz, config.json, metrics.json to {out}")
     if stopped is not None:
         print(f"error: the run stopped early (NaN guard) after {len(history.epoch)} of {args.epochs} epochs",
               file=sys.stderr)
@@ -575,6 +575,11 @@ def run(args):
 
 def main(argv=None):
     """Parse, run, and turn a user's mistake into one line and an exit status (module docstring)."""
+    for stream in (sys.stdout, sys.stderr):
+        # a file name that is not UTF-8 (a folder 'caf\xe9' in Latin-1) is printed as the file system gives
+        # it, instead of failing the run at its first print
+        if hasattr(stream, "reconfigure") and stream.errors == "strict":
+            stream.reconfigure(errors="surrogateescape")
     args = build_parser().parse_args(argv)
     if args.command == "train":
         args._given = set(vars(build_parser(defaults=False).parse_args(argv)))

@@ -386,15 +386,15 @@ def test_a_run_holds_its_folder_and_never_replaces_results_unasked(tmp_path):
 def test_names_from_the_user_or_the_disk_are_neither_templates_nor_fatal(tmp_path, name):
     """An image folder named data{epoch} once sent best.npz elsewhere, --out 'out{0}' crashed after
     epoch 1, and a class folder whose name is not UTF-8 (caf\\xe9 in Latin-1) crashed the plots."""
-    from minicnn.cli import main
     root = tmp_path / name
     for cls in ("plain", name):
         (root / cls).mkdir(parents=True)
         for i in range(6):
             Image.fromarray(np.full((12, 12, 3), 20 * i + (cls == name) * 100, np.uint8)).save(root / cls / f"{i}.png")
     out = tmp_path / "runs" / name
-    assert main(["train", "--dataset", str(root), "--image-size", "28", "--epochs", "1", "--batch-size", "4",
-                 "--quiet", "--out", str(out)]) == 0
+    res = _cli(["train", "--dataset", str(root), "--image-size", "28", "--epochs", "1", "--batch-size", "4",
+                "--quiet", "--out", str(out)], tmp_path, {"PYTHONIOENCODING": "utf-8"})    # strict UTF-8 output
+    assert res.returncode == 0, res.stderr
     assert sorted(os.listdir(tmp_path / "runs")) == [name]
     assert {"best.npz", "metrics.json", "confusion.png", "predictions.png"} <= set(os.listdir(out))
 
