@@ -237,7 +237,8 @@ def _cli(args, cwd, env_extra=None):
     import subprocess
     import sys
     env = {k: v for k, v in os.environ.items() if k != "MINICNN_DEBUG"} | {"MINICNN_OFFLINE": "1"} | (env_extra or {})
-    return subprocess.run([sys.executable, "-m", "minicnn", *args], cwd=cwd, capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, "-m", "minicnn", *args], cwd=cwd, capture_output=True, text=True, env=env,
+                          errors="replace")                       # names that are not UTF-8 come out raw
 
 
 def _snapshot(folder):
