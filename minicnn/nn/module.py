@@ -38,8 +38,8 @@ class Parameter(Tensor):
         return "Parameter(" + super().__repr__()[len("tensor("):]
 
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-IncompatibleKeys.__doc__ = """What load_state_dict returns, as PyTorch's does: the model's keys the state lacked and the
+_IncompatibleKeys = namedtuple("_IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+_IncompatibleKeys.__doc__ = """What load_state_dict returns, as PyTorch's does: the model's keys the state lacked and the
 state's keys the model lacks (both empty after a strict load)."""
 
 
@@ -262,7 +262,7 @@ class Module:
 
         strict=True: every key must match and every shape agree; the error lists
         all missing, unexpected and mis-shaped keys at once. Returns
-        IncompatibleKeys(missing_keys, unexpected_keys), as PyTorch does.
+        _IncompatibleKeys(missing_keys, unexpected_keys), as PyTorch does.
         """
         params = dict(self.named_parameters())
         buffers = {}
@@ -306,7 +306,7 @@ class Module:
             cur[...] = backend.to_device(value, backend.device_of(cur)).astype(cur.dtype, copy=False)
             if k in params:
                 params[k]._vc[0] += 1               # an in-place change, as PyTorch's copy_ counts it
-        return IncompatibleKeys(missing, unexpected)
+        return _IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------------- display
     def extra_repr(self):

@@ -1,5 +1,6 @@
 """One right answer to each walkthrough exercise (look after trying). tests/test_notebooks.py checks
-that notebooks/exercises.py accepts every one of them."""
+that notebooks/exercises.py accepts every one of them. Kept outside notebooks/ so that looking is a
+choice."""
 import numpy as np
 
 import minicnn as mc
@@ -13,6 +14,31 @@ class Cube(mc.autograd.Function):
 
     def backward(self, gy):
         return 3 * self.x ** 2 * gy
+
+
+def backward_walk(root):
+    """Topological order first (a node after everything it was computed from), then the chain rule in
+    reverse: every node hands its finished gradient to its parents, which *add* it up."""
+    order, seen = [], set()
+
+    def visit(node):
+        if id(node) not in seen:
+            seen.add(id(node))
+            for parent in node.parents:
+                visit(parent)
+            order.append(node)
+    visit(root)
+    root.grad = 1.0
+    for node in reversed(order):
+        for parent, local in zip(node.parents, node.local_grads):
+            parent.grad += local * node.grad
+
+
+def sum_to(g, shape):
+    lead = g.ndim - len(shape)
+    g = g.sum(axis=tuple(range(lead))) if lead else g                    # axes broadcasting added in front
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    return (g.sum(axis=axes, keepdims=True) if axes else g).reshape(shape)  # axes stretched from 1
 
 
 # 02 im2col
@@ -36,6 +62,25 @@ def weight_grad(x, gy, R, S):
 
 
 # 04 pooling
+def input_grad(gy, w, padding):
+    """A 'full' correlation of gy with the kernel flipped in both spatial axes, K and C swapped."""
+    K, C, R, S = w.shape
+    flipped = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)                 # (C, K, R, S)
+    p = R - 1 - padding
+    g = np.pad(gy, ((0, 0), (0, 0), (p, p), (p, p)))
+    N, _, GH, GW = g.shape
+    H, W = GH - R + 1, GW - S + 1
+    gx = np.zeros((N, C, H, W))
+    for r in range(R):
+        for s in range(S):
+            gx += np.einsum("nkhw,ck->nchw", g[:, :, r:r + H, s:s + W], flipped[:, :, r, s])
+    return gx
+
+
+def bias_grad(gy):
+    return gy.sum(axis=(0, 2, 3))                                        # over images and output pixels
+
+
 def maxpool_backward(x, gy):
     N, C, H, W = x.shape
     windows = x.reshape(N, C, H // 2, 2, W // 2, 2)
@@ -52,6 +97,13 @@ def batchnorm_train(x, eps):
 
 
 # 06 softmax cross-entropy
+def batchnorm_backward(x, gy, eps):
+    """x_hat = (x - mean) / std; dx = (gy - mean(gy) - x_hat * mean(gy * x_hat)) / std, per column."""
+    std = np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - x.mean(axis=0)) / std
+    return (gy - gy.mean(axis=0) - x_hat * (gy * x_hat).mean(axis=0)) / std
+
+
 def log_softmax(z):
     m = z.max(axis=1, keepdims=True)                          # subtract the largest: exp never overflows
     return z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
