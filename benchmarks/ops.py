@@ -119,7 +119,7 @@ def bn_case(device, N, C, H, W):
     g = rng.standard_normal((N, C, H, W), dtype=np.float32)
     X, G = mc.tensor(x, device=device, requires_grad=True), mc.tensor(g, device=device)
     Wt, B = (mc.tensor(np.full(C, v, np.float32), device=device, requires_grad=True) for v in (1, 0))
-    rm, rv = mc.zeros(C, device=device).data, mc.ones(C, device=device).data
+    rm, rv = mc.zeros(C, device=device).array, mc.ones(C, device=device).array
     tdev = "cuda" if device == "cuda" else "cpu"
     tx, tg = torch.tensor(x, device=tdev, requires_grad=True), torch.tensor(g, device=tdev)
     tw, tb = (torch.full((C,), float(v), device=tdev, requires_grad=True) for v in (1, 0))

@@ -58,7 +58,7 @@ def make(op, shape):
         def fresh():
             step, p = sgd((1000, 4096))                         # 4M elements: several slices, threaded
             step()
-            return (p.data,)
+            return (p.array,)
         run.fresh = fresh
         return run
     rng = np.random.default_rng(0)

@@ -63,7 +63,7 @@ def cached_features(base, dataset, batch_size, what):
     with mc.no_grad():
         for start in tqdm(range(0, len(dataset), batch_size), desc=f"{what}: frozen VGG-16 features", unit="batch"):
             x, y = dataset.get_batch(np.arange(start, min(start + batch_size, len(dataset))))
-            feats.append(np.asarray(base(mc.tensor(x)).data))
+            feats.append(base(mc.tensor(x)).numpy())
             labels.append(np.asarray(y))
     return np.concatenate(feats), np.concatenate(labels)
 

@@ -144,11 +144,11 @@ class Function:
                     f"move them to one device with .to('{device}') or .to('{dev}') first")
         fn.requires_grad = requires_grad = _grad_enabled and any(t.requires_grad for t in inputs)
         if profiler is None:
-            out = fn.forward(*[t.data for t in inputs], **params)
+            out = fn.forward(*[t.array for t in inputs], **params)
         else:
-            out = profiler.time(cls.__name__, "forward", fn.forward, [t.data for t in inputs], params)
+            out = profiler.time(cls.__name__, "forward", fn.forward, [t.array for t in inputs], params)
         result = Tensor._wrap(out, device, requires_grad)
-        if cls.view and _memory(out) == _memory(inputs[0].data):
+        if cls.view and _memory(out) == _memory(inputs[0].array):
             result._vc = inputs[0]._vc           # a view: an in-place change to either is a change to both
         if requires_grad:
             fn.inputs = inputs
@@ -217,7 +217,7 @@ def _give(t, g, handed):
             g = g.copy(order="K")                 # "K": keep the layout (batch-last stays batch-last)
         t._grad = Tensor._wrap(g, t._device, False)
     else:
-        t._grad = Tensor._wrap(t._grad.data + g, t._device, False)
+        t._grad = Tensor._wrap(t._grad.array + g, t._device, False)
     handed.add(_memory(g))
 
 

@@ -38,14 +38,14 @@ def _stats(a):
 def diagnose(model, x, y, loss_fn=F.cross_entropy, print_fn=print):
     """Run one training-mode forward/backward on (x, y) and report per-layer statistics and findings."""
     x = (x if isinstance(x, Tensor) else Tensor(x)).to(model.device)
-    y_arr = y.data if isinstance(y, Tensor) else y
+    y_arr = y.array if isinstance(y, Tensor) else y
     y_arr = backend.to_device(y_arr if hasattr(y_arr, "dtype") else np.asarray(y_arr), model.device)
     names = {id(m): n for n, m in model.named_modules() if n and not m._modules}
     rows = []
 
     def record(module, out):
         if id(module) in names and isinstance(out, Tensor):
-            data = out.data
+            data = out.array
             mean, std = _stats(data)
             dead = None
             if type(module).__name__ == "ReLU" and data.ndim >= 2:
@@ -72,7 +72,7 @@ def diagnose(model, x, y, loss_fn=F.cross_entropy, print_fn=print):
     grads = {}
     for n, p in model.named_parameters():
         if p.grad is not None:
-            g, w = float(np.linalg.norm(np.asarray(_host(p.grad.data)))), float(np.linalg.norm(np.asarray(_host(p.data))))
+            g, w = float(np.linalg.norm(np.asarray(_host(p.grad.array)))), float(np.linalg.norm(np.asarray(_host(p.array))))
             grads[n] = (g, w)
         p.grad = saved_grads[n]
     model.train(was_training)
@@ -98,9 +98,9 @@ def _host(a):
 
 def _findings(rows, by_layer, out, y, loss, x):
     found = []
-    logits = np.asarray(_host(out.data), np.float64)
+    logits = np.asarray(_host(out.array), np.float64)
     C = logits.shape[1] if logits.ndim == 2 else None
-    xm, xs = _stats(x.data)
+    xm, xs = _stats(x.array)
     if abs(xm) > 5 or xs > 20:
         found.append(f"the inputs have mean {xm:.1f} and std {xs:.1f}: they look unscaled (0-255?); "
                      "divide by 255 or normalize each channel")

@@ -469,7 +469,7 @@ def _first_difference(a, b):
 
 def check_same_model(model):
     """Every rank's parameter and buffer names, shapes and dtypes must agree (as DDP checks at its start)."""
-    entries = [(n, tuple(p.shape), str(p.data.dtype)) for n, p in model.named_parameters()]
+    entries = [(n, tuple(p.shape), str(p.array.dtype)) for n, p in model.named_parameters()]
     entries += [(n, tuple(b.shape), str(b.dtype)) for n, b in model.named_buffers() if b is not None]
     check_same("the model", entries, _first_difference)
 
@@ -481,7 +481,7 @@ def broadcast_parameters(model, root=0, bucket_mb=BUCKET_MB):
     if comm.size == 1:
         return model
     check_same_model(model)
-    arrays = [p.data for p in model.parameters()] + [b for _, b in model.named_buffers() if b is not None]
+    arrays = [p.array for p in model.parameters()] + [b for _, b in model.named_buffers() if b is not None]
     for group in _buckets(arrays, bucket_mb << 20):
         buf = backend.get_array_module(group[0]).empty(sum(a.size for a in group), dtype=group[0].dtype)  # once
         _pack(group, buf)
@@ -506,10 +506,10 @@ def average_gradients(parameters, count=None, bucket_mb=BUCKET_MB):
         return count if count is not None else 1
     for p in params:
         if p.grad is None:
-            p.grad = backend.get_array_module(p.data).zeros_like(p.data)
+            p.grad = backend.get_array_module(p.array).zeros_like(p.array)
     weight = 1.0 if count is None else float(count)
     total = None
-    groups = _buckets([p.grad.data for p in params], bucket_mb << 20)
+    groups = _buckets([p.grad.array for p in params], bucket_mb << 20)
     bufs = []
     for i, group in enumerate(groups):
         extra = 1 if i == 0 else 0

@@ -31,21 +31,21 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
             raise ValueError(f"gradcheck: input {i} is {inputs[i].dtype}; use float64 for a meaningful check")
         inputs[i].grad = None
     out = fn(*inputs)
-    xp = get_array_module(out.data)
+    xp = get_array_module(out.array)
     rs = np.random.default_rng(seed)
     G = xp.asarray(rs.standard_normal(out.shape))
     out.backward(G)
 
     def L():
         with no_grad():
-            return float((fn(*inputs).data * G).sum())
+            return float((fn(*inputs).array * G).sum())
 
     worst = (0.0, None)
     for i in checked:
         t = inputs[i]
-        analytic = t.grad.data if t.grad is not None else xp.zeros_like(t.data)
-        flat = t.data.reshape(-1)
-        if flat.base is not t.data and not np.shares_memory(flat, t.data):
+        analytic = t.grad.array if t.grad is not None else xp.zeros_like(t.array)
+        flat = t.array.reshape(-1)
+        if flat.base is not t.array and not np.shares_memory(flat, t.array):
             raise ValueError("gradcheck: inputs must be contiguous")
         numeric = np.empty(flat.size)
         for j in range(flat.size):

@@ -3,7 +3,7 @@
 ``import minicnn as torch`` then gives a PyTorch program ``torch.max(out, 1)``, ``torch.cat``,
 ``torch.flatten(x, 1)``, ``torch.from_numpy`` ... with PyTorch's meaning. Each function here
 is a line or two over a Tensor method or an op of minicnn.functional; functions that read
-values also take a bare ndarray (``torch.max(outputs.data, 1)``: ``.data`` is the array here).
+values also take a bare ndarray (``torch.max(outputs.array, 1)``: ``.data`` is the array here).
 """
 import numpy as np
 
@@ -67,7 +67,7 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def _like(fill, x, dtype, requires_grad):
-    a = fill(backend.get_array_module(x.data), x.shape, dtype or x.dtype)
+    a = fill(backend.get_array_module(x.array), x.shape, dtype or x.dtype)
     return Tensor(a, dtype=a.dtype, requires_grad=requires_grad)
 
 

@@ -71,7 +71,9 @@ class Tensor:
     """A multi-dimensional array that can record the ops applied to it.
 
     Attributes:
-      data           the ndarray (numpy.ndarray on "cpu", cupy.ndarray on "cuda")
+      array          the ndarray itself (numpy.ndarray on "cpu", cupy.ndarray on "cuda"): what every
+                     op of the engine reads and writes
+      data           PyTorch's .data: a Tensor sharing this one's memory, outside the graph
       grad           a Tensor of the same shape, or None: d(loss)/d(self) after backward;
                      its array is this tensor's own (never shared with another tensor)
       requires_grad  whether ops on this tensor are recorded for backward
@@ -79,12 +81,12 @@ class Tensor:
     """
 
     # _vc: the version counter, a one-element list so that views can share it
-    __slots__ = ("data", "_grad", "_requires_grad", "retains_grad", "_ctx", "_device", "_vc", "__weakref__")
+    __slots__ = ("array", "_grad", "_requires_grad", "retains_grad", "_ctx", "_device", "_vc", "__weakref__")
     __array_priority__ = 1000          # ndarray + Tensor -> Tensor.__radd__
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
         if isinstance(data, Tensor):
-            data = data.data
+            data = data.array
         if device is None:
             device = backend.device_of(data)
         device = backend.check_device(device)
@@ -96,7 +98,7 @@ class Tensor:
             dtype = _default_dtype(data)
         if dtype is not None and data.dtype != dtype:
             data = data.astype(dtype)
-        self.data = data
+        self.array = data
         self._grad = None
         self._requires_grad = False
         self.retains_grad = False
@@ -109,7 +111,7 @@ class Tensor:
     def _wrap(cls, data, device, requires_grad):
         """Fast constructor for op outputs (no conversion, no checks)."""
         t = object.__new__(cls)
-        t.data = data
+        t.array = data
         t._grad = None
         t._requires_grad = requires_grad
         t.retains_grad = False
@@ -119,9 +121,24 @@ class Tensor:
         return t
 
     # ------------------------------------------------------------ attributes
-    shape = property(lambda self: tuple(self.data.shape))
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
+    @property
+    def data(self):
+        """PyTorch's ``.data``: a tensor sharing this one's memory, detached from the graph (no grad_fn,
+        requires_grad False) and with a version counter of its own, so an in-place change made
+        through it is not seen by autograd -- as in PyTorch, where detach() is the safer choice.
+        The array itself is ``.array`` (``.numpy()`` on the CPU)."""
+        return Tensor._wrap(self.array, self._device, False)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__} "
+                            "(to replace the array itself, assign to .array)")
+        self.array, self._device = value.array, value._device
+
+    shape = property(lambda self: tuple(self.array.shape))
+    dtype = property(lambda self: self.array.dtype)
+    ndim = property(lambda self: self.array.ndim)
     device = property(lambda self: self._device)
     is_leaf = property(lambda self: self._ctx is None)
     is_cuda = property(lambda self: self._device == "cuda")
@@ -129,7 +146,7 @@ class Tensor:
 
     def size(self, dim=None):
         """The shape as a Size (as PyTorch's ``x.size()``), or its length along ``dim``."""
-        return Size(self.data.shape) if dim is None else self.data.shape[dim]
+        return Size(self.array.shape) if dim is None else self.array.shape[dim]
 
     @property
     def grad_fn(self):
@@ -138,10 +155,10 @@ class Tensor:
         return self._ctx
 
     def dim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self):
-        return int(self.data.size)
+        return int(self.array.size)
 
     @property
     def grad(self):
@@ -157,32 +174,32 @@ class Tensor:
         self._grad = value
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self.array)
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(len(self.data)))
+        return (self[i] for i in range(len(self.array)))
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+        if self.array.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.array.size} elements is ambiguous; "
                              "use .any() or .all(), or compare .item()")
-        return bool(self.data.reshape(()).item())
+        return bool(self.array.reshape(()).item())
 
     def __float__(self): return float(self.item())
     def __int__(self): return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self.array.dtype.kind not in "iu" or self.array.size != 1:
             raise TypeError(f"only one-element integer tensors can be used as an index, got {self.dtype} {self.shape}")
         return int(self.item())
 
     def __format__(self, spec):
         """A one-element tensor formats as its number (f"{loss:.4f}"), as in PyTorch."""
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             return format(self.item(), spec)
         return object.__format__(self, spec)      # str(self); a format spec is a TypeError, as PyTorch's
 
@@ -201,20 +218,20 @@ class Tensor:
     # ------------------------------------------------------------ conversion
     def numpy(self):
         """The data as a NumPy array (copied from the GPU when needed)."""
-        return self.data if self._device == "cpu" else self.data.get()
+        return self.array if self._device == "cpu" else self.array.get()
 
     def __array__(self, dtype=None, copy=None):
         """np.asarray(tensor) for a CPU tensor, as PyTorch allows; a GPU tensor must be copied with
         .cpu() first."""
         if self._device != "cpu":
             raise TypeError("can't convert a cuda tensor to NumPy implicitly: use .cpu() or .numpy() first")
-        a = np.asarray(self.data)                  # ops may leave a NumPy scalar for a 0-d result
+        a = np.asarray(self.array)                  # ops may leave a NumPy scalar for a 0-d result
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.reshape(()).item()
+        return self.array.reshape(()).item()
 
     def tolist(self):
         return self.numpy().tolist()
@@ -235,7 +252,7 @@ class Tensor:
         if device is not None:
             device = backend.check_device(device)
             if device != self._device:
-                out = Tensor(backend.to_device(self.data, device), requires_grad=self.requires_grad)
+                out = Tensor(backend.to_device(self.array, device), requires_grad=self.requires_grad)
         if dtype is not None:
             out = out.type(dtype)
         return out
@@ -261,7 +278,7 @@ class Tensor:
 
     def detach(self):
         """The same data, cut from the graph (and sharing the version counter, as the memory)."""
-        t = Tensor._wrap(self.data, self._device, False)
+        t = Tensor._wrap(self.array, self._device, False)
         t._vc = self._vc
         return t
 
@@ -283,14 +300,14 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad "
                                "(was it computed under no_grad(), or from tensors without requires_grad=True?)")
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self.array)
         if gradient is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise RuntimeError(f"backward() without a gradient needs a one-element tensor, got shape {self.shape}")
-            gradient = xp.ones_like(self.data)
+            gradient = xp.ones_like(self.array)
         else:
-            gradient = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=self.dtype)
-            if gradient.shape != self.data.shape:
+            gradient = gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=self.dtype)
+            if gradient.shape != self.array.shape:
                 raise ValueError(f"backward(): gradient shape {tuple(gradient.shape)} does not match "
                                  f"tensor shape {self.shape}")
         autograd.backward(self, gradient, retain_graph)
@@ -310,9 +327,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag):
-        if flag and self.data.dtype.kind not in "fc":
+        if flag and self.array.dtype.kind not in "fc":
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients (this one is "
-                               f"{self.data.dtype}; convert it first, e.g. t.float())")
+                               f"{self.array.dtype}; convert it first, e.g. t.float())")
         self._requires_grad = bool(flag)
 
     def requires_grad_(self, requires_grad=True):
@@ -340,12 +357,12 @@ class Tensor:
             raise RuntimeError("item assignment of a tensor that requires grad: minicnn does not record in-place "
                                "operations, so its gradient would be lost; build the result out of place (cat, stack)")
         index = _m.unwrap_index(index)
-        self._array()[index] = value.data if isinstance(value, Tensor) else value
+        self._array()[index] = value.array if isinstance(value, Tensor) else value
 
     # comparisons give plain boolean tensors (no gradient)
     def _cmp(self, other, op):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._wrap(op(self.data, other), self._device, False)
+        other = other.array if isinstance(other, Tensor) else other
+        return Tensor._wrap(op(self.array, other), self._device, False)
 
     def __lt__(self, other): return self._cmp(other, lambda a, b: a < b)
     def __le__(self, other): return self._cmp(other, lambda a, b: a <= b)
@@ -358,17 +375,17 @@ class Tensor:
 
     def equal(self, other):
         """True when both tensors have the same shape and elements (torch.equal)."""
-        return self.shape == other.shape and bool((self.data == other.data).all())
+        return self.shape == other.shape and bool((self.array == other.array).all())
 
-    def any(self): return Tensor._wrap(self.data.any(), self._device, False)
-    def all(self): return Tensor._wrap(self.data.all(), self._device, False)
+    def any(self): return Tensor._wrap(self.array.any(), self._device, False)
+    def all(self): return Tensor._wrap(self.array.all(), self._device, False)
 
     # ------------------------------------------------------------ in place
     def _array(self):
         """The data as an array that can be written in place (an op's 0-d result may be a NumPy scalar)."""
-        if isinstance(self.data, np.generic):
-            self.data = np.asarray(self.data)
-        return self.data
+        if isinstance(self.array, np.generic):
+            self.array = np.asarray(self.array)
+        return self.array
 
     def _in_place(self, what):
         """PyTorch's rule: no in-place change to a leaf that requires grad while gradients are
@@ -385,8 +402,8 @@ class Tensor:
 
     def _inplace_op(self, other, ufunc, what):
         self._in_place(what)
-        other = other.data if isinstance(other, Tensor) else other
-        ufunc(self._array(), other, out=self.data, casting="same_kind")
+        other = other.array if isinstance(other, Tensor) else other
+        ufunc(self._array(), other, out=self.array, casting="same_kind")
         return self
 
     def _augmented(self, other, ufunc, out_of_place):
@@ -398,22 +415,22 @@ class Tensor:
             return out_of_place(self, other)
         return self._inplace_op(other, ufunc, "an augmented assignment")
 
-    def __iadd__(self, other): return self._augmented(other, backend.get_array_module(self.data).add, _m.add)
-    def __isub__(self, other): return self._augmented(other, backend.get_array_module(self.data).subtract, _m.sub)
-    def __imul__(self, other): return self._augmented(other, backend.get_array_module(self.data).multiply, _m.mul)
-    def __itruediv__(self, other): return self._augmented(other, backend.get_array_module(self.data).divide, _m.div)
+    def __iadd__(self, other): return self._augmented(other, backend.get_array_module(self.array).add, _m.add)
+    def __isub__(self, other): return self._augmented(other, backend.get_array_module(self.array).subtract, _m.sub)
+    def __imul__(self, other): return self._augmented(other, backend.get_array_module(self.array).multiply, _m.mul)
+    def __itruediv__(self, other): return self._augmented(other, backend.get_array_module(self.array).divide, _m.div)
 
     def add_(self, other, alpha=1):
-        other = other.data if isinstance(other, Tensor) else other
-        return self._inplace_op(other * alpha if alpha != 1 else other, backend.get_array_module(self.data).add, "add_")
+        other = other.array if isinstance(other, Tensor) else other
+        return self._inplace_op(other * alpha if alpha != 1 else other, backend.get_array_module(self.array).add, "add_")
 
     def sub_(self, other, alpha=1):
-        other = other.data if isinstance(other, Tensor) else other
-        return self._inplace_op(other * alpha if alpha != 1 else other, backend.get_array_module(self.data).subtract,
+        other = other.array if isinstance(other, Tensor) else other
+        return self._inplace_op(other * alpha if alpha != 1 else other, backend.get_array_module(self.array).subtract,
                                 "sub_")
 
-    def mul_(self, other): return self._inplace_op(other, backend.get_array_module(self.data).multiply, "mul_")
-    def div_(self, other): return self._inplace_op(other, backend.get_array_module(self.data).divide, "div_")
+    def mul_(self, other): return self._inplace_op(other, backend.get_array_module(self.array).multiply, "mul_")
+    def div_(self, other): return self._inplace_op(other, backend.get_array_module(self.array).divide, "div_")
 
     def zero_(self):
         return self.fill_(0)
@@ -426,8 +443,8 @@ class Tensor:
     def copy_(self, src):
         """Copy ``src``'s values (broadcast to this shape) into this tensor's own memory."""
         self._in_place("copy_")
-        src = src.data if isinstance(src, Tensor) else src
-        xp = backend.get_array_module(self.data)
+        src = src.array if isinstance(src, Tensor) else src
+        xp = backend.get_array_module(self.array)
         if backend.device_of(src) != self._device:
             src = backend.to_device(src if hasattr(src, "dtype") else np.asarray(src), self._device)
         self._array()[...] = xp.asarray(src).astype(self.dtype, copy=False)
@@ -435,7 +452,7 @@ class Tensor:
 
     def clamp_(self, min=None, max=None):  # noqa: A002  (PyTorch's argument names)
         self._in_place("clamp_")
-        backend.get_array_module(self.data).clip(self._array(), min, max, out=self.data)
+        backend.get_array_module(self.array).clip(self._array(), min, max, out=self.array)
         return self
 
     # ------------------------------------------------------------ reductions
@@ -491,7 +508,7 @@ class Tensor:
 
     def transpose(self, dim0, dim1):
         """Swap two dimensions (PyTorch's transpose; permute() takes a full order)."""
-        nd = self.data.ndim
+        nd = self.array.ndim
         axes = list(range(nd))
         try:
             axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
@@ -501,15 +518,15 @@ class Tensor:
 
     def permute(self, *dims):
         dims = _shape_args(dims)
-        if sorted(d % self.data.ndim for d in dims) != list(range(self.data.ndim)):
-            raise ValueError(f"permute{dims}: expected an order of all {self.data.ndim} dimensions")
-        return _m.transpose(self, [d % self.data.ndim for d in dims])
+        if sorted(d % self.array.ndim for d in dims) != list(range(self.array.ndim)):
+            raise ValueError(f"permute{dims}: expected an order of all {self.array.ndim} dimensions")
+        return _m.transpose(self, [d % self.array.ndim for d in dims])
 
     T = property(lambda self: _m.transpose(self, None))
 
     def t(self):
-        if self.data.ndim > 2:
-            raise ValueError(f"t() expects a tensor with at most 2 dimensions, got {self.data.ndim}")
+        if self.array.ndim > 2:
+            raise ValueError(f"t() expects a tensor with at most 2 dimensions, got {self.array.ndim}")
         return _m.transpose(self, None)
 
     def flatten(self, start_dim=0, end_dim=-1):
@@ -562,7 +579,7 @@ class Tensor:
         """The variance (over ``dim``, all elements by default), divided by n - 1 (PyTorch's default;
         ``unbiased=False`` or ``correction=0``: by n). Differentiable."""
         correction = (1 if unbiased else 0) if correction is None else correction
-        n = self.data.size if dim is None else int(np.prod([self.data.shape[d] for d in
+        n = self.array.size if dim is None else int(np.prod([self.array.shape[d] for d in
                                                             ((dim,) if isinstance(dim, int) else dim)]))
         centred = self - self.mean(dim, keepdim=True)
         return (centred * centred).sum(dim, keepdim=keepdim) / max(n - correction, 0)
@@ -576,7 +593,7 @@ def tensor(data, dtype=None, device="cpu", requires_grad=False):
     """Make a leaf Tensor from a list, a scalar or an array (float32 for floating data by default).
     Like torch.tensor, it copies: the tensor never shares memory with ``data``."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data):
         data = [v.numpy() if isinstance(v, Tensor) else v for v in data]
     xp = backend.xp_for(device)

@@ -124,10 +124,10 @@ class NonFiniteGuard(Callback):
     def after_backward(self, step, loss):
         # One device read a step: a NaN or Inf anywhere makes the sum of the loss and every gradient's
         # sum non-finite (a finite sum that overflows only sends us to the exact check below).
-        total = loss.data.astype("float64")
+        total = loss.array.astype("float64")
         for p in self.model.parameters():
             if p.grad is not None:
-                total = total + p.grad.data.sum()
+                total = total + p.grad.array.sum()
         if bool(backend.get_array_module(total).isfinite(total)):
             bad = self._bad_setting()
             if bad is not None:
@@ -145,7 +145,7 @@ class NonFiniteGuard(Callback):
         for name, p in self.model.named_parameters():
             if p.grad is None:
                 continue
-            g = p.grad.data
+            g = p.grad.array
             xp = backend.get_array_module(g)
             if not bool(xp.isfinite(g).all()):
                 layer = name.rsplit(".", 1)[0] if "." in name else name
@@ -160,11 +160,11 @@ class NonFiniteGuard(Callback):
         of an epoch is checked by fit before validation and the checkpoints: no step pays for it."""
         total = 0.0
         for p in self.model.parameters():
-            total = total + p.data.sum()
+            total = total + p.array.sum()
         if bool(backend.get_array_module(total).isfinite(total)):   # one device read when all is well
             return
         for name, p in self.model.named_parameters():
-            if not bool(backend.get_array_module(p.data).isfinite(p.data).all()):
+            if not bool(backend.get_array_module(p.array).isfinite(p.array).all()):
                 layer = name.rsplit(".", 1)[0] if "." in name else name
                 raise NonFiniteError(f"training stopped after step {step}: its update made the weights of layer "
                                      f"'{layer}' ({name}) non-finite although the loss, every gradient and every "
@@ -286,8 +286,8 @@ def _total_loss(outs, y, loss_fn, loss_weights):
 def _correct(logits, y):
     """Number of correct predictions, as a 0-d array on the logits' device (read it when it is needed:
     on a GPU each read waits for the GPU): argmax for (N, C) logits, sign for one binary logit."""
-    z = logits.data
-    t = y.data
+    z = logits.array
+    t = y.array
     xp = backend.get_array_module(z)
     if z.ndim == 2 and z.shape[1] == 1:
         pred = (z[:, 0] > 0).astype(xp.int64)
@@ -310,9 +310,9 @@ def _first_nonfinite_layer(model, x):
     found = []
 
     def hook(layer, out):
-        if not found and isinstance(out, Tensor) and out.data.size:
-            xp = backend.get_array_module(out.data)
-            if not bool(xp.isfinite(out.data).all()):
+        if not found and isinstance(out, Tensor) and out.array.size:
+            xp = backend.get_array_module(out.array)
+            if not bool(xp.isfinite(out.array).all()):
                 found.append(layer)
 
     module_mod._forward_hooks.append(hook)
@@ -327,8 +327,8 @@ def _first_nonfinite_layer(model, x):
 
 
 def _nonfinite_input(x):
-    xp = backend.get_array_module(x.data)
-    return x.data.dtype.kind == "f" and not bool(xp.isfinite(x.data).all())
+    xp = backend.get_array_module(x.array)
+    return x.array.dtype.kind == "f" and not bool(xp.isfinite(x.array).all())
 
 
 def _as_batches(data, batch_size=256, shuffle=False, device="cpu"):
@@ -439,7 +439,7 @@ def _train_epoch(model, train_data, optimizer, loss, loss_weights, callbacks, st
                 cb.after_backward(step, batch_loss)
             optimizer.step()
             n = len(x)
-            loss_sum = loss_sum + batch_loss.data * n
+            loss_sum = loss_sum + batch_loss.array * n
             correct = correct + metric(outs[0], y)
             seen += n
             done += 1
@@ -496,7 +496,7 @@ def evaluate(model, data, loss=F.cross_entropy, loss_weights=None, batch_size=25
             for x, y in data:
                 outs = _outputs(model(x))
                 n = len(x)
-                loss_sum = loss_sum + _total_loss(outs[:1], y, loss, None).data * n    # on the device until the end
+                loss_sum = loss_sum + _total_loss(outs[:1], y, loss, None).array * n    # on the device until the end
                 correct = correct + (metric or _correct)(outs[0], y)
                 seen += n
     finally:
@@ -523,7 +523,7 @@ def predict(model, x, batch_size=256):
             if hasattr(x, "__iter__") and not hasattr(x, "shape"):
                 batches = (xb for xb, _ in x)
             else:
-                arr = x.data if isinstance(x, Tensor) else x
+                arr = x.array if isinstance(x, Tensor) else x
                 arr = arr if backend.device_of(arr) == "cuda" else np.asarray(arr)
                 batches = (Tensor(arr[i:i + batch_size]).to(model.device) for i in range(0, len(arr), batch_size))
             for xb in batches:

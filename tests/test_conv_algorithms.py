@@ -126,7 +126,7 @@ def test_winograd4x4_batch_last(monkeypatch, xshape, K, padding, per_piece):
     x, w, b = rand(*xshape, seed=12), rand(K, C, 3, 3, seed=13), rand(K, seed=14)
     y = torch_oracle(lambda *a: F.conv2d(*a, padding=padding, algorithm="winograd4x4"),
                      lambda *a: TF.conv2d(*a, padding=padding), [x, w, b], rtol=1e-4, atol=1e-4)
-    assert y.data.transpose(1, 2, 3, 0).flags.c_contiguous
+    assert y.array.transpose(1, 2, 3, 0).flags.c_contiguous
     pieces = -(-N // per_piece) if per_piece else 1
     assert len(images) == 2 * pieces and sum(images) == 2 * N and max(images) - min(images) <= 1
 

@@ -75,7 +75,7 @@ def test_conv2d_with_and_without_the_kernel(monkeypatch):
         w = mc.tensor(w0, device="cuda", requires_grad=True)
         y = F.conv2d(x, w, stride=2, padding=1)
         (y * y).sum().backward()
-        results.append([t.get() for t in (y.data, x.grad.data, w.grad.data)])
+        results.append([t.get() for t in (y.array, x.grad.array, w.grad.array)])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 

@@ -253,7 +253,7 @@ def test_world_of_one_changes_nothing():
     plain, synced = nn.BatchNorm2d(3), nn.SyncBatchNorm(3)
     gy = np.random.default_rng(1).standard_normal((4, 3, 5, 5)).astype(np.float32)
     (plain(x) * mc.tensor(gy)).sum().backward()
-    g1, x.grad = x.grad.data.copy(), None
+    g1, x.grad = x.grad.array.copy(), None
     (synced(x) * mc.tensor(gy)).sum().backward()
     np.testing.assert_array_equal(x.grad, g1)
     np.testing.assert_array_equal(synced.running_var, plain.running_var)

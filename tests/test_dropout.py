@@ -15,7 +15,7 @@ def test_gradcheck_dropout_backward_uses_the_forward_mask():
     mc.manual_seed(3)
     y = F.dropout(x, 0.5)
     y.backward(np.ones((4, 6)))
-    kept = y.data != 0
+    kept = y.array != 0
     assert np.array_equal(x.grad, kept * 2.0)
 
 

@@ -41,7 +41,7 @@ def test_fit_evaluate_predict_with_every_kind_of_data(device):
     for what in ((x, y), loader):
         assert 0 <= mc.evaluate(model, what)["accuracy"] <= 1
     expect = mc.predict(model, x)
-    for what in (xd, xd.data, loader):                      # a Tensor, a device array, a DataLoader
+    for what in (xd, xd.array, loader):                      # a Tensor, a device array, a DataLoader
         np.testing.assert_allclose(mc.predict(model, what), expect, rtol=1e-5, atol=1e-6)
 
 

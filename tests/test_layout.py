@@ -47,11 +47,11 @@ def test_activation_layout_from_sixteen_images(device):
         chain = [y, F.relu(y), F.max_pool2d(y, 2), F.avg_pool2d(y, 3, stride=2, padding=1),
                  F.batch_norm(y, None, None, training=True), F.dropout(y, 0.5)]
         expect = n >= BATCH_LAST_MIN and device == "cpu"
-        assert [batch_last(t.data) for t in chain] == [expect] * len(chain)
+        assert [batch_last(t.array) for t in chain] == [expect] * len(chain)
         if device != "cpu":
-            assert all(t.data.flags.c_contiguous for t in chain)
+            assert all(t.array.flags.c_contiguous for t in chain)
         sum(t.sum() for t in chain).backward()
-        assert batch_last(x.grad.data) == expect
+        assert batch_last(x.grad.array) == expect
 
 
 # -------------------------------- gradcheck in float64, random upstream gradient

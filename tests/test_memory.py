@@ -158,5 +158,5 @@ def test_parameter_gradients_are_contiguous(batch):
     model = resnet18(num_classes=10)
     x = mc.tensor(np.random.default_rng(0).random((batch, 3, 32, 32), dtype=np.float32))
     mc.functional.cross_entropy(model(x), np.arange(batch) % 10).backward()
-    bad = [name for name, p in model.named_parameters() if not p.grad.data.flags.c_contiguous]
+    bad = [name for name, p in model.named_parameters() if not p.grad.array.flags.c_contiguous]
     assert not bad, bad

@@ -58,7 +58,7 @@ def test_module_list_module_dict_apply_and_layer_names_match_pytorch():
         seen.append(type(m).__name__)
         if isinstance(m, nn.Linear):
             nn.init.constant_(m.weight, 0.1)
-            m.bias.data.fill(0.0)
+            m.bias.data.fill_(0.0)
 
     ours.apply(init_weights)
     assert seen[-1] == "Net" and seen.count("Linear") == 4

@@ -157,7 +157,7 @@ def test_parameter_groups_with_their_own_learning_rate():
     w0, w7 = model[0].weight.numpy().copy(), model[7].weight.numpy().copy()
     x, y = batches(1)[0]
     F.cross_entropy(model(mc.tensor(x)), y).backward()
-    g0, g7 = model[0].weight.grad.data.copy(), model[7].weight.grad.data.copy()
+    g0, g7 = model[0].weight.grad.array.copy(), model[7].weight.grad.array.copy()
     opt.step()
     np.testing.assert_allclose(model[0].weight.numpy(), w0 - 0.001 * g0, rtol=1e-6)
     np.testing.assert_allclose(model[7].weight.numpy(), w7 - 0.01 * g7, rtol=1e-6)

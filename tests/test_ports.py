@@ -97,3 +97,45 @@ def test_autograd_two_layer_net_with_grad_zero_steps_like_pytorch():
     theirs = load("autograd_loop", "torch").two_layer(init)
     ours = load("autograd_loop", "minicnn").two_layer(init)
     assert_steps_agree(ours, theirs)
+
+
+def test_blitz_neural_networks_tutorial_with_its_manual_data_update(tmp_path):
+    """The blitz's `f.data.sub_(f.grad.data * learning_rate)` once failed with NumPy's message."""
+    import re
+    rs = np.random.default_rng(4)
+    data = {"input": rs.standard_normal((1, 1, 32, 32)).astype(np.float32),
+            "grad": rs.standard_normal((1, 10)).astype(np.float32), "target": rs.standard_normal(10).astype(np.float32)}
+    init = torch_init("blitz_neural_networks")
+    theirs, shown_t = load("blitz_neural_networks", "torch").run(init, data)
+    ours, shown_o = load("blitz_neural_networks", "minicnn").run(init, data)
+    assert_steps_agree(ours, theirs)                      # the first loss is after the manual update
+    assert str(shown_o[0]) == str(shown_t[0])             # print(net): the module tree as PyTorch prints it
+    assert shown_o[1] == shown_t[1] == 10 and tuple(shown_o[2]) == tuple(shown_t[2]) == (6, 1, 5, 5)
+    grads = [i for i, s in enumerate(shown_t) if str(s).startswith("conv1.bias.grad")]
+    assert shown_o[grads[0] + 1] is None and shown_t[grads[0] + 1] is None      # zero_grad leaves None
+    np.testing.assert_allclose(shown_o[grads[1] + 1].numpy(), shown_t[grads[1] + 1].numpy(), rtol=1e-4, atol=1e-7)
+    assert len(shown_o) == len(shown_t)                   # every print ran; grad_fn's names are minicnn's own
+    assert re.fullmatch(r"<\w+Backward0 object at 0x[0-9a-f]+>", str(shown_o[grads[0] - 3]))
+
+
+def _fashion_shaped(seed, n):
+    """Fashion-MNIST-shaped images with a learnable pattern (a bright row per class), so that the test
+    accuracy is not decided by near-ties that float32 rounding could tip either way."""
+    rs = np.random.default_rng(seed)
+    labels = rs.integers(0, 10, n)
+    images = (rs.random((n, 1, 28, 28)) * 0.5).astype(np.float32)
+    images[np.arange(n), 0, 2 + 2 * labels, :] = 1.0
+    return images, labels
+
+
+@pytest.mark.parametrize("name", ["yunjey_feedforward", "yunjey_cnn"])
+def test_yunjey_tutorials_train_test_and_save_like_pytorch(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)                           # they save model.ckpt where they run
+    images, labels = _fashion_shaped(5, 400)
+    test_images, test_labels = _fashion_shaped(6, 200)
+    init = torch_init(name)
+    theirs, shown_t, correct_t = load(name, "torch").run(init, images, labels, test_images, test_labels)
+    ours, shown_o, correct_o = load(name, "minicnn").run(init, images, labels, test_images, test_labels)
+    assert_steps_agree(ours, theirs)
+    assert shown_o == shown_t and correct_o == correct_t          # every printed line, the accuracy included
+    assert sorted(mc.load(tmp_path / "model.ckpt")) == sorted(init)

@@ -96,3 +96,37 @@ def test_a_format_spec_on_a_tensor_of_several_values_is_refused_as_in_pytorch():
         assert "{}".format(t) == str(t)
         with pytest.raises(TypeError, match="unsupported format string"):
             "{:.2f}".format(t)
+
+
+@pytest.mark.parametrize("lib", [torch, minicnn], ids=["torch", "minicnn"])
+def test_data_is_a_detached_tensor_sharing_the_memory(lib):
+    """`.data` was the NumPy array (the blitz's f.data.sub_(...) failed with NumPy's message and
+    outputs.data.max(1) was NumPy's max); now it is PyTorch's: the same code, the same answers."""
+    torch.manual_seed(0)
+    w = lib.tensor([[1.0, -2.0], [3.0, 0.5]], requires_grad=True)
+    y = (w * w).sum()
+    y.backward()
+    d = w.data
+    assert type(d).__name__ == "Tensor" and not d.requires_grad and d.grad_fn is None
+    for f in [w]:
+        f.data.sub_(f.grad.data * 0.1)                      # the 60-minute blitz's update by hand
+    assert np.allclose(w.detach().numpy(), [[0.8, -1.6], [2.4, 0.4]])
+    assert w.data.numpy()[0, 0] == w.detach().numpy()[0, 0]   # shared memory
+    values, indices = w.data.max(1)
+    assert np.allclose(values.numpy(), [0.8, 2.4]) and indices.tolist() == [0, 0]
+    _, predicted = lib.max(w.data, 1)
+    assert predicted.tolist() == [0, 0]
+    before = w._version
+    w.data.mul_(2)                                          # not seen by autograd's version counter
+    assert w._version == before and np.allclose(w.detach().numpy()[1], [4.8, 0.8])
+    w.data = lib.zeros(3)                                   # a new array, even of another shape
+    assert tuple(w.shape) == (3,) and w.requires_grad
+    with pytest.raises(TypeError, match="has to be a tensor"):
+        w.data = np.zeros(3)
+
+
+def test_the_array_itself_is_one_documented_attribute():
+    t = minicnn.tensor([1.0, 2.0])
+    assert isinstance(t.array, np.ndarray) and t.numpy() is t.array
+    t.array[0] = 5.0
+    assert t.tolist() == [5.0, 2.0]

@@ -120,7 +120,7 @@ def test_a_threaded_block_is_bit_identical(many, monkeypatch, n):
         h = F.conv2d(x, mc.tensor(rand(4, 4, 3, 3, seed=7)), padding=1)
         y = F.relu(F.batch_norm(h, None, None, w, b, training=True))
         y.backward(mc.tensor(rand(*y.shape, seed=8)))
-        return [y.data.copy(), x.grad.data.copy(), w.grad.data.copy(), b.grad.data.copy()]
+        return [y.array.copy(), x.grad.array.copy(), w.grad.array.copy(), b.grad.array.copy()]
     calls = pool_calls(monkeypatch)
     one, more = one_and_many(step)
     assert calls                                                    # the ReLU and im2col work was threaded
@@ -138,7 +138,7 @@ def test_optimizer_slices_on_threads_are_bit_identical(many, monkeypatch, make):
         for i in range(3):
             w.grad = mc.tensor(rand(300, 700, seed=10 + i))
             opt.step()
-        return [w.data.copy()]
+        return [w.array.copy()]
     calls = pool_calls(monkeypatch)
     one, more = one_and_many(steps)
     assert calls

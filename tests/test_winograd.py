@@ -168,7 +168,7 @@ def test_winograd_batch_last(forced, monkeypatch, shape, K, padding, n, per_piec
     monkeypatch.setattr(choice, "COL_BUDGET", per_piece * 16 * (C + K) * TH * TW * 4)
     x, w, b = rand(n, C, H, W, seed=70), rand(K, C, 3, 3, seed=71), rand(K, seed=72)
     out = torch_oracle(lambda *a: F.conv2d(*a, padding=padding), lambda *a: TF.conv2d(*a, padding=padding), [x, w, b])
-    assert len(forced) == (per_piece >= 16) and out.data.transpose(1, 2, 3, 0).flags.c_contiguous
+    assert len(forced) == (per_piece >= 16) and out.array.transpose(1, 2, 3, 0).flags.c_contiguous
 
 
 def test_winograd_batch_last_gradcheck(forced):

@@ -8,11 +8,12 @@ Python call per sample (what keeps LeNet from waiting on data).
 import numpy as np
 
 from .. import backend
+from ..tensor import Tensor
 
 
 def _host(a):
     """An array (or a Tensor's array) on the CPU: datasets live in host memory."""
-    a = getattr(a, "data", a) if not isinstance(a, np.ndarray) else a
+    a = a.array if isinstance(a, Tensor) else a
     return backend.to_device(a, "cpu") if backend.device_of(a) == "cuda" else np.asarray(a)
 
 

@@ -159,7 +159,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"conv2d: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
     g = ConvGeometry(x.shape, weight.shape[2:], stride, pads)
-    xp = get_array_module(x.data)
+    xp = get_array_module(x.array)
     if algorithm == "auto":
         algorithm = choice.choose(g, weight.shape[0], xp, x.dtype, weight.dtype)
     else:

@@ -50,7 +50,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
     if input.ndim == 3:                          # (C, H, W): one image, as PyTorch treats it
         return dropout2d(input.unsqueeze(0), p, training)[0]
     if p == 1.0:
-        return input * get_array_module(input.data).zeros((), dtype=input.dtype)
+        return input * get_array_module(input.array).zeros((), dtype=input.dtype)
     return Dropout2d.apply(input, p=p, device=input.device)
 
 
@@ -61,6 +61,6 @@ def dropout(x, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return x
     if p == 1.0:
-        xp = get_array_module(x.data)
+        xp = get_array_module(x.array)
         return x * xp.zeros((), dtype=x.dtype)
     return Dropout.apply(x, p=p, device=x.device)

@@ -155,8 +155,8 @@ def _class_target(name, x, target, ignore_index, allow_probabilities):
     or probabilities (N, C). On the CPU an index out of range raises here; on a GPU, reading the
     indices back would stall every step, so such a sample gets a NaN loss instead (which the NaN
     guard of fit stops on)."""
-    xp = get_array_module(x.data)
-    t = target.data if isinstance(target, Tensor) else xp.asarray(target)
+    xp = get_array_module(x.array)
+    t = target.array if isinstance(target, Tensor) else xp.asarray(target)
     N, C = x.shape
     if t.dtype.kind in "iu":
         if t.shape != (N,):
@@ -190,7 +190,7 @@ def _class_loss(name, op, x, target, weight, ignore_index, reduction, allow_prob
         C, spatial = x.shape[1], x.shape[2:]
         order = (0,) + tuple(range(2, x.ndim)) + (1,)
         rows = x.permute(*order).reshape(-1, C)
-        t = target.data if isinstance(target, Tensor) else target
+        t = target.array if isinstance(target, Tensor) else target
         if getattr(t, "dtype", None) is not None and t.dtype.kind not in "iu":
             t = t.transpose(order).reshape(-1, C)
         else:
@@ -199,7 +199,7 @@ def _class_loss(name, op, x, target, weight, ignore_index, reduction, allow_prob
         return out.reshape((x.shape[0],) + spatial) if reduction == "none" else out
     t = _class_target(name, x, target, ignore_index, allow_probabilities)
     if weight is not None:
-        weight = weight.data if isinstance(weight, Tensor) else get_array_module(x.data).asarray(weight)
+        weight = weight.array if isinstance(weight, Tensor) else get_array_module(x.array).asarray(weight)
         if weight.shape != (x.shape[1],):
             raise ValueError(f"{name}: weight must have one value per class, shape ({x.shape[1]},), "
                              f"got {tuple(weight.shape)}")
@@ -208,7 +208,7 @@ def _class_loss(name, op, x, target, weight, ignore_index, reduction, allow_prob
 
 
 def _as_rows(t, shape):
-    t = t.data if isinstance(t, Tensor) else t
+    t = t.array if isinstance(t, Tensor) else t
     return t.reshape(shape)
 
 
@@ -293,12 +293,12 @@ class MSELoss(_ElementLoss):
 def _pair_loss(name, input, target, reduction, weight=None):  # noqa: A002
     """The target (and weight) as tensors like the input, checked against its shape."""
     _check_reduction(name, reduction)
-    target = as_tensor(target.data if isinstance(target, Tensor) and target.dtype != input.dtype else target, input)
+    target = as_tensor(target.array if isinstance(target, Tensor) and target.dtype != input.dtype else target, input)
     if target.shape != input.shape:
         raise ValueError(f"{name}: target shape {target.shape} does not match input shape {input.shape} "
                          "(PyTorch would broadcast with a warning; reshape one of them)")
     if weight is not None:
-        weight = as_tensor(weight.data if isinstance(weight, Tensor) else weight, input).data
+        weight = as_tensor(weight.array if isinstance(weight, Tensor) else weight, input).array
     return target, weight
 
 
@@ -306,18 +306,18 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     """Sigmoid + binary cross-entropy in one stable op (mean over all elements by default)."""
     target, weight = _pair_loss("binary_cross_entropy_with_logits", input, target, reduction, weight)
     if pos_weight is not None:
-        pos_weight = as_tensor(pos_weight.data if isinstance(pos_weight, Tensor) else pos_weight, input).data
+        pos_weight = as_tensor(pos_weight.array if isinstance(pos_weight, Tensor) else pos_weight, input).array
     return BCEWithLogits.apply(input, target, weight=weight, pos_weight=pos_weight, reduction=reduction)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
     """Binary cross-entropy of probabilities in [0, 1] (e.g. sigmoid's output)."""
     target, weight = _pair_loss("binary_cross_entropy", input, target, reduction, weight)
-    xp = get_array_module(input.data)
-    if input.data.size and not bool(xp.logical_and(input.data >= 0, input.data <= 1).all()):
+    xp = get_array_module(input.array)
+    if input.array.size and not bool(xp.logical_and(input.array >= 0, input.array <= 1).all()):
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] (apply sigmoid first, "
                          "or use binary_cross_entropy_with_logits on the logits)")
-    if target.data.size and not bool(xp.logical_and(target.data >= 0, target.data <= 1).all()):
+    if target.array.size and not bool(xp.logical_and(target.array >= 0, target.array <= 1).all()):
         raise RuntimeError("all elements of target should be between 0 and 1 (binary_cross_entropy: targets are "
                            "probabilities of the positive class)")
     return BCE.apply(input, target, weight=weight, reduction=reduction)

@@ -18,8 +18,8 @@ def as_tensor(value, like):
     """
     if isinstance(value, Tensor):
         return value
-    xp = get_array_module(like.data)
-    return Tensor._wrap(xp.asarray(value, dtype=like.data.dtype), like._device, False)
+    xp = get_array_module(like.array)
+    return Tensor._wrap(xp.asarray(value, dtype=like.array.dtype), like._device, False)
 
 
 def _operands(a, b):
@@ -551,7 +551,7 @@ def max_dim(a, dim, keepdim=False, op="max"):
 
 def arg_reduce(a, dim, keepdim, op):
     """argmax/argmin: over all elements (a flat index) when ``dim`` is None, as PyTorch."""
-    data = a.data
+    data = a.array
     if dim is None:
         out = getattr(data.reshape(-1), op)()
         if keepdim:
@@ -572,11 +572,11 @@ def clamp(a, min=None, max=None):  # noqa: A002  (PyTorch's argument names)
 def cast(a, dtype):
     """``a`` as ``dtype``: differentiable between floating types; an integer or bool result has no
     gradient."""
-    dtype = get_array_module(a.data).dtype(dtype)
+    dtype = get_array_module(a.array).dtype(dtype)
     if dtype == a.dtype:
         return a
     if dtype.kind not in "fc" or not a.requires_grad:
-        return Tensor._wrap(a.data.astype(dtype), a.device, False)
+        return Tensor._wrap(a.array.astype(dtype), a.device, False)
     return Cast.apply(a, dtype=dtype)
 
 
@@ -597,9 +597,9 @@ def flatten(a, start_dim=0, end_dim=-1):
 def unwrap_index(index):
     """An index with any Tensors in it replaced by their arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
     return index
 
 

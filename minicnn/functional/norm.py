@@ -207,11 +207,11 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if x.ndim not in (2, 3, 4):
         raise ValueError(f"batch_norm: expected input (N, C), (N, C, L) or (N, C, H, W), got shape {x.shape}")
     C = x.shape[1]
-    xp = get_array_module(x.data)
+    xp = get_array_module(x.array)
     if training and x.numel() // C < 2:
         raise ValueError(f"batch_norm: training needs more than one value per channel, got input shape {x.shape}")
-    rm = running_mean.data if isinstance(running_mean, Tensor) else running_mean
-    rv = running_var.data if isinstance(running_var, Tensor) else running_var
+    rm = running_mean.array if isinstance(running_mean, Tensor) else running_mean
+    rv = running_var.array if isinstance(running_var, Tensor) else running_var
     if not training and (rm is None or rv is None):
         raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
     for name, v in (("running_mean", rm), ("running_var", rv), ("weight", weight), ("bias", bias)):

@@ -272,7 +272,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         raise NotImplementedError("max_pool2d: dilation and return_indices are not supported (see the porting "
                                   "guide in README.md)")
     if algorithm == "auto":
-        algorithm = "sweep" if batch_last(input.data) else "separable"
+        algorithm = "sweep" if batch_last(input.array) else "separable"
     elif algorithm not in MAX_POOL_ALGORITHMS:
         raise ValueError(f"max_pool2d: unknown algorithm {algorithm!r}; choose 'auto', 'separable' or 'sweep'")
     kernel, stride, pads = _pool_args("max_pool2d", input.shape, kernel_size, stride, padding, ceil_mode)
@@ -284,7 +284,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """Mean over each window. count_include_pad=True (the default) counts padded cells in the divisor;
     False counts only input cells; with ceil_mode, cells past the padding never count (as PyTorch)."""
     kernel, stride, pads = _pool_args("avg_pool2d", input.shape, kernel_size, stride, padding, ceil_mode)
-    xp = get_array_module(input.data)
+    xp = get_array_module(input.array)
     (R, S), (sh, sw), (pt, pb, pl, pr) = kernel, stride, pads
     H, W = input.shape[2:]
     OH, OW = conv_output_size(H, R, sh, pt, pb), conv_output_size(W, S, sw, pl, pr)

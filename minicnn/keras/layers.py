@@ -248,7 +248,7 @@ class Layer(Module):
 
     def _copy_into(self, param_name, value):
         p = self._parameters.get(param_name)
-        target = p.data if p is not None else self._buffers[param_name]
+        target = p.array if p is not None else self._buffers[param_name]
         target[...] = value
         if p is not None:
             p._vc[0] += 1

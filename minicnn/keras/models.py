@@ -139,7 +139,7 @@ class Model(Layer):
         for t, x in zip(self._inputs, xs):
             self._check_input(t, x)
             engine.append(_to_engine(x) if x.requires_grad or not isinstance(x, Tensor) else
-                          Tensor(np.ascontiguousarray(x.data.transpose(0, 3, 1, 2))) if x.ndim == 4 else x)
+                          Tensor(np.ascontiguousarray(x.array.transpose(0, 3, 1, 2))) if x.ndim == 4 else x)
         out = Module.__call__(self, *engine)              # forward, with minicnn's hooks (diagnostics)
         outs = [_to_keras(o) for o in (out if isinstance(out, list) else [out])]
         self._first_out, self._last_outs = outs[0], outs
@@ -281,7 +281,7 @@ class Model(Layer):
         fused = bool(self._fused_outputs()) or loss.from_logits
 
         def correct(out, y):
-            z, t = out.data, y.data
+            z, t = out.array, y.array
             if z.ndim == 2 and z.shape[1] == 1:
                 pred = (z[:, 0] > 0) if fused else (z[:, 0] > 0.5)
                 return (pred == (t.reshape(-1) > 0.5)).sum()

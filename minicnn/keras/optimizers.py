@@ -42,7 +42,7 @@ class _KerasRule(_EngineOptimizer):
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None and p.requires_grad:
-                        p.data *= 1.0 - lr * k.weight_decay
+                        p.array *= 1.0 - lr * k.weight_decay
         super().step()
         self.iterations += 1
 

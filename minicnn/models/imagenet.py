@@ -49,7 +49,7 @@ def decode_predictions(preds, top=5):
     (what a minicnn or torchvision model returns): rows that are not probability distributions go
     through a softmax first. Accepts a Tensor or a NumPy/CuPy array.
     """
-    p = preds.data if isinstance(preds, Tensor) else preds
+    p = preds.array if isinstance(preds, Tensor) else preds
     p = np.asarray(to_device(p, "cpu"), dtype=np.float64)
     if p.ndim == 1:
         p = p[None]

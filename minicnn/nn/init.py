@@ -26,9 +26,9 @@ def _fans(t):
 
 def _fill(t, sample):
     # draw in the parameter's own precision: a float64 temporary of VGG's 102M-weight layer is 800 MB
-    dtype = t.data.dtype if t.data.dtype in (np.float32, np.float64) else np.float64
-    arr = sample(backend.rng("cpu"), dtype.type).astype(t.data.dtype, copy=False)
-    t.data[...] = backend.to_device(arr, t.device) if t.device != "cpu" else arr
+    dtype = t.array.dtype if t.array.dtype in (np.float32, np.float64) else np.float64
+    arr = sample(backend.rng("cpu"), dtype.type).astype(t.array.dtype, copy=False)
+    t.array[...] = backend.to_device(arr, t.device) if t.device != "cpu" else arr
     t._vc[0] += 1                   # an in-place change, as PyTorch counts it
     return t
 
@@ -55,7 +55,7 @@ def normal_(t, mean=0.0, std=1.0):
 
 def constant_(t, value):
     """Fill t in place with ``value``; returns t."""
-    t.data[...] = value
+    t.array[...] = value
     t._vc[0] += 1
     return t
 

@@ -20,7 +20,7 @@ _forward_hooks = []      # functions hook(module, output) called after every for
 def _host_array(v):
     """A state_dict value as a NumPy array: a Tensor, a NumPy or CuPy array, or a number / nested list."""
     if isinstance(v, Tensor):
-        v = v.data
+        v = v.array
     if backend.device_of(v) == "cuda":
         return backend.to_device(v, "cpu")
     return np.asarray(v)
@@ -193,7 +193,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad.array[...] = 0
 
     def apply(self, fn):
         """Call ``fn(module)`` on every submodule, children first, then on self (e.g. to initialize weights)."""
@@ -213,8 +213,8 @@ class Module:
         if device is not None:
             device = backend.check_device(device)
             for p in self.parameters():
-                p.data = backend.to_device(p.data, device)
-                p.grad = None if p.grad is None else backend.to_device(p.grad.data, device)
+                p.array = backend.to_device(p.array, device)
+                p.grad = None if p.grad is None else backend.to_device(p.grad.array, device)
                 p._device = device
             for m in self.modules():
                 for name, b in list(m._buffers.items()):
@@ -225,8 +225,8 @@ class Module:
             if dtype.kind != "f":
                 raise TypeError(f"Module.to() takes a floating dtype, got {dtype}")
             for p in self.parameters():
-                p.data = p.data.astype(dtype)
-                p.grad = None if p.grad is None else p.grad.data.astype(dtype)
+                p.array = p.array.astype(dtype)
+                p.grad = None if p.grad is None else p.grad.array.astype(dtype)
             for m in self.modules():
                 for name, b in list(m._buffers.items()):
                     if b is not None and b.dtype.kind == "f":
@@ -253,7 +253,7 @@ class Module:
     # ---------------------------------------------------------------- state
     def state_dict(self):
         """Parameters and buffers by dotted name, as arrays (shared with the model, as in PyTorch)."""
-        sd = OrderedDict((name, p.data) for name, p in self.named_parameters())
+        sd = OrderedDict((name, p.array) for name, p in self.named_parameters())
         sd.update(self.named_buffers())
         return sd
 
@@ -278,7 +278,7 @@ class Module:
         for k, v in state_dict.items():              # check and convert everything before writing anything
             if k not in own:
                 continue
-            cur = params[k].data if k in params else buffers[k][0]._buffers[buffers[k][1]]
+            cur = params[k].array if k in params else buffers[k][0]._buffers[buffers[k][1]]
             try:
                 value = _host_array(v)
             except (TypeError, ValueError) as exc:

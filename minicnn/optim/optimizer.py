@@ -74,14 +74,14 @@ class Optimizer:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad.array[...] = 0
 
     def step(self):
         self._tune()
         for i, group, p in self._indexed():
             if p.grad is None or not p.requires_grad:
                 continue
-            w, g, state = p.data, p.grad.data, self.state.setdefault(i, {})
+            w, g, state = p.array, p.grad.array, self.state.setdefault(i, {})
             extra = self.prepare(w, state, group)
             threads.map_runs(self._updater(group, extra), list(self._slices(w, g, state)), elements=w.size)
             p._vc[0] += 1                          # changed in place: a graph that saved p can no longer use it
@@ -179,7 +179,7 @@ class Optimizer:
         self.state = {}
         for i, s in sd["state"].items():
             p = params[int(i)]
-            self.state[int(i)] = {k: (backend.to_device(np.asarray(v, dtype=p.data.dtype), p.device)
+            self.state[int(i)] = {k: (backend.to_device(np.asarray(v, dtype=p.array.dtype), p.device)
                                       if isinstance(v, np.ndarray) and v.ndim else v) for k, v in s.items()}
 
     def __repr__(self):
