@@ -12,7 +12,7 @@ from minicnn.functional.conv_algorithms import ALGORITHMS, choice
 from minicnn.gradcheck import gradcheck
 from minicnn.im2col import ConvGeometry
 
-from conftest import check_batch_last_transforms, rand, torch_oracle
+from conftest import T, assert_close, check, check_batch_last_transforms, rand, torch_oracle
 
 # (x shape, weight shape, stride, padding): odd sizes, stride 2 with padding, asymmetric, 11x11
 # stride 4, 1x1, batches on both sides of BATCH_LAST_MIN (16), C >= K (input gradient as a convolution)
@@ -28,7 +28,7 @@ CASES = [
     ((17, 4, 10, 10), (3, 4, 1, 1), 1, 0),
     ((2, 2, 7, 7), (3, 2, 5, 3), (1, 2), (2, 1)),
 ]
-ALGOS = sorted(ALGORITHMS)
+ALGOS = sorted(set(ALGORITHMS) - set(choice.GROUPED))     # one group; the grouped ones are tested below
 
 
 def can_run(name, xshape, wshape, stride, padding):
@@ -261,3 +261,43 @@ def test_lenet_first_layer_weight_gradient_matches_pytorch():
     """1 -> 6 channels, 5x5, batch 32: the chunked weight product, against PyTorch."""
     x, w, b = rand(32, 1, 28, 28, seed=80), rand(6, 1, 5, 5, seed=81), rand(6, seed=82)
     torch_oracle(lambda *a: F.conv2d(*a, padding=2), lambda *a: TF.conv2d(*a, padding=2), [x, w, b])
+
+
+# -------------------------------- grouped and depthwise: one op for all the groups
+@pytest.mark.parametrize("algorithm", ["auto", "grouped", "depthwise"])
+@pytest.mark.parametrize("N,C,K,groups,H,W,kernel,stride,padding", [
+    (2, 6, 6, 6, 7, 7, 3, 1, 1),         # depthwise 3x3, MobileNet's
+    (2, 6, 12, 6, 9, 8, 3, 2, 1),        # depthwise with 2 filters a channel, stride 2 with padding
+    (3, 8, 4, 2, 9, 9, 3, 1, 0),         # two groups
+    (2, 4, 8, 4, 11, 11, 11, 4, 2),      # an 11x11 kernel, stride 4
+    (1, 6, 6, 3, 6, 5, 1, 1, 0),         # 1x1 grouped (ShuffleNet's)
+    (17, 16, 16, 16, 5, 5, 3, 1, 1),     # batches on both sides of BATCH_LAST_MIN
+    (17, 16, 32, 4, 5, 5, 5, 2, 2),
+])
+def test_grouped_and_depthwise_against_pytorch(device, algorithm, N, C, K, groups, H, W, kernel, stride, padding):
+    if algorithm == "depthwise" and groups != C:
+        with pytest.raises(ValueError, match="algorithm='depthwise' needs one input channel a group"):
+            F.conv2d(mc.tensor(rand(N, C, H, W)), mc.tensor(rand(K, C // groups, kernel, kernel)), groups=groups,
+                     algorithm="depthwise")
+        return
+    x, w, b = rand(N, C, H, W, seed=41), rand(K, C // groups, kernel, kernel, seed=42), rand(K, seed=43)
+    torch_oracle(lambda t, v, c: F.conv2d(t, v, c, stride, padding, groups=groups, algorithm=algorithm),
+                 lambda t, v, c: TF.conv2d(t, v, c, stride, padding, groups=groups), [x, w, b], device)
+
+
+@pytest.mark.parametrize("algorithm,groups,K", [("grouped", 2, 4), ("depthwise", 4, 4), ("depthwise", 4, 8)])
+@pytest.mark.parametrize("stride,padding", [(1, 1), (2, 0)])
+def test_gradcheck_grouped_and_depthwise(algorithm, groups, K, stride, padding):
+    check(lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding, groups=groups, algorithm=algorithm),
+          T(2, 4, 7, 6, seed=84), T(K, 4 // groups, 3, 3, seed=85), T(K, seed=86))
+
+
+def test_grouped_ops_match_the_group_by_group_reference():
+    """The oracle: conv2d's loop over the groups with algorithm="reference"."""
+    x, w = rand(3, 12, 8, 8, seed=44), rand(24, 1, 3, 3, seed=45)
+    ref = F.conv2d(mc.tensor(x), mc.tensor(w), padding=1, groups=12, algorithm="reference").numpy()
+    for name in ("depthwise", "grouped", "auto"):
+        assert_close(F.conv2d(mc.tensor(x), mc.tensor(w), padding=1, groups=12, algorithm=name).numpy(), ref,
+                     rtol=1e-5, atol=1e-5)
+    from minicnn.functional.conv_algorithms import choice
+    assert choice.choose_grouped(12, 12) == "depthwise" and choice.choose_grouped(12, 3) == "grouped"

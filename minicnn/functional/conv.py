@@ -128,12 +128,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     OH = (H + 2*ph - dh*(R-1) - 1) // sh + 1 and OW likewise. ``padding`` is an int, a pair,
     "same" (stride 1; output size = input size) or "valid" (no padding).
     ``dilation`` spreads the kernel's taps apart (run as the ordinary convolution with a kernel
-    holding zeros between them); ``groups`` splits the channels into independent convolutions
-    (run one after the other and concatenated).
+    holding zeros between them); ``groups`` splits the channels into independent convolutions,
+    run as one op ("grouped": a batched GEMM over the groups; "depthwise" when groups == C), or
+    one group after the other with any other algorithm named (the oracle: "reference").
     ``algorithm``: "auto" (conv_algorithms/choice.py picks), or one of "reference", "im2col",
-    "pointwise", "batch_last", "winograd", "winograd4x4" (minicnn/functional/conv_algorithms/); an algorithm
-    that cannot compute the layer is refused with the reason. ``reference=True`` is
-    algorithm="reference".
+    "pointwise", "batch_last", "winograd", "winograd4x4", "grouped", "depthwise"
+    (minicnn/functional/conv_algorithms/); an algorithm that cannot compute the layer is refused
+    with the reason. ``reference=True`` is algorithm="reference".
     """
     x = input
     if reference:
@@ -150,7 +151,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         if weight.ndim != 4:
             raise ValueError(f"conv2d: expected a 4-D weight (K, C, R, S), got shape {weight.shape}")
         weight = Dilate.apply(weight, dilation=dilation)
-    if groups > 1:
+    if groups > 1 or algorithm in choice.GROUPED:
         return _grouped(x, weight, bias, stride, padding, groups, algorithm)
     stride = pair(stride, "stride")
     _check_conv_dims("conv2d", x.shape, weight.shape)     # weight.shape[2:] is read below
@@ -182,6 +183,18 @@ def _grouped(x, weight, bias, stride, padding, groups, algorithm):
                          f"channels must divide by {groups}, and the weight must have {C // groups or 1} "
                          f"input channels per group; got input {x.shape}, weight {weight.shape}")
     c, k = C // groups, K // groups
+    if algorithm == "auto" or algorithm in choice.GROUPED:
+        name = choice.choose_grouped(C, groups) if algorithm == "auto" else algorithm
+        if name == "depthwise" and groups != C:
+            raise ValueError(f"conv2d: algorithm='depthwise' needs one input channel a group (groups == {C}, "
+                             f"the input's channels), got groups={groups}; use 'grouped'")
+        stride = pair(stride, "stride")
+        pads = conv_padding(padding, weight.shape[2:], stride)
+        check_conv_args("conv2d", (x.shape[0], c) + tuple(x.shape[2:]), (k,) + tuple(weight.shape[1:]), stride, pads)
+        if bias is not None and tuple(bias.shape) != (K,):
+            raise ValueError(f"conv2d: bias must have shape ({K},), got {tuple(bias.shape)}")
+        args = (x, weight) if bias is None else (x, weight, bias)
+        return ALGORITHMS[name].apply(*args, stride=stride, padding=pads, groups=groups)
     outs = []
     for g in range(groups):
         b = None if bias is None else bias[g * k:(g + 1) * k]

@@ -10,11 +10,14 @@ between them. ``conv2d(x, w, algorithm=name)`` runs one by name; "auto" (the def
 | batch_last | im2col_batch_last.py    | columns (oh, ow, n): NumPy's copies run over N*OW elements; the output stays batch-last |
 | winograd   | winograd_f2x3.py        | F(2x2, 3x3): 16 GEMMs on transformed 4x4 tiles, 2.25x fewer multiplications (CPU) |
 | winograd4x4 | winograd_f4x3.py       | F(4x4, 3x3): 36 GEMMs on transformed 6x6 tiles, 4x fewer multiplications (CPU) |
+| grouped    | grouped.py              | groups > 1: the groups' column matrices side by side, one batched GEMM |
+| depthwise  | grouped.py              | groups == C (MobileNet's 3x3 layers): a multiply-add per kernel offset, as pooling sweeps |
 
 On a GPU, "im2col" builds its columns with one CUDA kernel where CuPy can compile it
 (minicnn/cuda_kernels.py), the xp code otherwise.
 """
 from . import choice
+from .grouped import Conv2dDepthwise, Conv2dGrouped
 from .im2col_batch_last import Conv2dBatchLast
 from .im2col_channel_first import Conv2dIm2col, Conv2dPointwise
 from .reference import Conv2dReference
@@ -23,4 +26,4 @@ from .winograd_f4x3 import Conv2dWinograd4x4
 
 ALGORITHMS = {"reference": Conv2dReference, "im2col": Conv2dIm2col, "pointwise": Conv2dPointwise,
               "batch_last": Conv2dBatchLast, "winograd": Conv2dWinograd,
-              "winograd4x4": Conv2dWinograd4x4}
+              "winograd4x4": Conv2dWinograd4x4, "grouped": Conv2dGrouped, "depthwise": Conv2dDepthwise}

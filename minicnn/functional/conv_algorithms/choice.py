@@ -75,7 +75,8 @@ WEIGHT_T_MAX_K = 128
 WEIGHT_T_MIN_RATIO = 4
 WEIGHT_T_MIN_Q = 1024
 
-NAMES = ("reference", "im2col", "pointwise", "batch_last", "winograd", "winograd4x4")
+NAMES = ("reference", "im2col", "pointwise", "batch_last", "winograd", "winograd4x4", "grouped", "depthwise")
+GROUPED = ("grouped", "depthwise")              # the two that compute groups > 1 in one op
 
 
 def col_budget(xp):
@@ -154,6 +155,12 @@ def choose(g, K, xp, dtype, wdtype):
     if g.pointwise:
         return "pointwise"
     return "im2col"
+
+
+def choose_grouped(C, groups):
+    """The algorithm "auto" runs for groups > 1: depthwise when every input channel is its own group
+    (a GEMM of c*R*S = R*S rows is too thin for BLAS), else the batched GEMM over the groups."""
+    return "depthwise" if groups == C else "grouped"
 
 
 def check(name, g, xp, dtype, wdtype):
