@@ -125,8 +125,17 @@ def signature(obj):
         return ""
 
 
+def own_doc(obj):
+    """The object's own docstring, cleaned: a class's from its own body, never its base class's
+    (inspect.getdoc would hand nn.MaxPool2d the docstring of Module)."""
+    if isinstance(obj, type):
+        text = obj.__dict__.get("__doc__")
+        return inspect.cleandoc(text) if text else None
+    return inspect.getdoc(obj)
+
+
 def doc(obj):
-    text = inspect.getdoc(obj)
+    text = own_doc(obj)
     return f"<pre>{html.escape(text)}</pre>" if text else "<p><em>(no docstring)</em></p>"
 
 
@@ -140,7 +149,7 @@ def api_page(module_name):
             kind = "class" if isinstance(obj, type) else "def"
             parts.append(f"<h2 class='name' id='{name}'>{kind} {name}{html.escape(signature(obj))}</h2>")
             parts.append(doc(obj))
-            missing += inspect.getdoc(obj) is None
+            missing += own_doc(obj) is None
             if isinstance(obj, type) and obj.__module__ == module_name:
                 for mname, member in sorted(vars(obj).items()):
                     if mname.startswith("_") or not callable(member) or not inspect.getdoc(member):

@@ -275,6 +275,7 @@ class RandomHorizontalFlip(Transform):
 
 
 class CenterCrop(Transform):
+    """Crop the central size x size (or (h, w)) window of each image."""
     def __init__(self, size):
         self.size = _size(size)
 

@@ -53,6 +53,7 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    """y = x for x > 0, slope * x otherwise; gx = gy or slope * gy by the same mask."""
     def forward(self, x, slope=0.01):
         xp = get_array_module(x)
         self.mask, self.slope = x > 0, x.dtype.type(slope)
@@ -64,6 +65,7 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
+    """y = x for x > 0, alpha * (e^x - 1) otherwise; gx = gy where x > 0, gy * (y + alpha) elsewhere."""
     def forward(self, x, alpha=1.0):
         xp = get_array_module(x)
         self.mask, self.alpha = x > 0, x.dtype.type(alpha)
@@ -89,6 +91,8 @@ _np_erf = np.vectorize(math.erf, otypes=[np.float64])
 
 
 class GELU(Function):
+    """y = x * Phi(x) (Phi: the standard normal's CDF, through erf), or PyTorch's tanh approximation
+    with approximate="tanh"; gx = gy * (Phi(x) + x * phi(x))."""
     def forward(self, x, approximate="none"):
         xp = get_array_module(x)
         t = x.dtype.type
@@ -112,6 +116,7 @@ class GELU(Function):
 
 
 class Sigmoid(Function):
+    """y = 1 / (1 + e^-x), computed as 0.5 tanh(x/2) + 0.5 (no overflow); gx = gy * y * (1 - y)."""
     saves, saves_output = (), True
 
     def forward(self, x):
@@ -127,6 +132,7 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    """y = tanh x; gx = gy * (1 - y^2) (the output is kept)."""
     saves, saves_output = (), True
 
     def forward(self, x):
@@ -153,6 +159,7 @@ def _log_softmax(x, axis):
 
 
 class Softmax(Function):
+    """y = e^(z - max) / sum e^(z - max) along ``axis``; gz = y * (gy - sum(gy * y)) along the axis."""
     saves, saves_output = (), True
 
     def forward(self, x, axis=-1):
@@ -166,6 +173,8 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    """y = z - logsumexp(z) along ``axis`` (shifted by the maximum: finite for any logits);
+    gz = gy - softmax(z) * sum(gy) along the axis."""
     saves, saves_output = (), True
 
     def forward(self, x, axis=-1):

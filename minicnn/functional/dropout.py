@@ -10,6 +10,8 @@ from ..layout import batch_last
 
 
 class Dropout(Function):
+    """Inverted dropout in training: y = x * keep / (1 - p), keep ~ Bernoulli(1 - p) drawn from minicnn's
+    generator in x's memory order; gx = gy * keep / (1 - p) (the same mask)."""
     saves = ()
 
     def forward(self, x, p, device):

@@ -27,6 +27,8 @@ def _matmul(a, m):
 
 
 class Linear(Function):
+    """y = x @ W^T + b, x (N, in), W (out, in), b (out,); gx = gy @ W, gW = gy^T @ x, gb = sum of gy
+    over the rows."""
     saves = (0, 1)
 
     def forward(self, x, w, b=None):
@@ -73,6 +75,7 @@ def flatten(x, start_dim=1, end_dim=-1):
 
 
 class Concat(Function):
+    """y = the arrays joined along ``axis``; each input's gradient is its slice of gy."""
     saves = ()
 
     def forward(self, *arrays, axis=1):
@@ -103,6 +106,8 @@ def concat(tensors, dim=1, *, axis=None):
 
 
 class Pad2d(Function):
+    """Pad the last two axes of (N, C, H, W) by (top, bottom, left, right) with ``value``; gx = gy cropped
+    back to (H, W)."""
     saves = ()
 
     def forward(self, x, padding, value):

@@ -118,6 +118,9 @@ class _ClassLoss(Function):
 
 
 class CrossEntropy(_ClassLoss):
+    """Softmax cross-entropy of logits z (N, K) against class indices: -sum_k A[n, k] log softmax(z)[n, k]
+    with A the (weighted, smoothed) one-hot targets; gz = softmax(z) * sum_k A - A, over the
+    reduction's denominator."""
     saves = ()
 
     def forward(self, z, target, weight=None, ignore_index=-100, smoothing=0.0, reduction="mean"):
@@ -134,6 +137,8 @@ class CrossEntropy(_ClassLoss):
 
 
 class NLLLoss(_ClassLoss):
+    """Negative log-likelihood of log-probabilities logp (N, K): -sum_k A[n, k] logp[n, k] with A the
+    (weighted) one-hot targets; glogp = -A, over the reduction's denominator."""
     def forward(self, logp, target, weight=None, ignore_index=-100, reduction="mean"):
         self.shape = logp.shape
         return self.finish(logp, self.coefficients(logp, target, weight, ignore_index, 0.0), reduction)
@@ -252,6 +257,8 @@ def _softplus(xp, s):
 
 
 class BCEWithLogits(_ElementLoss):
+    """Sigmoid and binary cross-entropy in one stable op on logits z:
+    w ((1 - y) softplus(z) + pos_weight * y * softplus(-z)); gz = w ((1 - y) sigmoid(z) - pos_weight * y sigmoid(-z))."""
     def forward(self, z, y, weight=None, pos_weight=None, reduction="mean"):
         xp = get_array_module(z)
         t = z.dtype.type
@@ -268,6 +275,8 @@ class BCEWithLogits(_ElementLoss):
 
 
 class BCE(_ElementLoss):
+    """Binary cross-entropy of probabilities x against targets y in [0, 1]:
+    -w (y log x + (1 - y) log(1 - x)), each log clamped at -100 as PyTorch; gx = w (x - y) / (x (1 - x))."""
     def forward(self, x, y, weight=None, reduction="mean"):
         xp = get_array_module(x)
         t = x.dtype.type
@@ -281,6 +290,8 @@ class BCE(_ElementLoss):
 
 
 class MSELoss(_ElementLoss):
+    """Mean squared error: (x - y)^2 per element, reduced; gx = 2 (x - y), gy = -gx, over the reduction's
+    denominator."""
     def forward(self, x, y, reduction="mean"):
         diff = x - y
         return self.reduce(diff * diff, 2 * diff, reduction)

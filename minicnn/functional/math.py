@@ -132,6 +132,7 @@ class Pow(Function):
 
 
 class Exp(Function):
+    """y = e^a elementwise; ga = gy * y (the output is kept: it is its own derivative)."""
     saves, saves_output = (), True
 
     def forward(self, a):
@@ -143,6 +144,7 @@ class Exp(Function):
 
 
 class Log(Function):
+    """y = ln a elementwise; ga = gy / a."""
     saves = (0,)
 
     def forward(self, a):
@@ -154,6 +156,7 @@ class Log(Function):
 
 
 class Abs(Function):
+    """y = |a| elementwise; ga = gy * sign(a) (0 at a = 0, as PyTorch)."""
     saves = (0,)
 
     def forward(self, a):
@@ -206,6 +209,7 @@ def _expand(g, shape, axes, keepdims):
 
 
 class Sum(Function):
+    """y = sum of a over ``axis`` (all by default); ga = gy broadcast back over the reduced axes."""
     saves = ()
 
     def forward(self, a, axis=None, keepdims=False):
@@ -218,6 +222,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    """y = mean of a over ``axis`` (all by default); ga = gy / (elements averaged), spread back
+    over the reduced axes."""
     saves = ()
 
     def forward(self, a, axis=None, keepdims=False):

@@ -236,6 +236,8 @@ def _channel_window_sum(a, before, after):
 
 
 class LocalResponseNorm(Function):
+    """AlexNet's LRN across channels: y = x / (k + alpha/size * sum of x^2 over ``size`` neighbouring
+    channels)^beta, x (N, C, H, W); backward differentiates both the x on top and the sum below."""
     def forward(self, x, size, alpha, beta, k):
         t = x.dtype.type
         d = _channel_window_sum(x * x, size // 2, (size - 1) // 2)

@@ -17,6 +17,8 @@ def _conv_relu(cin, cout, k, stride=1, padding=0):
 
 
 class Inception(nn.Module):
+    """One Inception module: 1x1, 1x1 -> 3x3, 1x1 -> 5x5 and 3x3 max pool -> 1x1 branches side by side,
+    joined along the channels (c1 + c3 + c5 + pool_proj of them)."""
     def __init__(self, cin, c1, c3r, c3, c5r, c5, pool_proj):
         super().__init__()
         self.branch1 = _conv_relu(cin, c1, 1)
@@ -30,6 +32,8 @@ class Inception(nn.Module):
 
 
 class AuxClassifier(nn.Module):
+    """GoogLeNet's auxiliary classifier on an intermediate map: 5x5/3 average pool, 1x1 conv to 128,
+    fc 1024 with dropout 0.7, fc to the classes (its loss is weighted 0.3 in training)."""
     def __init__(self, cin, num_classes):
         super().__init__()
         self.pool = nn.AvgPool2d(5, 3)
@@ -45,6 +49,8 @@ class AuxClassifier(nn.Module):
 
 
 class GoogLeNet(nn.Module):
+    """GoogLeNet (Inception v1, Szegedy et al. 2014) for 224x224 images: nine Inception modules; with
+    aux_logits, training returns (main, aux1, aux2) logits, evaluation the main ones alone."""
     def __init__(self, num_classes=1000, aux_logits=True):
         super().__init__()
         self.aux_logits = aux_logits

@@ -14,6 +14,8 @@ from .. import nn
 
 
 class BasicBlock(nn.Module):
+    """ResNet-18/34's block: two 3x3 convolutions with batch norm, added to the shortcut (the input, or
+    ``downsample`` of it when the shape changes), then ReLU."""
     expansion = 1
 
     def __init__(self, cin, width, stride=1, downsample=None):
@@ -33,6 +35,8 @@ class BasicBlock(nn.Module):
 
 
 class Bottleneck(nn.Module):
+    """ResNet-50/101/152's block: 1x1 down to ``width``, 3x3, 1x1 up to 4 x width, each with batch
+    norm, added to the shortcut, then ReLU."""
     expansion = 4
 
     def __init__(self, cin, width, stride=1, downsample=None):
@@ -55,6 +59,8 @@ class Bottleneck(nn.Module):
 
 
 class ResNet(nn.Module):
+    """ResNet (He et al. 2015) for 224x224 images: a 7x7/2 stem, max pool, four stages of ``block`` x
+    ``counts``, global average pool, fc (PyTorch's torchvision layout and names)."""
     def __init__(self, block, counts, num_classes=1000):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)

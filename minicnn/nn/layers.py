@@ -61,6 +61,8 @@ class Linear(Module):
 
 
 class MaxPool2d(Module):
+    """Max pooling over kernel_size windows (stride defaults to kernel_size); padding is -inf, so a
+    padded cell never wins; each window's gradient goes to its maximum."""
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
         # PyTorch's attributes: stride is kernel_size when not given
@@ -77,6 +79,8 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
+    """Average pooling over kernel_size windows (stride defaults to kernel_size); with padding,
+    count_include_pad=True divides by the whole window, False by the cells inside the input (PyTorch's)."""
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
@@ -124,6 +128,7 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
+    """y = x for x > 0, negative_slope * x otherwise."""
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
@@ -136,6 +141,7 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
+    """y = x for x > 0, alpha * (e^x - 1) otherwise (functional.activation.ELU)."""
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
@@ -148,6 +154,7 @@ class ELU(Module):
 
 
 class GELU(Module):
+    """y = x * Phi(x), Phi the standard normal's CDF; approximate="tanh" for PyTorch's tanh form."""
     def __init__(self, approximate="none"):
         super().__init__()
         self.approximate = approximate
@@ -157,16 +164,19 @@ class GELU(Module):
 
 
 class Sigmoid(Module):
+    """y = 1 / (1 + e^-x), elementwise."""
     def forward(self, x):
         return F.sigmoid(x)
 
 
 class Tanh(Module):
+    """y = tanh x, elementwise."""
     def forward(self, x):
         return F.tanh(x)
 
 
 class Softmax(Module):
+    """y = softmax(x) along ``dim``: e^(x - max) / sum e^(x - max)."""
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
@@ -179,6 +189,7 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
+    """y = log softmax(x) along ``dim``, computed stably (z - logsumexp z)."""
     def forward(self, x):
         return F.log_softmax(x, self.dim)
 
@@ -254,6 +265,8 @@ class BatchNorm1d(_BatchNorm):
 
 
 class BatchNorm2d(_BatchNorm):
+    """Batch norm of (N, C, H, W) per channel: y = (x - mean) / sqrt(var + eps) * weight + bias, with the
+    batch's statistics in training (and the running ones moved by ``momentum``), the running ones in eval()."""
     ndims = (4,)
 
 
@@ -288,6 +301,8 @@ class SyncBatchNorm(_BatchNorm):
 
 
 class LocalResponseNorm(Module):
+    """AlexNet's local response normalization across ``size`` neighbouring channels:
+    y = x / (k + alpha/size * sum x^2)^beta."""
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
         super().__init__()
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
@@ -337,6 +352,7 @@ class ZeroPad2d(Module):
 
 
 class Identity(Module):
+    """y = x: a placeholder layer (e.g. where a pretrained model's classifier is taken out)."""
     def forward(self, x):
         return x
 

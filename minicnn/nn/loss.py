@@ -37,6 +37,7 @@ class NLLLoss(_Loss):
 
 
 class MSELoss(_Loss):
+    """Mean squared error between input and target, reduced by ``reduction`` ("mean", "sum", "none")."""
     def forward(self, input, target):  # noqa: A002
         return F.mse_loss(input, target, self.reduction)
 

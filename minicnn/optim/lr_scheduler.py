@@ -48,6 +48,7 @@ class _Scheduler(_StateMixin):
 
 
 class StepLR(_Scheduler):
+    """lr = base_lr * gamma^(epoch // step_size): decays by gamma every step_size epochs."""
     def __init__(self, optimizer, step_size, gamma=0.1):
         super().__init__(optimizer)
         self.step_size, self.gamma = step_size, gamma
@@ -57,6 +58,7 @@ class StepLR(_Scheduler):
 
 
 class MultiStepLR(_Scheduler):
+    """lr = base_lr * gamma^(milestones passed): decays by gamma at each epoch in ``milestones``."""
     def __init__(self, optimizer, milestones, gamma=0.1):
         super().__init__(optimizer)
         self.milestones, self.gamma = sorted(milestones), gamma
@@ -66,6 +68,7 @@ class MultiStepLR(_Scheduler):
 
 
 class CosineAnnealingLR(_Scheduler):
+    """lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2, stepped once an epoch."""
     def __init__(self, optimizer, T_max, eta_min=0.0):
         super().__init__(optimizer)
         self.T_max, self.eta_min = T_max, eta_min
@@ -75,6 +78,7 @@ class CosineAnnealingLR(_Scheduler):
 
 
 class ExponentialLR(_Scheduler):
+    """lr = base_lr * gamma^epoch, stepped once an epoch."""
     def __init__(self, optimizer, gamma):
         super().__init__(optimizer)
         self.gamma = gamma
@@ -158,6 +162,8 @@ class OneCycleLR(_Scheduler):
 
 
 class ReduceLROnPlateau(_StateMixin):
+    """Multiply the lr by ``factor`` when the metric given to step(metric) has not improved (by
+    ``threshold``, in ``mode`` "min" or "max") for ``patience`` epochs; then wait ``cooldown`` epochs."""
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0.0, eps=1e-8):
         if factor >= 1.0:
