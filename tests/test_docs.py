@@ -1,6 +1,8 @@
-"""The docs site: the README's one command builds it from a clean tree, with every notebook run
-(its figures inline) and an API page listing every public name with its docstring."""
+"""The docs site (Sphinx, myst-nb, the PyData theme; docs/conf.py): the README's command builds it
+with warnings as errors, every notebook run with its figures, an API page for every module with an
+entry for every public name and its own docstring, search and previous/next; its links hold."""
 import importlib
+import json
 import pathlib
 import subprocess
 import sys
@@ -9,29 +11,40 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs"))
-import build  # noqa: E402
+import reference  # noqa: E402
+
+SPHINX = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-c", "docs"]
 
 
-def test_the_docs_site_builds(tmp_path):
-    pytest.importorskip("markdown")
-    pytest.importorskip("nbclient")
-    out = subprocess.run([sys.executable, "docs/build.py", "--out", str(tmp_path)], cwd=ROOT,
-                         capture_output=True, text=True)
+def test_the_docs_site_builds_with_warnings_as_errors(tmp_path):
+    pytest.importorskip("sphinx")
+    pytest.importorskip("myst_nb")
+    out = subprocess.run(SPHINX + ["-b", "html", ".", str(tmp_path / "html")], cwd=ROOT, capture_output=True,
+                         text=True)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert "(0 public names without a docstring)" in out.stdout
-    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    index = (tmp_path / "index.html").read_text()
-    for nb in notebooks:
-        assert f"href='{nb.stem}.html'" in index
-        assert (tmp_path / f"{nb.stem}.html").exists()
-    ran = "Not run when this site was built" not in (tmp_path / "01_autograd.html").read_text()
-    assert ran and "data:image/png;base64," in (tmp_path / "01_autograd.html").read_text()
-    for name in build.MODULES:
-        page = (tmp_path / "api" / f"{name}.html").read_text()
-        for public, obj in build.public_names(importlib.import_module(name)):
-            assert f"id='{public}'" in page, f"{name}.{public} is missing from its API page"
+    html = tmp_path / "html"
+    index = (html / "docs" / "index.html").read_text()
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        page = html / "notebooks" / f"{nb.stem}.html"
+        assert page.exists() and f"notebooks/{nb.stem}.html" in index
+    assert (html / "search.html").exists() and (html / "searchindex.js").exists()
+    autograd = (html / "notebooks" / "01_autograd.html").read_text()
+    assert "<img" in autograd and "02_im2col.html" in autograd            # a figure, and the next page
+    for name in reference.MODULES:
+        page = (html / "docs" / "api" / f"{name}.html").read_text()
+        for public, obj in reference.public_names(importlib.import_module(name)):
+            shown = f'id="{name}.{public}"' in page or f'<span class="pre">{public}</span>' in page   # :no-index: ones
+            assert shown, f"{name}.{public} is missing from its API page"
             if callable(obj):                 # its own: a class does not borrow its base class's
-                assert build.own_doc(obj), f"{name}.{public} has no docstring of its own"
+                assert reference.own_doc(obj), f"{name}.{public} has no docstring of its own"
+    import re
+    train = re.sub(r"<[^>]+>", "", (html / "docs" / "api" / "minicnn.train.html").read_text())
+    assert "loss=F.cross_entropy" in train and " at 0x" not in train      # signatures as written, no reprs
+    links = subprocess.run(SPHINX + ["-b", "linkcheck", ".", str(tmp_path / "links")], cwd=ROOT,
+                           capture_output=True, text=True)
+    assert links.returncode == 0, links.stdout[-3000:] + links.stderr[-3000:]
+    results = [json.loads(line) for line in (tmp_path / "links" / "output.json").read_text().splitlines()]
+    assert not [r for r in results if r["status"] == "broken"]
 
 
 def test_every_package_module_is_in_the_reference():
@@ -39,11 +52,26 @@ def test_every_package_module_is_in_the_reference():
     modules = {".".join(p.relative_to(ROOT).with_suffix("").parts) for p in (ROOT / "minicnn").rglob("*.py")}
     modules = {m.removesuffix(".__init__") for m in modules}
     skipped = {m for m in modules if any(part.startswith("_") for part in m.split(".")[1:])}
-    left_out = sorted(modules - skipped - set(build.MODULES) - set(build.LEFT_OUT) - set(build.SHOWN_ON))
-    assert not left_out, f"add these to docs/build.py's MODULES (or SHOWN_ON, or LEFT_OUT with a reason): {left_out}"
-    for sub, package in build.SHOWN_ON.items():
-        shown = {n for n, _ in build.public_names(importlib.import_module(package))}
+    left_out = sorted(modules - skipped - set(reference.MODULES) - set(reference.LEFT_OUT) - set(reference.SHOWN_ON))
+    assert not left_out, f"add these to docs/reference.py's MODULES (or SHOWN_ON, or LEFT_OUT with a reason): {left_out}"
+    for sub, package in reference.SHOWN_ON.items():
+        shown = {n for n, _ in reference.public_names(importlib.import_module(package))}
         mod = importlib.import_module(sub)
         own = {n for n, o in vars(mod).items() if not n.startswith("_") and callable(o)
                and getattr(o, "__module__", None) == sub}
         assert own <= shown, f"{sub}'s {sorted(own - shown)} are on no page: export them from {package}"
+
+
+def test_a_public_name_without_its_own_docstring_stops_the_build(tmp_path, monkeypatch):
+    """The check at the start of every build (docs/conf.py's api_pages)."""
+    pytest.importorskip("sphinx")
+    import conf
+    import minicnn.nn as nn
+
+    class Undocumented(nn.Module):
+        pass
+    monkeypatch.setattr(nn, "Undocumented", Undocumented, raising=False)
+    Undocumented.__module__ = "minicnn.nn"
+    monkeypatch.setattr(conf, "DOCS", tmp_path)
+    with pytest.raises(RuntimeError, match=r"1 public names have no docstring of their own: minicnn\.nn\.Undocumented"):
+        conf.api_pages(None)
