@@ -74,6 +74,8 @@ def api_pages(app):
         doc = reference.own_doc(module)
         if doc:
             lines += [".. code-block:: text", ""] + ["   " + line for line in doc.splitlines()] + [""]
+        if module_name in reference.SEE_ALSO:
+            lines += [".. seealso:: " + ", ".join(f":doc:`{m}`" for m in reference.SEE_ALSO[module_name]), ""]
         for name, obj in reference.public_names(module):
             if isinstance(obj, type) or callable(obj):
                 if not reference.own_doc(obj):

@@ -5,7 +5,7 @@ import inspect
 
 # the modules of the API reference, in reading order (the README's learning path)
 MODULES = [
-    "minicnn", "minicnn.tensor", "minicnn.autograd", "minicnn.ops", "minicnn.functional.math",
+    "minicnn", "minicnn.tensor", "minicnn.autograd", "minicnn.ops", "minicnn.functional", "minicnn.functional.math",
     "minicnn.im2col", "minicnn.layout", "minicnn.workspace", "minicnn.functional.conv", "minicnn.functional.conv_algorithms",
     "minicnn.functional.conv_algorithms.reference", "minicnn.functional.conv_algorithms.im2col_channel_first",
     "minicnn.functional.conv_algorithms.im2col_batch_last", "minicnn.functional.conv_algorithms.winograd_f2x3",
@@ -25,6 +25,10 @@ MODULES = [
     "minicnn.vision.utils",
 ]
 
+# pages that point to others a reader of them needs
+SEE_ALSO = {"minicnn": ["minicnn.ops", "minicnn.functional", "minicnn.nn"],
+            "minicnn.ops": ["minicnn"], "minicnn.functional": ["minicnn.nn"]}
+
 # modules whose public names appear on their package's page (the name a user imports them by)
 SHOWN_ON = {
     "minicnn.data.dataloader": "minicnn.data", "minicnn.data.dataset": "minicnn.data",
@@ -39,7 +43,6 @@ SHOWN_ON = {
 # modules without a page of their own, and why
 LEFT_OUT = {
     "minicnn.cli": "the command line: `python -m minicnn --help` documents it",
-    "minicnn.functional": "a package: its functions are on its modules' pages (functional.conv, ...)",
     "minicnn.nn.functional": "PyTorch's import path for minicnn.functional",
     "minicnn.utils": "PyTorch's import path (torch.utils.data is minicnn.data)",
     "minicnn.utils.data": "PyTorch's import path for minicnn.data",
