@@ -284,14 +284,15 @@ def _resumed_options(args, state):
 
 
 def _reports_done(out):
+    """Every report of a run is in ``out``, none of them empty, and metrics.json readable."""
+    if not all(os.path.isfile(p) and os.path.getsize(p) > 0 for p in (os.path.join(out, n) for n in REPORTS)):
+        return False
     try:
         with open(os.path.join(out, "metrics.json")) as f:
             json.load(f)
     except (OSError, ValueError):
         return False
-    return all(os.path.getsize(os.path.join(out, name)) > 0 for name in REPORTS
-               if os.path.exists(os.path.join(out, name))) and all(
-        os.path.exists(os.path.join(out, name)) for name in REPORTS)
+    return True
 
 
 @contextlib.contextmanager
