@@ -411,7 +411,10 @@ def test_ctrl_c_says_where_it_stopped_and_how_to_resume(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "MINICNN_DEBUG"}
     proc = subprocess.Popen([sys.executable, "-m", "minicnn", "train", "--dataset", "mnist", "--data-root", str(data),
                              "--no-download", "--quiet", "--epochs", "1000", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            # a job started in the background by a shell ignores SIGINT, and so would this
+                            # child: give it the default disposition, as a terminal's foreground job has
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while not (out / "checkpoint.npz").exists() and proc.poll() is None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
