@@ -270,8 +270,8 @@ def _resumed_options(args, state):
         raise ValueError(f"--resume: {source} holds no run configuration")
     given = getattr(args, "_given", set(vars(args)))
     conflicts = []
-    for key in build_parser().parse_args(["train"]).__dict__:
-        if key in ("command", "resume", "out", "overwrite") or key not in saved:
+    for key in list(vars(args)):
+        if key in ("command", "debug", "resume", "out", "overwrite") or key.startswith("_") or key not in saved:
             continue
         if key in given and key not in RESUME_MAY_CHANGE and getattr(args, key) != saved[key]:
             conflicts.append(f"--{key.replace('_', '-')} {getattr(args, key)} (the run has {saved[key]!r})")

@@ -79,6 +79,7 @@ class Callback:
     def on_epoch_begin(self, epoch): pass
     def before_forward(self, step): pass
     def after_backward(self, step, loss): pass
+    def after_last_step(self, step): pass
     def on_epoch_end(self, epoch, logs): pass
     def on_train_end(self, logs): pass
 
@@ -154,10 +155,13 @@ class NonFiniteGuard(Callback):
                                      f"is not finite; the model (weights and buffers) is that after step {step - 1} "
                                      "(lower the learning rate, or check the input data?)", step, layer)
 
+    def after_last_step(self, step):
+        self.check_weights(step)
+
     def check_weights(self, step):
         """Finite gradients and settings can still overflow in an update (lr=1e38). Such weights make the
         next step's loss or gradients non-finite, where after_backward looks here first; the last update
-        of an epoch is checked by fit before validation and the checkpoints: no step pays for it."""
+        of an epoch is checked after the epoch's last step (after_last_step): no step pays for it."""
         total = 0.0
         for p in self.model.parameters():
             total = total + p.array.sum()
@@ -386,8 +390,7 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=F.cross_entropy, valid
             logs, step = _train_epoch(model, train_data, optimizer, loss, loss_weights, callbacks, step,
                                       f"Epoch {epoch + 1}/{epochs}", verbose, metric or _correct)
             for cb in callbacks:
-                if isinstance(cb, NonFiniteGuard):
-                    cb.check_weights(step)          # before validation and the checkpoints see them
+                cb.after_last_step(step)            # before validation and the checkpoints
         except NonFiniteError as err:
             err.history = history
             raise

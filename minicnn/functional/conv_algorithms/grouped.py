@@ -31,22 +31,21 @@ class Conv2dGrouped(ConvFunction):
         G = groups
         col = im2col_fast(x, g).reshape(G, -1, g.N * g.OH * g.OW)             # (G, c*R*S, N*OH*OW)
         wg = w.reshape(G, K // G, -1)                                          # (G, k, c*R*S)
-        y = xp.matmul(wg, col).reshape(K, g.N, g.OH, g.OW).transpose(1, 0, 2, 3)
+        y = xp.ascontiguousarray(xp.matmul(wg, col).reshape(K, g.N, g.OH, g.OW).transpose(1, 0, 2, 3))
         if b is not None:
-            y = y + b.reshape(1, K, 1, 1)
+            y += b.reshape(1, K, 1, 1)                                         # in place: one copy, not two
         self.col, self.groups = col, G
-        return xp.ascontiguousarray(y)
+        return y
 
     def backward(self, gy):
-        xp, g, K, _ = get_array_module(gy), self.g, self.w.shape[0], None
+        xp, g, K, W2, need_x, need_w = self.backward_setup(gy)
         G = self.groups
-        wg = self.w.reshape(G, K // G, -1)
         gy3 = xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(G, K // G, -1)   # (G, k, N*OH*OW)
         gx = gw = None
-        if self.needs_grad[0]:
-            gcol = xp.matmul(wg.transpose(0, 2, 1), gy3)                      # (G, c*R*S, N*OH*OW)
+        if need_x:
+            gcol = xp.matmul(W2.reshape(G, K // G, -1).transpose(0, 2, 1), gy3)  # (G, c*R*S, N*OH*OW)
             gx = col2im_fast(gcol.reshape(g.col_shape), g)
-        if self.needs_grad[1]:
+        if need_w:
             gw = xp.matmul(gy3, self.col.transpose(0, 2, 1)).reshape(self.w.shape)
         return self.grads(gx, gw, gy.sum(axis=(0, 2, 3)) if self.has_bias else None)
 
