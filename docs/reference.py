@@ -5,7 +5,7 @@ import inspect
 
 # the modules of the API reference, in reading order (the README's learning path)
 MODULES = [
-    "minicnn", "minicnn.tensor", "minicnn.autograd", "minicnn.ops", "minicnn.functional", "minicnn.functional.math",
+    "minicnn", "minicnn.tensor", "minicnn.printing", "minicnn.autograd", "minicnn.ops", "minicnn.functional", "minicnn.functional.math",
     "minicnn.im2col", "minicnn.layout", "minicnn.workspace", "minicnn.functional.conv", "minicnn.functional.conv_algorithms",
     "minicnn.functional.conv_algorithms.reference", "minicnn.functional.conv_algorithms.im2col_channel_first",
     "minicnn.functional.conv_algorithms.im2col_batch_last", "minicnn.functional.conv_algorithms.winograd_f2x3",

@@ -29,6 +29,8 @@ from .ops import (from_numpy, as_tensor, zeros_like, ones_like, full, empty, ran
                   device, float32, float64, float16, int64, int32, int16, int8, uint8, long, double, half,
                   FloatTensor, DoubleTensor, LongTensor, IntTensor, ByteTensor, BoolTensor)
 from .ops import float, int, bool  # noqa: F401,A004  (torch.float, torch.int, torch.bool: dtypes)
+from .ops import norm  # noqa: F401
+from .printing import set_printoptions, get_printoptions, printoptions  # noqa: F401
 from .diagnostics import diagnose
 from .train import fit, evaluate, predict, History, save_checkpoint, load_checkpoint
 from .cpu_tuning import tune_cpu

@@ -100,10 +100,12 @@ class Function:
     saves = None         # positions of the inputs whose memory backward reads; None: every input
     saves_output = False  # whether backward reads the output's memory (exp, sigmoid, softmax, ...)
     view = False         # whether the output may be a view of input 0 (then it shares its version counter)
+    torch_name = None    # PyTorch's name for the node, where it is not the class name's: ReLU -> 'ReluBackward0'
+    shown_inputs = None  # what PyTorch's node lists as its inputs, where that differs from ours (see shown_as)
 
     def name(self):
-        """PyTorch's name for this op's backward node: Mul -> 'MulBackward0'."""
-        return f"{type(self).__name__}Backward0"
+        """PyTorch's name for this op's backward node: Mul -> 'MulBackward0', ReLU -> 'ReluBackward0'."""
+        return self.torch_name or f"{type(self).__name__}Backward0"
 
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
@@ -112,8 +114,8 @@ class Function:
     def next_functions(self):
         """PyTorch's view of the graph: for each input, (the node that made it, 0); a leaf that requires grad
         is an AccumulateGrad node, anything else None."""
-        return tuple(((t._ctx if t._ctx is not None else AccumulateGrad(t) if t.requires_grad else None), 0)
-                     for t in (self.inputs or ()))
+        inputs = (self.inputs or ()) if self.shown_inputs is None else self.shown_inputs
+        return tuple((_node(t), 0) for t in inputs)
 
     def saved_inputs(self):
         """Positions of the inputs that backward needs as they were in forward (PyTorch's saved tensors):
@@ -161,9 +163,49 @@ class Function:
         return result
 
     def release(self):
-        """Drop the inputs and every array kept for backward."""
+        """Drop the inputs and every array kept for backward (the name stays, as PyTorch's node's)."""
+        name = self.__dict__.get("torch_name")    # set by shown_as
         self.__dict__.clear()
         self.inputs = None
+        if name:
+            self.torch_name = name
+
+
+def _node(t):
+    """The graph node behind ``t`` as PyTorch shows it: its op, an AccumulateGrad for a leaf that
+    requires grad, else None (``t`` may already be a node)."""
+    if t is None or not isinstance(t, Tensor):
+        return t
+    return t._ctx if t._ctx is not None else AccumulateGrad(t) if t.requires_grad else None
+
+
+class ShownNode:
+    """A node that PyTorch's graph has and minicnn's has not, shown in ``next_functions`` only: minicnn
+    runs linear as one op where PyTorch shows AddmmBackward0 over TBackward0 of the weight."""
+
+    def __init__(self, name, *inputs):
+        self._name, self._inputs = name, inputs
+
+    def name(self):
+        return self._name
+
+    @property
+    def next_functions(self):
+        return tuple((_node(t), 0) for t in self._inputs)
+
+    def __repr__(self):
+        return f"<{self._name} object at {hex(id(self))}>"
+
+
+def shown_as(t, name, *inputs):
+    """Show the op that made ``t`` under PyTorch's node ``name`` (and, when given, with PyTorch's
+    ``inputs``: tensors, None or ShownNodes); where minicnn and PyTorch build the same value from
+    different ops, a learner comparing ``grad_fn`` by eye sees PyTorch's graph. Returns ``t``."""
+    if t._ctx is not None:
+        t._ctx.torch_name = name
+        if inputs:
+            t._ctx.shown_inputs = inputs
+    return t
 
 
 class AccumulateGrad:
@@ -180,6 +222,11 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
+def _op_name(fn):
+    """PyTorch's op name in its messages: 'ReluBackward0' -> 'Relu'."""
+    return fn.name().removesuffix("Backward0")
+
+
 def _check_versions(fn):
     """PyTorch's check: every tensor ``fn`` saved must be as it was in forward. An in-place change since
     (add_, zero_, x[i] = v, copy_, an optimizer step) bumped its version, and backward would read the
@@ -188,13 +235,13 @@ def _check_versions(fn):
         if cell[0] != saved:
             if isinstance(who, Tensor):
                 dtype, shape = who.dtype, who.shape
-                made = f", which is output 0 of {type(who._ctx).__name__}" if who._ctx is not None else ""
+                made = f", which is output 0 of {_op_name(who._ctx)}" if who._ctx is not None else ""
             else:                                # the op's own output
-                (dtype, shape), made = who, f", which is output 0 of {type(fn).__name__}"
+                (dtype, shape), made = who, f", which is output 0 of {_op_name(fn)}"
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an inplace "
                 f"operation: [{dtype} tensor {list(shape)}]{made}, is at version {cell[0]}; expected version "
-                f"{saved} instead. Hint: {type(fn).__name__} saved it for backward and it was changed in place "
+                f"{saved} instead. Hint: {_op_name(fn)} saved it for backward and it was changed in place "
                 "afterwards (add_, mul_, zero_, copy_, x[i] = v, an optimizer step); change a clone() "
                 "instead, or make the change after backward()")
 

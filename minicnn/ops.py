@@ -170,9 +170,10 @@ def unsqueeze(input, dim): return _t(input).unsqueeze(dim)  # noqa: A002
 def clamp(input, min=None, max=None): return _m.clamp(_t(input), min, max)  # noqa: A001,A002
 def exp(input): return _m.exp(_t(input))  # noqa: A002
 def log(input): return _m.log(_t(input))  # noqa: A002
-def sqrt(input): return _m.pow(_t(input), 0.5)  # noqa: A002
+def sqrt(input): return _t(input).sqrt()  # noqa: A002
 def abs(input): return _m.abs(_t(input))  # noqa: A001,A002
-def pow(input, exponent): return _m.pow(_t(input), exponent)  # noqa: A001,A002
+def pow(input, exponent): return _m.pow(input if np.isscalar(input) else _t(input), exponent)  # noqa: A001,A002
+def norm(input, p="fro", dim=None, keepdim=False): return _t(input).norm(p, dim, keepdim)  # noqa: A002
 def sin(input): return _m.sin(_t(input))  # noqa: A002
 def cos(input): return _m.cos(_t(input))  # noqa: A002
 def matmul(input, other): return _m.matmul(_t(input), other)  # noqa: A002
@@ -238,7 +239,8 @@ _DOCS = {
     log: "The natural logarithm.",
     sqrt: "The square root.",
     abs: "The absolute value.",
-    pow: "input ** exponent for a constant exponent.",
+    pow: "input ** exponent: either may be a tensor, or a number.",
+    norm: "The Euclidean norm (p=2, the default) or the sum of absolute values (p=1), over ``dim``.",
     sin: "sin(input).",
     cos: "cos(input).",
     matmul: "The matrix product input @ other.",

@@ -20,7 +20,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import backend
+from . import backend, printing
 
 
 def _default_dtype(array):
@@ -203,17 +203,19 @@ class Tensor:
             return format(self.item(), spec)
         return object.__format__(self, spec)      # str(self); a format spec is a TypeError, as PyTorch's
 
-    def __repr__(self):
-        # PyTorch's print style: 4 decimals, fixed, for floating values
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4,
-                               floatmode="fixed" if self.dtype.kind == "f" else "maxprec")
-        extra = "" if self._device == "cpu" else f", device='{self._device}'"
+    def __repr__(self, prefix="tensor("):
+        """PyTorch's printout (minicnn.printing): the values, then device, dtype and grad_fn as it adds them."""
+        suffixes = [] if self._device == "cpu" else [f"device='{self._device}'"]
+        if self.array.size == 0:                    # PyTorch shows what the missing values cannot
+            suffixes += [f"size={tuple(self.shape)}"] if self.ndim != 1 else []
+            suffixes += [f"dtype={self.dtype}"] if self.dtype != np.float32 else []
+        elif self.dtype not in (np.float32, np.int64, np.bool_):
+            suffixes.append(f"dtype={self.dtype}")
         if self._ctx is not None:
-            extra += f", grad_fn=<{self._ctx.name()}>"
+            suffixes.append(f"grad_fn=<{self._ctx.name()}>")
         elif self.requires_grad:
-            extra += ", requires_grad=True"
-        extra += f", dtype={self.dtype}" if self.dtype not in (np.float32, np.int64, np.bool_) else ""
-        return f"tensor({body}{extra})"
+            suffixes.append("requires_grad=True")
+        return printing.tensor_repr(self.numpy(), suffixes, prefix)
 
     # ------------------------------------------------------------ conversion
     def numpy(self):
@@ -340,14 +342,16 @@ class Tensor:
     def __add__(self, other): return _m.add(self, other)
     def __radd__(self, other): return _m.add(other, self)
     def __sub__(self, other): return _m.sub(self, other)
-    def __rsub__(self, other): return _m.sub(other, self)
+    def __rsub__(self, other): return autograd.shown_as(_m.sub(other, self), "RsubBackward1", self)
     def __mul__(self, other): return _m.mul(self, other)
     def __rmul__(self, other): return _m.mul(other, self)
     def __truediv__(self, other): return _m.div(self, other)
-    def __rtruediv__(self, other): return _m.div(other, self)
+    def __rtruediv__(self, other):                # PyTorch: other * self.reciprocal()
+        return autograd.shown_as(_m.div(other, self), "MulBackward0", autograd.ShownNode("ReciprocalBackward0", self), None)
     def __matmul__(self, other): return _m.matmul(self, other)
     def __rmatmul__(self, other): return _m.matmul(other, self)
     def __pow__(self, exponent): return _m.pow(self, exponent)
+    def __rpow__(self, base): return _m.pow(base, self)
     def __neg__(self): return _m.neg(self)
     def __getitem__(self, index): return _m.getitem(self, index)
 
@@ -514,20 +518,20 @@ class Tensor:
             axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         except IndexError:
             raise IndexError(f"transpose({dim0}, {dim1}): dimension out of range for a {nd}-D tensor") from None
-        return _m.transpose(self, axes)
+        return autograd.shown_as(_m.transpose(self, axes), "TransposeBackward0")
 
     def permute(self, *dims):
         dims = _shape_args(dims)
         if sorted(d % self.array.ndim for d in dims) != list(range(self.array.ndim)):
             raise ValueError(f"permute{dims}: expected an order of all {self.array.ndim} dimensions")
-        return _m.transpose(self, [d % self.array.ndim for d in dims])
+        return autograd.shown_as(_m.transpose(self, [d % self.array.ndim for d in dims]), "PermuteBackward0")
 
-    T = property(lambda self: _m.transpose(self, None))
+    T = property(lambda self: autograd.shown_as(_m.transpose(self, None), "PermuteBackward0"))
 
     def t(self):
         if self.array.ndim > 2:
             raise ValueError(f"t() expects a tensor with at most 2 dimensions, got {self.array.ndim}")
-        return _m.transpose(self, None)
+        return autograd.shown_as(_m.transpose(self, None), "TBackward0")
 
     def flatten(self, start_dim=0, end_dim=-1):
         return _m.flatten(self, start_dim, end_dim)
@@ -536,16 +540,17 @@ class Tensor:
         """Drop dimensions of size 1 (only ``dim``, if given and of size 1)."""
         shape = self.shape
         if dim is None:
-            return _m.reshape(self, tuple(n for n in shape if n != 1))
+            return _m.reshape(self, tuple(n for n in shape if n != 1), "SqueezeBackward0")
         dims = {d % len(shape) for d in ((dim,) if isinstance(dim, int) else dim)} if shape else set()
-        return _m.reshape(self, tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1)))
+        return _m.reshape(self, tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1)),
+                          "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2")
 
     def unsqueeze(self, dim):
         shape = list(self.shape)
         if not -len(shape) - 1 <= dim <= len(shape):
             raise IndexError(f"unsqueeze({dim}): dimension out of range for a {len(shape)}-D tensor")
         shape.insert(dim % (len(shape) + 1), 1)
-        return _m.reshape(self, tuple(shape))
+        return _m.reshape(self, tuple(shape), "UnsqueezeBackward0")
 
     def expand(self, *sizes):
         return _m.expand(self, _shape_args(sizes))
@@ -556,7 +561,7 @@ class Tensor:
     # ------------------------------------------------------------ element-wise
     def exp(self): return _m.exp(self)
     def log(self): return _m.log(self)
-    def sqrt(self): return _m.pow(self, 0.5)
+    def sqrt(self): return autograd.shown_as(_m.pow(self, 0.5), "SqrtBackward0")
     def abs(self): return _m.abs(self)
     def pow(self, exponent): return _m.pow(self, exponent)
     def sin(self): return _m.sin(self)
@@ -582,11 +587,22 @@ class Tensor:
         n = self.array.size if dim is None else int(np.prod([self.array.shape[d] for d in
                                                             ((dim,) if isinstance(dim, int) else dim)]))
         centred = self - self.mean(dim, keepdim=True)
-        return (centred * centred).sum(dim, keepdim=keepdim) / max(n - correction, 0)
+        var = (centred * centred).sum(dim, keepdim=keepdim) / max(n - correction, 0)
+        return autograd.shown_as(var, "VarBackward0", self)          # one node in PyTorch
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        """The Euclidean norm (p=2, "fro": the default) or the sum of absolute values (p=1), over ``dim``
+        (all elements by default)."""
+        if p in (2, 2.0, "fro"):
+            return _m.Norm.apply(self, axis=dim, keepdims=keepdim)
+        if p == 1:
+            return autograd.shown_as(self.abs().sum(dim, keepdim), "LinalgVectorNormBackward0", self)
+        raise NotImplementedError(f"norm(p={p!r}): only p=2 ('fro') and p=1 are supported; for others "
+                                  "write it out, e.g. (x.abs() ** p).sum() ** (1 / p)")
 
     def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
         """The standard deviation: sqrt(var(...)), PyTorch's unbiased one by default."""
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        return autograd.shown_as(self.var(dim, unbiased, keepdim, correction=correction).sqrt(), "StdBackward0", self)
 
 
 def tensor(data, dtype=None, device="cpu", requires_grad=False):

@@ -1,6 +1,8 @@
 """Arithmetic, matrix products, reductions and shape ops (minicnn/functional/math.py).
 
 Each op's checks side by side: against PyTorch in float32; gradcheck in float64."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -36,7 +38,48 @@ def test_reshape_transpose_index_exp_log(device):
     torch_oracle(lambda x: x.permute(2, 0, 1)[[0, 0, 2]], lambda x: x.permute(2, 0, 1)[[0, 0, 2]], [x], device)
 
 
+def test_tensor_exponents_and_a_number_to_a_tensor_power(device):
+    a, b = np.abs(rand(3, 4, seed=70)) + 0.2, rand(4, seed=71)
+    torch_oracle(lambda a, b: a ** b, lambda a, b: a ** b, [a, b], device)
+    import torch
+    torch_oracle(lambda b: 2 ** b + mc.pow(3.0, b), lambda b: 2 ** b + torch.pow(3.0, b), [b], device)
+
+
+def test_pow_at_zero_base_and_negative_base_as_pytorch():
+    import torch
+    base, exp = [0.0, 0.0, -2.0, -2.0], [2.0, 0.5, 2.0, 0.5]          # (-2) ** 0.5: NaN in both, unwarned
+    ours_a, ours_b = mc.tensor(base, requires_grad=True), mc.tensor(exp, requires_grad=True)
+    theirs_a, theirs_b = torch.tensor(base, requires_grad=True), torch.tensor(exp, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (ours_a ** ours_b).sum().backward()
+    (theirs_a ** theirs_b).sum().backward()
+    np.testing.assert_array_equal(ours_b.grad.numpy(), theirs_b.grad.numpy())      # 0 where the base is 0
+    np.testing.assert_array_equal(ours_a.grad.numpy(), theirs_a.grad.numpy())
+
+
+@pytest.mark.parametrize("dim,keepdim", [(None, False), (1, True), ((0, 2), False)])
+def test_norm(device, dim, keepdim):
+    x = rand(3, 4, 5, seed=72)
+    torch_oracle(lambda x: x.norm(dim=dim, keepdim=keepdim), lambda x: x.norm(dim=dim, keepdim=keepdim), [x], device)
+    torch_oracle(lambda x: x.norm(1, dim, keepdim), lambda x: x.norm(1, dim, keepdim), [x], device)
+
+
+def test_norm_of_zeros_has_pytorch_zero_gradient_and_other_p_is_refused():
+    x = mc.zeros(3, requires_grad=True)
+    x.norm().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros(3, np.float32))
+    with pytest.raises(NotImplementedError, match=r"norm\(p=3\).*\(x.abs\(\) \*\* p\)"):
+        x.norm(3)
+
+
 # -------------------------------- gradcheck in float64, random upstream gradient
+def test_gradcheck_tensor_powers_and_norm():
+    check(lambda a, b: a ** b, T(3, 4, seed=73, shift=3.0), T(4, seed=74))
+    check(lambda b: 2.0 ** b, T(3, seed=75))
+    check(lambda a: a.norm(dim=1) + a.norm(), T(3, 4, seed=76))
+
+
 def test_gradcheck_arithmetic_and_reductions():
     check(lambda a, b: (a * b + a / (b + 5.0) - b ** 3).sum(axis=1), T(3, 4, seed=28), T(4, seed=29))
     check(lambda a: a.mean(axis=0, keepdims=True) + a.amax(dim=1, keepdim=True), T(3, 4, seed=30))

@@ -130,3 +130,122 @@ def test_the_array_itself_is_one_documented_attribute():
     assert isinstance(t.array, np.ndarray) and t.numpy() is t.array
     t.array[0] = 5.0
     assert t.tolist() == [5.0, 2.0]
+
+
+# what a learner prints, side by side: the op's node and the two levels under it, for each expression
+GRAPHS = {
+    "conv": lambda L, F, v: F.conv2d(v.x, v.w, v.b, padding=1),
+    "conv, no bias, stride 2": lambda L, F, v: F.conv2d(v.x, v.w, stride=2),
+    "depthwise conv": lambda L, F, v: F.conv2d(v.x, v.dw, groups=3),
+    "dilated conv": lambda L, F, v: F.conv2d(v.x, v.w, dilation=2),
+    "linear": lambda L, F, v: F.linear(v.m, v.lw, v.lb), "linear, no bias": lambda L, F, v: F.linear(v.m, v.lw),
+    "linear on 3-D": lambda L, F, v: F.linear(v.m.reshape(2, 2, 6), v.lw, v.lb),
+    "linear on 1-D": lambda L, F, v: F.linear(v.m[0], v.lw, v.lb),
+    "relu": lambda L, F, v: F.relu(v.m), "leaky_relu": lambda L, F, v: F.leaky_relu(v.m),
+    "elu": lambda L, F, v: F.elu(v.m), "gelu": lambda L, F, v: F.gelu(v.m),
+    "sigmoid, tanh": lambda L, F, v: L.tanh(L.sigmoid(v.m)), "softmax": lambda L, F, v: F.softmax(v.m, 1),
+    "log_softmax": lambda L, F, v: F.log_softmax(v.m, -1), "dropout": lambda L, F, v: F.dropout(v.m, 0.5, True),
+    "dropout2d": lambda L, F, v: F.dropout2d(v.x, 0.5, True), "cat": lambda L, F, v: L.cat([v.m, v.m * 2], 1),
+    "pad": lambda L, F, v: F.pad(v.x, (1, 1, 2, 0)),
+    "cross_entropy": lambda L, F, v: F.cross_entropy(v.m, L.tensor([0, 1, 2, 3])),
+    "cross_entropy, weighted, none": lambda L, F, v: F.cross_entropy(v.m, L.tensor([0, 1, 2, 3]),
+                                                                    weight=L.ones(6), reduction="none"),
+    "nll_loss": lambda L, F, v: F.nll_loss(F.log_softmax(v.m, 1), L.tensor([0, 1, 2, 3])),
+    "bce_with_logits": lambda L, F, v: F.binary_cross_entropy_with_logits(v.m, L.ones(4, 6) / 2),
+    "bce": lambda L, F, v: F.binary_cross_entropy(L.sigmoid(v.m), L.ones(4, 6) / 2),
+    "mse": lambda L, F, v: F.mse_loss(v.m, L.ones(4, 6)),
+    "arithmetic": lambda L, F, v: (v.m + 1) * v.m - v.m / 2, "reflected": lambda L, F, v: (1 - v.m) + 2 / v.m,
+    "powers": lambda L, F, v: v.m ** 2 + v.m.abs() ** v.m + 2 ** v.m, "neg, exp, log, sqrt": lambda L, F, v:
+        (-v.m).exp() + v.m.abs().log() + v.m.abs().sqrt(),
+    "matrix products": lambda L, F, v: (v.m @ v.lw.t()).sum() + (v.m @ v.m[0]).sum() + v.m[0] @ v.m[1],
+    "batched products": lambda L, F, v: (v.x @ v.x).sum() + (v.m.reshape(2, 2, 6) @ v.lw.t()).sum(),
+    "reductions": lambda L, F, v: v.m.sum() + v.m.sum(1).mean() + v.m.mean(0).max() + v.m.max(1)[0].sum(),
+    "min, amax, minimum": lambda L, F, v: v.m.min() + v.m.amax(1).sum() + L.minimum(v.m, v.m * 2).sum(),
+    "clamp, cast, clone": lambda L, F, v: v.m.clamp(0, 1).double().sum() + v.m.clone().clamp(min=0).to(L.float64).sum(),
+    "expand, sin, cos": lambda L, F, v: v.m[0].expand(3, 6).sin() + v.m[:3].cos(),
+    "views": lambda L, F, v: v.m.reshape(24).sum() + v.x.flatten(1).sum() + v.m.view(2, 12).unsqueeze(0).squeeze(0).sum(),
+    "reshape of a transpose": lambda L, F, v: v.m.t().reshape(-1),
+    "transposes": lambda L, F, v: v.m.t().sum() + v.x.transpose(1, 2).sum() + v.x.permute(0, 2, 3, 1).sum() + v.m.T.sum(),
+    "indexing": lambda L, F, v: v.m[0].sum() + v.m[1:3].sum() + v.m[[0, 2]].sum() + v.m[v.m > 0].sum() + v.m[:, 1:3].sum(),
+    "more indexing": lambda L, F, v: v.m[0, 1] + v.m[None, 0].sum() + v.m[..., 1].sum() + v.m[[0, 1], 2].sum() + v.m[:].sum(),
+    "batch_norm": lambda L, F, v: F.batch_norm(v.x, L.zeros(3), L.ones(3), v.gamma, v.beta, training=True),
+    "pools": lambda L, F, v: F.max_pool2d(v.x, 2).sum() + F.avg_pool2d(v.x, 2).sum() + F.adaptive_avg_pool2d(v.x, 1).sum()
+        + F.adaptive_avg_pool2d(v.x, (3, 3)).sum() + F.adaptive_avg_pool2d(v.x, 2).sum(),
+    "std, var, norm": lambda L, F, v: v.m.std() + v.m.var(1).sum() + v.m.norm() + v.m.norm(1),
+}
+
+
+def _graph(make, lib):
+    import types
+    F = lib.nn.functional
+    rs = np.random.default_rng(0)
+    leaf = lambda *shape: lib.tensor(rs.standard_normal(shape).astype(np.float32), requires_grad=True)   # noqa: E731
+    v = types.SimpleNamespace(x=leaf(4, 3, 8, 8), w=leaf(5, 3, 3, 3), b=leaf(5), dw=leaf(3, 1, 3, 3), m=leaf(4, 6),
+                              lw=leaf(7, 6), lb=leaf(7), gamma=leaf(3), beta=leaf(3))
+    y = make(lib, F, v)
+
+    def walk(node, depth):          # every node's name and, two levels down, those below it
+        if node is None:
+            return None
+        below = [walk(n, depth + 1) for n, _ in node.next_functions] if depth < 3 else []
+        return (node.name(), below)
+    return walk(y.grad_fn, 0), repr(y.grad_fn).split(" object at ")[0]
+
+
+@pytest.mark.parametrize("case", GRAPHS)
+def test_grad_fn_graphs_as_pytorch_prints_them(case):
+    """``loss.grad_fn`` and its next_functions, three levels deep: PyTorch's node names, in PyTorch's order
+    (linear is AddmmBackward0 over the bias, the input and TBackward0 of the weight; every convolution
+    algorithm is ConvolutionBackward0; cross_entropy is NllLossBackward0 over LogSoftmaxBackward0)."""
+    assert _graph(GRAPHS[case], minicnn) == _graph(GRAPHS[case], torch)
+
+
+def test_names_survive_backward_and_name_the_op_in_the_inplace_error():
+    x = minicnn.randn(3, 4, requires_grad=True)
+    y = minicnn.nn.functional.relu(x)
+    z = (y * 2).sum()
+    with minicnn.no_grad():
+        y.add_(1)
+    with pytest.raises(RuntimeError, match=r"which is output 0 of Relu, is at version 1"):   # PyTorch's words
+        z.backward()
+    w = x.sum(1)
+    w.sum().backward()
+    assert w.grad_fn.name() == "SumBackward1"          # the graph is freed; the node keeps its name
+
+
+PRINTED = [
+    [1.0, 2.0], [0.5, 2.25], [1e-5, 1.0], [123456789.0, 1.0], [1e10, 1.0], [np.nan, 1.0], [np.inf, -1.5],
+    [-0.0, 0.0], [100.0, 2000.0], [0.001, 1.0], [1234.5678, 0.5], [np.nan, np.inf], 2.5, 3.0,
+    np.arange(30) / 7, [[1.5, 2.0], [3.0, 4.0]], np.arange(12.0).reshape(2, 2, 3),
+    np.random.default_rng(0).standard_normal((2, 12)), np.arange(2000.0), np.arange(3000.0).reshape(30, 100),
+    np.zeros(0), np.zeros((2, 0)), np.arange(24, dtype=np.int64).reshape(2, 3, 4), [True, False],
+    np.arange(-5, 1200, dtype=np.int64), np.array([1.5, 2.0], np.float64), np.zeros(0, np.int64),
+]
+
+
+@pytest.mark.parametrize("values", PRINTED, ids=range(len(PRINTED)))
+def test_tensors_print_as_pytorch_prints_them(values):
+    a = np.asarray(values)
+    a = a.astype(np.float32) if a.dtype == np.float64 and not isinstance(values, np.ndarray) else a
+    ours, theirs = repr(minicnn.tensor(a, dtype=a.dtype)), repr(torch.tensor(a))   # float64 stays (see README)
+    assert ours == theirs.replace("torch.", "")                    # dtype=float64, not dtype=torch.float64
+
+
+def test_printed_with_grad_fn_and_as_a_parameter_and_under_printoptions():
+    for lib in (torch, minicnn):
+        lib.manual_seed(0)
+    x = np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4)
+    for make in (lambda lib: lib.tensor(x, requires_grad=True) * 2, lambda lib: lib.nn.Parameter(lib.tensor(x)),
+                 lambda lib: lib.tensor(x, requires_grad=True).sum(1)):
+        assert repr(make(minicnn)) == repr(make(torch))
+    for options in ({"precision": 2}, {"threshold": 5, "edgeitems": 1}, {"linewidth": 30}, {"sci_mode": True},
+                    {"profile": "short"}):
+        with minicnn.printoptions(**options):
+            ours = repr(minicnn.tensor(x))
+        torch.set_printoptions(**options)
+        try:
+            assert ours == repr(torch.tensor(x)), options
+        finally:
+            torch.set_printoptions(profile="default")
+    assert minicnn.get_printoptions() == {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80,
+                                          "sci_mode": None}

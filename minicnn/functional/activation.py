@@ -28,6 +28,7 @@ from ..backend import get_array_module
 class ReLU(Function):
     """y = max(x, 0); backward gx = gy * (y > 0). Both run block by block on every thread
     (minicnn.threads), the mask made while y's block is still in the cache."""
+    torch_name = "ReluBackward0"
     saves, saves_output = (), True
 
     def forward(self, x):
@@ -54,6 +55,7 @@ class ReLU(Function):
 
 class LeakyReLU(Function):
     """y = x for x > 0, slope * x otherwise; gx = gy or slope * gy by the same mask."""
+    torch_name = "LeakyReluBackward0"
     def forward(self, x, slope=0.01):
         xp = get_array_module(x)
         self.mask, self.slope = x > 0, x.dtype.type(slope)
@@ -66,6 +68,7 @@ class LeakyReLU(Function):
 
 class ELU(Function):
     """y = x for x > 0, alpha * (e^x - 1) otherwise; gx = gy where x > 0, gy * (y + alpha) elsewhere."""
+    torch_name = "EluBackward0"
     def forward(self, x, alpha=1.0):
         xp = get_array_module(x)
         self.mask, self.alpha = x > 0, x.dtype.type(alpha)
@@ -93,6 +96,7 @@ _np_erf = np.vectorize(math.erf, otypes=[np.float64])
 class GELU(Function):
     """y = x * Phi(x) (Phi: the standard normal's CDF, through erf), or PyTorch's tanh approximation
     with approximate="tanh"; gx = gy * (Phi(x) + x * phi(x))."""
+    torch_name = "GeluBackward0"
     def forward(self, x, approximate="none"):
         xp = get_array_module(x)
         t = x.dtype.type

@@ -32,7 +32,7 @@ and batch norm's per-channel sums over one long axis would leave most of the GPU
 """
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, shown_as
 from ..backend import get_array_module
 from ..im2col import ConvGeometry
 from .conv_algorithms import ALGORITHMS, choice
@@ -136,7 +136,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     (minicnn/functional/conv_algorithms/); an algorithm that cannot compute the layer is refused
     with the reason. ``reference=True`` is algorithm="reference".
     """
-    x = input
+    out = _conv2d(input, weight, bias, stride, padding, dilation, groups, reference, algorithm)
+    return shown_as(out, "ConvolutionBackward0", input, weight, bias)     # one node for every algorithm
+
+
+def _conv2d(x, weight, bias, stride, padding, dilation, groups, reference, algorithm):
     if reference:
         algorithm = "reference"
     if algorithm != "auto" and algorithm not in choice.NAMES:

@@ -4,7 +4,7 @@ training:  y = x * mask / (1 - p),  mask_i ~ Bernoulli(1 - p)   (kept with proba
 eval:      y = x                     (the 1/(1-p) scale at training time keeps E[y] = x)
 backward:  gx = gy * mask / (1 - p)
 """
-from ..autograd import Function
+from ..autograd import Function, shown_as
 from ..backend import get_array_module, rng
 from ..layout import batch_last
 
@@ -53,7 +53,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
         return dropout2d(input.unsqueeze(0), p, training)[0]
     if p == 1.0:
         return input * get_array_module(input.array).zeros((), dtype=input.dtype)
-    return Dropout2d.apply(input, p=p, device=input.device)
+    return shown_as(Dropout2d.apply(input, p=p, device=input.device), "MulBackward0", input, None)   # PyTorch's x * mask
 
 
 def dropout(x, p=0.5, training=True, inplace=False):
@@ -65,4 +65,4 @@ def dropout(x, p=0.5, training=True, inplace=False):
     if p == 1.0:
         xp = get_array_module(x.array)
         return x * xp.zeros((), dtype=x.dtype)
-    return Dropout.apply(x, p=p, device=x.device)
+    return shown_as(Dropout.apply(x, p=p, device=x.device), "MulBackward0", x, None)   # PyTorch's x * mask

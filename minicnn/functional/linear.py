@@ -5,7 +5,7 @@ linear:  x (N, in), weight (out, in), bias (out,) -> y = x W^T + b  (N, out)
 """
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, ShownNode, shown_as
 from ..backend import get_array_module
 from ..im2col import crop, pad_nchw
 
@@ -64,8 +64,22 @@ def linear(x, weight, bias=None):
         raise ValueError(f"linear: expected input with {weight.shape[1]} features (..., {weight.shape[1]}) "
                          f"for weight {weight.shape}, got input of shape {x.shape} with {x.shape[-1] if x.ndim else 0}")
     if bias is None:
-        return Linear.apply(x, weight)
-    return Linear.apply(x, weight, bias)
+        return _shown_as_pytorch(Linear.apply(x, weight), x, weight, bias)
+    return _shown_as_pytorch(Linear.apply(x, weight, bias), x, weight, bias)
+
+
+def _shown_as_pytorch(y, x, weight, bias):
+    """PyTorch's graph of linear, for a learner comparing grad_fn: addmm(bias, x, weight.t()) (mm without
+    a bias), between views of the input and of the output when x is not 2-D."""
+    if y._ctx is None:
+        return y
+    w_t = ShownNode("TBackward0", weight)
+    x2 = x if x.ndim == 2 else ShownNode("ViewBackward0", x)
+    if x.ndim == 2:
+        return shown_as(y, "MmBackward0", x2, w_t) if bias is None else shown_as(y, "AddmmBackward0", bias, x2, w_t)
+    product = ShownNode("MmBackward0", x2, w_t) if bias is None else ShownNode("AddmmBackward0", bias, x2, w_t)
+    return shown_as(y, "ViewBackward0" if bias is not None else "SqueezeBackward4" if x.ndim == 1
+                    else "UnsafeViewBackward0", product)
 
 
 def flatten(x, start_dim=1, end_dim=-1):
@@ -76,6 +90,7 @@ def flatten(x, start_dim=1, end_dim=-1):
 
 class Concat(Function):
     """y = the arrays joined along ``axis``; each input's gradient is its slice of gy."""
+    torch_name = "CatBackward0"
     saves = ()
 
     def forward(self, *arrays, axis=1):
@@ -108,6 +123,7 @@ def concat(tensors, dim=1, *, axis=None):
 class Pad2d(Function):
     """Pad the last two axes of (N, C, H, W) by (top, bottom, left, right) with ``value``; gx = gy cropped
     back to (H, W)."""
+    torch_name = "ConstantPadNdBackward0"
     saves = ()
 
     def forward(self, x, padding, value):
@@ -155,6 +171,7 @@ def pad(input, pad, mode="constant", value=0.0):  # noqa: A002
 
 class PadN(Function):
     """Constant padding of the trailing dimensions of any tensor; the gradient is the middle slice."""
+    torch_name = "ConstantPadNdBackward0"
     saves = ()
 
     def forward(self, x, pads, value):

@@ -23,7 +23,7 @@ reduction: "mean" (the default: the mean over all elements), "sum", or "none" (p
 """
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, ShownNode, shown_as
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .activation import _log_softmax
@@ -139,6 +139,7 @@ class CrossEntropy(_ClassLoss):
 class NLLLoss(_ClassLoss):
     """Negative log-likelihood of log-probabilities logp (N, K): -sum_k A[n, k] logp[n, k] with A the
     (weighted) one-hot targets; glogp = -A, over the reduction's denominator."""
+    torch_name = "NllLossBackward0"
     def forward(self, logp, target, weight=None, ignore_index=-100, reduction="mean"):
         self.shape = logp.shape
         return self.finish(logp, self.coefficients(logp, target, weight, ignore_index, 0.0), reduction)
@@ -209,7 +210,10 @@ def _class_loss(name, op, x, target, weight, ignore_index, reduction, allow_prob
             raise ValueError(f"{name}: weight must have one value per class, shape ({x.shape[1]},), "
                              f"got {tuple(weight.shape)}")
         weight = weight.astype(x.dtype, copy=False)
-    return op.apply(x, target=t, weight=weight, ignore_index=ignore_index, reduction=reduction, **params)
+    out = op.apply(x, target=t, weight=weight, ignore_index=ignore_index, reduction=reduction, **params)
+    if op is CrossEntropy and t.dtype.kind in "iu" and not params.get("smoothing"):
+        shown_as(out, "NllLossBackward0", ShownNode("LogSoftmaxBackward0", x))   # PyTorch's nll(log_softmax(x))
+    return out
 
 
 def _as_rows(t, shape):
@@ -259,6 +263,7 @@ def _softplus(xp, s):
 class BCEWithLogits(_ElementLoss):
     """Sigmoid and binary cross-entropy in one stable op on logits z:
     w ((1 - y) softplus(z) + pos_weight * y * softplus(-z)); gz = w ((1 - y) sigmoid(z) - pos_weight * y sigmoid(-z))."""
+    torch_name = "BinaryCrossEntropyWithLogitsBackward0"
     def forward(self, z, y, weight=None, pos_weight=None, reduction="mean"):
         xp = get_array_module(z)
         t = z.dtype.type
@@ -277,6 +282,7 @@ class BCEWithLogits(_ElementLoss):
 class BCE(_ElementLoss):
     """Binary cross-entropy of probabilities x against targets y in [0, 1]:
     -w (y log x + (1 - y) log(1 - x)), each log clamped at -100 as PyTorch; gx = w (x - y) / (x (1 - x))."""
+    torch_name = "BinaryCrossEntropyBackward0"
     def forward(self, x, y, weight=None, reduction="mean"):
         xp = get_array_module(x)
         t = x.dtype.type
@@ -292,6 +298,7 @@ class BCE(_ElementLoss):
 class MSELoss(_ElementLoss):
     """Mean squared error: (x - y)^2 per element, reduced; gx = 2 (x - y), gy = -gx, over the reduction's
     denominator."""
+    torch_name = "MseLossBackward0"
     def forward(self, x, y, reduction="mean"):
         diff = x - y
         return self.reduce(diff * diff, 2 * diff, reduction)

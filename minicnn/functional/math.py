@@ -5,8 +5,9 @@ is summed back over the broadcast axes (:func:`unbroadcast`), so that
 ``x.grad.shape == x.shape`` always holds.
 """
 import numpy as np
-from ..autograd import Function
+from ..autograd import Function, ShownNode, shown_as
 from ..backend import get_array_module
+from ..layout import batch_last
 from ..tensor import Tensor, ValuesIndices
 
 
@@ -129,6 +130,48 @@ class Pow(Function):
     def backward(self, gy):
         a, p = self.a, self.a.dtype.type(self.p)
         return gy * p * a ** (p - 1)
+
+
+class PowTensor(Function):
+    """y = a ** b for tensors (broadcasting); ga = gy * b * a ** (b - 1), gb = gy * y * ln a, taken as 0
+    where a = 0 and b >= 0 (0 ** b is flat in b there; PyTorch's convention)."""
+    torch_name = "PowBackward1"
+    saves_output = True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        with np.errstate(invalid="ignore", divide="ignore"):    # NaN for (-1) ** 0.5 as PyTorch, unwarned
+            self.y = a ** b
+        return self.y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        a, b = self.a, self.b
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_grad[0]:
+                ga = unbroadcast(gy * b * a ** (b - b.dtype.type(1)), a.shape)
+            if self.needs_grad[1]:
+                g = gy * self.y * xp.log(a)
+                gb = unbroadcast(xp.where((a == 0) & (b >= 0), g.dtype.type(0), g), b.shape)
+        return ga, gb
+
+
+class Norm(Function):
+    """The Euclidean norm over ``axis`` (all elements by default): y = sqrt(sum a^2);
+    ga = gy * a / y, taken as 0 where y = 0 (PyTorch's subgradient at the origin)."""
+    torch_name = "LinalgVectorNormBackward0"
+
+    def forward(self, a, axis=None, keepdims=False):
+        self.a, self.axes, self.keepdims = a, _norm_axis(axis, a.ndim), keepdims
+        self.y = get_array_module(a).sqrt((a * a).sum(axis=self.axes, keepdims=True))
+        return self.y if keepdims else self.y.reshape([n for i, n in enumerate(a.shape) if i not in self.axes])
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        g = _expand(gy, self.a.shape, self.axes, self.keepdims)
+        y = self.y
+        return g * self.a / xp.where(y == 0, y.dtype.type(1), y) * (y != 0)
 
 
 class Exp(Function):
@@ -299,6 +342,7 @@ class Maximum(Function):
 
 class Clamp(Function):
     """y = min(max(x, lo), hi); the gradient passes where lo <= x <= hi (the bounds included, as PyTorch)."""
+    torch_name = "ClampBackward1"
     saves = (0,)
 
     def forward(self, a, lo, hi):
@@ -316,6 +360,7 @@ class Clamp(Function):
 
 class Cast(Function):
     """The input converted to another dtype; the gradient is converted back."""
+    torch_name = "ToCopyBackward0"
     saves = ()
 
     def forward(self, a, dtype):
@@ -447,7 +492,20 @@ def div(a, b):
 
 def matmul(a, b):
     """The matrix product a @ b (batched over leading axes, as NumPy's matmul)."""
-    return MatMul.apply(*_operands(a, b))
+    a, b = _operands(a, b)
+    return _matmul_shown(MatMul.apply(a, b), a, b)
+
+
+def _matmul_shown(y, a, b):
+    """PyTorch's node for a @ b, which it names by the operands' dimensions."""
+    simple = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0"}.get((a.ndim, b.ndim))
+    if simple:
+        return shown_as(y, simple)
+    if a.ndim > 2 and b.ndim == 2:           # PyTorch folds the batch into the rows: one mm, then a view
+        return shown_as(y, "UnsafeViewBackward0", ShownNode("MmBackward0", a, b))
+    if a.ndim > 2 and b.ndim > 2:
+        return shown_as(y, "UnsafeViewBackward0", ShownNode("BmmBackward0", a, b))
+    return y
 
 
 def neg(a):
@@ -471,15 +529,19 @@ def abs(a):  # noqa: A001
 
 
 def pow(a, exponent):  # noqa: A001
-    """a ** exponent for a constant exponent."""
+    """a ** exponent: a tensor to a constant power, a tensor to a tensor's powers, or a number (``a``)
+    to a tensor's powers (torch.pow's three forms)."""
     if isinstance(exponent, Tensor):
-        raise TypeError("pow: only a constant (Python number) exponent is supported")
+        if not isinstance(a, Tensor):
+            return shown_as(PowTensor.apply(as_tensor(a, exponent), exponent), "PowBackward2", exponent)
+        return PowTensor.apply(*_operands(a, exponent))
     return Pow.apply(a, exponent=exponent)
 
 
 def sum(a, dim=None, keepdim=False):  # noqa: A001
     """The sum over ``dim`` (every axis when None), keeping reduced axes as 1 with ``keepdim``."""
-    return Sum.apply(a, axis=dim, keepdims=keepdim)
+    out = Sum.apply(a, axis=dim, keepdims=keepdim)
+    return out if dim is None else shown_as(out, "SumBackward1")       # PyTorch's sum.dim_IntList
 
 
 def mean(a, dim=None, keepdim=False):
@@ -487,17 +549,18 @@ def mean(a, dim=None, keepdim=False):
     if a.dtype.kind not in "fc":                 # NumPy would answer in float64; PyTorch refuses
         raise TypeError(f"mean() of a {a.dtype} tensor: convert it first, e.g. x.float().mean() "
                         "(as in PyTorch, which cannot infer the output dtype either)")
-    return Mean.apply(a, axis=dim, keepdims=keepdim)
+    out = Mean.apply(a, axis=dim, keepdims=keepdim)
+    return out if dim is None else shown_as(out, "MeanBackward1")
 
 
 def max(a, dim=None, keepdim=False):  # noqa: A001
     """The largest element over ``dim`` (every axis when None); see Tensor.max for (values, indices)."""
-    return Max.apply(a, axis=dim, keepdims=keepdim)
+    return shown_as(Max.apply(a, axis=dim, keepdims=keepdim), "MaxBackward1" if dim is None else "AmaxBackward0")
 
 
 def min(a, dim=None, keepdim=False):  # noqa: A001
     """The smallest element over ``dim`` (every axis when None)."""
-    return Max.apply(a, axis=dim, keepdims=keepdim, op="min")
+    return shown_as(Max.apply(a, axis=dim, keepdims=keepdim, op="min"), "MinBackward1" if dim is None else "AminBackward0")
 
 
 def maximum(a, b):
@@ -507,12 +570,19 @@ def maximum(a, b):
 
 def minimum(a, b):
     """The element-wise smaller of a and b."""
-    return Maximum.apply(*_operands(a, b), op="minimum")
+    return shown_as(Maximum.apply(*_operands(a, b), op="minimum"), "MinimumBackward0")
 
 
-def reshape(a, shape):
-    """a with a new shape (a view where NumPy can make one)."""
-    return Reshape.apply(a, shape=tuple(shape))
+def reshape(a, shape, name="ViewBackward0"):
+    """a with a new shape (a view where NumPy can make one). ``name``: PyTorch's node for the op that
+    asked (UnsqueezeBackward0 ...); a reshape that had to copy a transposed tensor shows PyTorch's
+    clone and unsafe view instead (batch-last memory is PyTorch's contiguous layout: a view there)."""
+    y = Reshape.apply(a, shape=tuple(shape))
+    if y._ctx is None:
+        return y
+    if y._vc is a._vc or batch_last(a.array):
+        return shown_as(y, name)
+    return shown_as(y, "UnsafeViewBackward0", ShownNode("CloneBackward0", a))
 
 
 def transpose(a, axes=None):
@@ -551,7 +621,7 @@ def max_dim(a, dim, keepdim=False, op="max"):
     dim = dim % a.ndim
     if a.shape[dim] == 0:
         raise IndexError(f"{op}(): dimension {dim} of shape {a.shape} is empty")
-    values = MaxDim.apply(a, dim=dim, keepdim=keepdim, op=op)
+    values = shown_as(MaxDim.apply(a, dim=dim, keepdim=keepdim, op=op), f"{op.title()}Backward0")
     return ValuesIndices(values, arg_reduce(a, dim, keepdim, "arg" + op))
 
 
@@ -611,4 +681,33 @@ def unwrap_index(index):
 
 def getitem(a, index):
     """a[index]: basic and advanced indexing; the gradient is scattered back (repeated indices add up)."""
-    return GetItem.apply(a, index=unwrap_index(index))
+    y = GetItem.apply(a, index=unwrap_index(index))
+    if y._ctx is None:
+        return y
+    *inner, top = _index_nodes(index)
+    for name in inner:
+        a = ShownNode(name, a)
+    return shown_as(y, top, a)
+
+
+def _index_nodes(index):
+    """PyTorch's nodes for x[index], the first applied first: SelectBackward0 for an int, SliceBackward0
+    for a slice other than ':', UnsqueezeBackward0 for None, then one IndexBackward0 for any lists,
+    tensors or masks."""
+    items = index if isinstance(index, tuple) else (index,)
+    names, advanced = [], False
+    for i in items:
+        if i is None:
+            names.append("UnsqueezeBackward0")
+        elif isinstance(i, (int, np.integer)) and not isinstance(i, bool):
+            names.append("SelectBackward0")
+        elif isinstance(i, slice):
+            if i != slice(None):
+                names.append("SliceBackward0")
+        elif i is not Ellipsis:
+            advanced = True
+    if advanced:
+        names.append("IndexBackward0")
+    if not names:                              # x[:] is a slice; x[...] an alias
+        names.append("AliasBackward0" if Ellipsis in items else "SliceBackward0")
+    return names

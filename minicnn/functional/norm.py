@@ -99,6 +99,7 @@ def _allreduce_channel_sums(comm, sums, count=0):
 class BatchNorm(Function):
     """Each pass goes through x (and gy) block by block (BLOCK); x, not xhat, is kept for backward
     and xhat = (x - mean) * inv_std is remade per block where needed."""
+    torch_name = "NativeBatchNormBackward0"
     saves = (0, 1)
 
     def forward(self, x, weight, bias, running_mean=None, running_var=None, training=True,

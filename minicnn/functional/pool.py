@@ -28,7 +28,7 @@ over memory than the R*S sweep. Batch-last input keeps the R*S sweep: its slices
 are runs of N there, and it was the faster one (measurements: benchmarks/RESULTS.md,
 "Measurements behind the code").
 """
-from ..autograd import Function
+from ..autograd import Function, shown_as
 from ..backend import get_array_module
 from ..im2col import conv_output_size, crop, pad_nchw
 from ..layout import alloc_nchw, batch_last
@@ -152,6 +152,7 @@ def _route(xp, gy, index, out_slices, add=False):
 
 class _MaxPool(Function):
     """Max pooling's two algorithms share the window sweep and the -inf padding."""
+    torch_name = "MaxPool2DWithIndicesBackward0"
 
     def prepare(self, x, kernel, stride, padding):
         xp = get_array_module(x)
@@ -223,6 +224,7 @@ MAX_POOL_ALGORITHMS = {"separable": MaxPool2dSeparable, "sweep": MaxPool2dSweep}
 class AvgPool2d(Function):
     """The mean of each window: the sum of the R*S slices times 1 / divisor. ``divisor`` is
     None for R*S everywhere, else an (OH, OW) array (count_include_pad=False, ceil_mode, divisor_override)."""
+    torch_name = "AvgPool2DBackward0"
 
     def forward(self, x, kernel, stride, padding, divisor=None):
         sweep = _WindowSweep(x, kernel, stride, padding)
@@ -251,6 +253,7 @@ class AvgPool2d(Function):
 
 class GlobalAvgPool2d(Function):
     """(N, C, H, W) -> (N, C): the mean of each feature map (GoogLeNet's and ResNet's head)."""
+    torch_name = "MeanBackward1"
 
     def forward(self, x):
         self.shape = x.shape
@@ -307,6 +310,7 @@ def global_avg_pool2d(x):
 class AdaptiveAvgPool2d(Function):
     """Average over the cells of an (OH, OW) grid laid over the input, as torch's adaptive_avg_pool2d:
     cell (i, j) covers rows floor(i*H/OH) .. ceil((i+1)*H/OH) - 1 and likewise columns."""
+    torch_name = "AdaptiveAvgPool2DBackward0"
 
     def forward(self, x, output_size):
         xp = get_array_module(x)
@@ -337,5 +341,6 @@ def adaptive_avg_pool2d(x, output_size):
     if (H, W) == (OH, OW):
         return x
     if H % OH == 0 and W % OW == 0:                     # equal windows: the ordinary, fast pool
-        return avg_pool2d(x, (H // OH, W // OW))
+        name = "MeanBackward1" if (OH, OW) == (1, 1) else "AdaptiveAvgPool2DBackward0"      # PyTorch's
+        return shown_as(avg_pool2d(x, (H // OH, W // OW)), name)
     return AdaptiveAvgPool2d.apply(x, output_size=(OH, OW))

@@ -35,7 +35,7 @@ class Parameter(Tensor):
         super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self):
-        return "Parameter(" + super().__repr__()[len("tensor("):]
+        return "Parameter containing:\n" + super().__repr__()        # as PyTorch prints one
 
 
 _IncompatibleKeys = namedtuple("_IncompatibleKeys", ["missing_keys", "unexpected_keys"])

@@ -43,6 +43,7 @@ def weight_product(gy, col):
 class ConvFunction(Function):
     """The base of conv2d's algorithms: ``forward(x, w, b=None, stride, padding)`` with the padding
     as (top, bottom, left, right), ``backward(gy)`` -> (gx, gw[, gb])."""
+    torch_name = "ConvolutionBackward0"
     saves = (0, 1)
 
     kept = None                         # piece start -> its columns, when forward kept every piece's
