@@ -8,6 +8,7 @@ drift over minutes hits both alike. What a change buys is the ratio new / old.
     python benchmarks/ab.py HEAD~1 --model vgg16_cifar --batch 64 --size 32
     python benchmarks/ab.py HEAD~1 --conv 2,256,64,56,1                   # one conv2d, fwd + bwd:
                                                                           # N,C,K,H,kernel (padding k//2)
+    python benchmarks/ab.py HEAD~1 --conv 4,144,144,32,3,144,2            # ... with groups and stride
     python benchmarks/ab.py HEAD~1 --main-job                             # 100 steps of the main job's loop:
                                                                           # LeNet-5, Adam, batch 32, batches
                                                                           # read and transformed by its loader
@@ -56,15 +57,15 @@ def step_fn(mc, args, rng):
 
 
 def conv_fn(mc, args, rng):
-    N, C, K, H, k = (int(v) for v in args.conv.split(","))
+    N, C, K, H, k, groups, stride = ([int(v) for v in args.conv.split(",")] + [1, 1])[:7]
     x = rng.standard_normal((N, C, H, H)).astype(np.float32)
-    w = (rng.standard_normal((K, C, k, k)) * (2 / (C * k * k)) ** 0.5).astype(np.float32)
+    w = (rng.standard_normal((K, C // groups, k, k)) * (2 / (C // groups * k * k)) ** 0.5).astype(np.float32)
     X, Wt = mc.Tensor(x, requires_grad=True), mc.Tensor(w, requires_grad=True)
-    OH = H + 2 * (k // 2) - k + 1
+    OH = (H + 2 * (k // 2) - k) // stride + 1
     gy = rng.standard_normal((N, K, OH, OH)).astype(np.float32)
 
     def run():
-        mc.functional.conv2d(X, Wt, padding=k // 2).backward(gy)
+        mc.functional.conv2d(X, Wt, stride=stride, padding=k // 2, groups=groups).backward(gy)
         X.grad = Wt.grad = None
     return run
 
@@ -97,7 +98,7 @@ def main():
     ap.add_argument("--model", default="vgg16")
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--size", type=int, default=224)
-    ap.add_argument("--conv", default=None, help="time one conv2d instead: N,C,K,H,kernel")
+    ap.add_argument("--conv", default=None, help="time one conv2d instead: N,C,K,H,kernel[,groups[,stride]]")
     ap.add_argument("--main-job", action="store_true", help="time 100 steps of the main job's loop instead")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)

@@ -1,6 +1,7 @@
 """Networks built on grouped and depthwise convolutions: a training step of minicnn against PyTorch.
 
-The models are kuangliu's pytorch-cifar MobileNet, MobileNetV2 and ShuffleNetV2 (32x32 inputs),
+The models are kuangliu's pytorch-cifar MobileNet, MobileNetV2, ShuffleNetV2 and EfficientNetB0 (32x32
+inputs; EfficientNetB0's dropout2d draws different masks in the two libraries, the same amount of work),
 written once below against PyTorch's names and built twice: with torch, and with minicnn imported
 as torch. Both start from the same weights (copied key for key); a step is forward, cross-entropy,
 backward and SGD with momentum, timed in alternating blocks with a pause between them
@@ -194,7 +195,62 @@ def models(torch):
             out = F.avg_pool2d(out, 4)
             return self.linear(out.view(out.size(0), -1))
 
-    return {"mobilenet": MobileNet, "mobilenetv2": MobileNetV2, "shufflenetv2": ShuffleNetV2}
+    def swish(x):
+        return x * x.sigmoid()
+
+    class EBlock(nn.Module):                                    # EfficientNet: expand, depthwise, SE, project
+        def __init__(self, in_planes, out_planes, kernel_size, stride, expand_ratio=1, se_ratio=0.0, drop_rate=0.0):
+            super().__init__()
+            self.stride, self.drop_rate = stride, drop_rate
+            planes = expand_ratio * in_planes
+            self.conv1 = nn.Conv2d(in_planes, planes, 1, 1, 0, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.conv2 = nn.Conv2d(planes, planes, kernel_size, stride, (kernel_size - 1) // 2, groups=planes,
+                                   bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            se_planes = max(1, int(planes * se_ratio))
+            self.se1 = nn.Conv2d(planes, se_planes, 1)
+            self.se2 = nn.Conv2d(se_planes, planes, 1)
+            self.conv3 = nn.Conv2d(planes, out_planes, 1, 1, 0, bias=False)
+            self.bn3 = nn.BatchNorm2d(out_planes)
+            self.shortcut = nn.Sequential()
+            if stride == 1 and in_planes != out_planes:
+                self.shortcut = nn.Sequential(nn.Conv2d(in_planes, out_planes, 1, 1, 0, bias=False),
+                                              nn.BatchNorm2d(out_planes))
+
+        def forward(self, x):
+            out = swish(self.bn1(self.conv1(x)))
+            out = swish(self.bn2(self.conv2(out)))
+            w = F.avg_pool2d(out, out.size(2))                  # squeeze and excitation
+            w = self.se2(swish(self.se1(w))).sigmoid()
+            out = self.bn3(self.conv3(out * w))
+            if self.drop_rate > 0:
+                out = F.dropout2d(out, self.drop_rate)
+            return out + (self.shortcut(x) if self.stride == 1 else out)    # as kuangliu's source has it
+
+    class EfficientNetB0(nn.Module):
+        cfg = [(1, 16, 1, 3, 1), (6, 24, 2, 3, 2), (6, 40, 2, 5, 2), (6, 80, 3, 3, 2), (6, 112, 3, 5, 1),
+               (6, 192, 4, 5, 2), (6, 320, 1, 3, 1)]           # expansion, out_planes, blocks, kernel, stride
+
+        def __init__(self, num_classes=10):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 32, 3, 1, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(32)
+            layers, in_planes = [], 32
+            for expansion, out_planes, num_blocks, kernel_size, stride in self.cfg:
+                for s in [stride] + [1] * (num_blocks - 1):
+                    layers.append(EBlock(in_planes, out_planes, kernel_size, s, expansion, 0.25, 0.2))
+                    in_planes = out_planes
+            self.layers = nn.Sequential(*layers)
+            self.linear = nn.Linear(self.cfg[-1][1], num_classes)
+
+        def forward(self, x):
+            out = self.layers(swish(self.bn1(self.conv1(x))))
+            out = F.adaptive_avg_pool2d(out, 1)
+            return self.linear(out.view(out.size(0), -1))
+
+    return {"mobilenet": MobileNet, "mobilenetv2": MobileNetV2, "shufflenetv2": ShuffleNetV2,
+            "efficientnetb0": EfficientNetB0}
 
 
 def step_fn(torch, model, x, y):
@@ -210,12 +266,21 @@ def step_fn(torch, model, x, y):
     return step
 
 
+def eval_loss(torch, model, x, y):
+    """The loss in evaluation mode (no dropout, the initial running statistics): the same in both libraries."""
+    model.eval()
+    with torch.no_grad():
+        loss = torch.nn.functional.cross_entropy(model(torch.tensor(x)), torch.tensor(y)).item()
+    model.train()
+    return loss
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--only", nargs="*", default=None, help="mobilenet, mobilenetv2, shufflenetv2")
+    ap.add_argument("--only", nargs="*", default=None, help="mobilenet, mobilenetv2, shufflenetv2, efficientnetb0")
     ap.add_argument("--per-group", action="store_true", help="also time minicnn running one group after the other")
     args = ap.parse_args()
     blas = fix_threads(args.threads)
@@ -236,9 +301,9 @@ def main():
         theirs = theirs_all[name]()
         ours = ours_all[name]()
         ours.load_state_dict({k: v.detach().numpy().copy() for k, v in theirs.state_dict().items()})
+        first = [eval_loss(lib, model, x, y) for lib, model in ((mc, ours), (torch, theirs))]
+        assert abs(first[0] - first[1]) <= 1e-3 * abs(first[1]), f"{name}: the losses differ {first}"
         funcs = {"minicnn": step_fn(mc, ours, x, y), "torch": step_fn(torch, theirs, x, y)}
-        first = funcs["minicnn"](), funcs["torch"]()
-        assert abs(first[0] - first[1]) <= 1e-3 * abs(first[1]), f"{name}: first losses differ {first}"
         if args.per_group:
             real = MF.conv2d
 

@@ -285,8 +285,20 @@ def test_grouped_and_depthwise_against_pytorch(device, algorithm, N, C, K, group
                  lambda t, v, c: TF.conv2d(t, v, c, stride, padding, groups=groups), [x, w, b], device)
 
 
+@pytest.mark.parametrize("kernel,stride,padding", [
+    ((3, 1), (1, 2), (1, 0)), ((1, 3), (2, 1), (0, 1)), ((5, 3), (3, 2), (2, 1)), ((2, 2), (2, 3), (1, 2)),
+    ((3, 3), (1, 1), (0, 2)), ((5, 5), (2, 2), 2),
+])
+def test_depthwise_rows_with_unequal_strides_kernels_and_padding(device, kernel, stride, padding):
+    """The depthwise sweep lays each padded image out as one flat row whose length depends on both
+    strides (a multiple of sw / gcd(sh, sw)); every combination against PyTorch."""
+    x, w, b = rand(3, 5, 9, 11, seed=46), rand(10, 1, *kernel, seed=47), rand(10, seed=48)
+    torch_oracle(lambda t, v, c: F.conv2d(t, v, c, stride, padding, groups=5, algorithm="depthwise"),
+                 lambda t, v, c: TF.conv2d(t, v, c, stride, padding, groups=5), [x, w, b], device)
+
+
 @pytest.mark.parametrize("algorithm,groups,K", [("grouped", 2, 4), ("depthwise", 4, 4), ("depthwise", 4, 8)])
-@pytest.mark.parametrize("stride,padding", [(1, 1), (2, 0)])
+@pytest.mark.parametrize("stride,padding", [(1, 1), (2, 0), ((1, 2), (2, 1))])
 def test_gradcheck_grouped_and_depthwise(algorithm, groups, K, stride, padding):
     check(lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding, groups=groups, algorithm=algorithm),
           T(2, 4, 7, 6, seed=84), T(K, 4 // groups, 3, 3, seed=85), T(K, seed=86))

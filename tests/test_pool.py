@@ -28,6 +28,7 @@ from conftest import T, check, rand, torch_oracle, zeros32
     ((2, 3, 9, 7), 3, 1, 1),       # Inception's 3x3 stride 1 'same'
     ((1, 2, 10, 9), (2, 3), (1, 2), (1, 1)),
     ((2, 2, 7, 7), 7, 1, 0),       # global window
+    ((2, 3, 7, 5), (7, 5), (2, 3), 0),   # one window over a non-square map, any stride: one mean
 ])
 @pytest.mark.parametrize("op", ["max_pool2d", "avg_pool2d"])
 def test_pool(device, op, shape, kernel, stride, padding):
@@ -62,7 +63,7 @@ def test_gradcheck_max_pool(kernel, stride, padding):
     check(lambda x: F.max_pool2d(x, kernel, stride, padding), T(2, 2, 7, 6, seed=6))
 
 
-@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1)])
+@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1), ((7, 6), 1, 0)])
 def test_gradcheck_avg_pool(kernel, stride, padding):
     check(lambda x: F.avg_pool2d(x, kernel, stride, padding), T(2, 2, 7, 6, seed=7))
 

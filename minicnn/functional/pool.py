@@ -89,6 +89,7 @@ class _WindowSweep:
         # feeds exactly one output, so backward can assign instead of add
         self.disjoint = (self.R, self.S) == (self.sh, self.sw) and not any(padding) \
             and H == self.OH * self.R and W == self.OW * self.S
+        self.whole_map = (self.R, self.S) == (H, W) and not any(padding)     # one window: the whole map
 
     def slices(self, xpad):
         OH, OW, sh, sw = self.OH, self.OW, self.sh, self.sw
@@ -228,6 +229,11 @@ class AvgPool2d(Function):
 
     def forward(self, x, kernel, stride, padding, divisor=None):
         sweep = _WindowSweep(x, kernel, stride, padding)
+        self.sweep, self.one_mean = sweep, sweep.whole_map and divisor is None
+        if self.one_mean:                # avg_pool2d(x, x.size(2)) in SE blocks and heads: one mean, not R*S slices
+            y = alloc_nchw(get_array_module(x).empty, sweep.shape[:2] + (1, 1), x.dtype, sweep.batch_last)
+            y[...] = x.mean(axis=(2, 3), keepdims=True)
+            return y
         slices = sweep.slices(pad_nchw(x, padding))
         y = next(slices).copy(order="K")
         for sl in slices:
@@ -235,12 +241,15 @@ class AvgPool2d(Function):
         self.scale = x.dtype.type(1.0 / (sweep.R * sweep.S)) if divisor is None else \
             (1 / divisor).astype(x.dtype)
         y *= self.scale
-        self.sweep = sweep
         return y
 
     def backward(self, gy):
         xp = get_array_module(gy)
         sweep = self.sweep
+        if self.one_mean:
+            g = alloc_nchw(xp.empty, sweep.shape, gy.dtype, sweep.batch_last)
+            g[...] = gy * gy.dtype.type(1.0 / (sweep.R * sweep.S))
+            return g
         g = gy * self.scale
         gpad = sweep.padded_zeros(xp, gy.dtype)
         for gsl in sweep.slices(gpad):

@@ -9,17 +9,17 @@ grouped (any G): im2col's columns (C*R*S, N*OH*OW) hold the groups' rows one aft
 
 depthwise (G = C: one input channel a group, k = K/C filters each, MobileNet's 3x3 layers): with
   c = 1 a GEMM would be (k x R*S) @ (R*S x N*OH*OW), far too thin for BLAS. Instead, as max pooling
-  does, sweep the R*S kernel offsets: for offset (r, s), one strided view holds that input pixel of
-  every window, and
+  does, sweep the R*S kernel offsets: for offset (r, s), one slice of the padded input holds that
+  input pixel of every window, and
       y[n, ch, j]       += x_pad[n, ch, oh*sh + r, ow*sw + s] * w[ch, j, r, s]
       gx_pad[.. r, s ..] += sum_j gy[n, ch, j] * w[ch, j, r, s]
       gw[ch, j, r, s]    = sum over n, oh, ow of gy[n, ch, j] * x_pad[.. r, s ..]
-  R*S vectorized multiply-adds over (N, C, OH, OW) each way.
+  R*S vectorized multiply-adds over (N, C, OH, OW) each way (the slices are flat rows: see the class).
 
 The oracle of both is conv2d's loop over the groups with algorithm="reference".
 """
 from ...backend import get_array_module
-from ...im2col import col2im_fast, crop, im2col_fast, pad_nchw
+from ...im2col import col2im_fast, crop, im2col_fast
 from .common import ConvFunction
 
 
@@ -52,54 +52,96 @@ class Conv2dGrouped(ConvFunction):
 
 class Conv2dDepthwise(ConvFunction):
     """groups == C (each input channel its own k filters) by sweeping the kernel offsets
-    (algorithm="depthwise"): a multiply and an add over (N, C, k, OH, OW) per offset, into one
-    output and one temporary made once. NumPy's element-wise throughput bounds it (about 1.5e9
-    elements a second here); sweeping in cache-sized chunks of images or channels gained 3-20%
-    (benchmarks/RESULTS.md, "Grouped convolutions"), not worth the loops."""
+    (algorithm="depthwise"): a multiply and an add over (N, C, k, OH, G) per offset, where G >= OW is
+    the width of the grid the sweep runs on (see _Phases: each offset reads one long run of memory
+    per image and channel; the grid's columns past OW are computed and dropped, their gradient is 0)."""
 
     def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), groups=1):
         xp, g, K, _ = self.setup(x, w, b, stride, padding)
         k = K // g.C
-        xpad = pad_nchw(x, padding)
-        w5 = w.reshape(1, g.C, k, g.R, g.S)
-        y = xp.empty((g.N, g.C, k, g.OH, g.OW), dtype=x.dtype)
+        self.lay = lay = _Phases(g)
+        self.phases = lay.split(x)
+        w4 = w.reshape(1, g.C, k, g.R * g.S)
+        y = xp.empty((g.N, g.C, k, lay.L), dtype=x.dtype)
         tmp = xp.empty_like(y)
-        for i, (r, s) in enumerate(self._offsets()):
-            patch = self._window(xpad, r, s)[:, :, None]                       # (N, C, 1, OH, OW), a view
-            xp.multiply(patch, w5[..., r, s, None, None], out=y if i == 0 else tmp)
+        for i, (r, s) in enumerate(lay.offsets):
+            xp.multiply(lay.run(self.phases, r, s)[:, :, None], w4[..., i, None], out=tmp if i else y)
             if i:
                 y += tmp
-        y = y.reshape(g.N, K, g.OH, g.OW)
+        y = xp.ascontiguousarray(y.reshape(g.N, K, g.OH, lay.G)[..., :g.OW])   # the grid's extra columns dropped
         if b is not None:
             y += b.reshape(1, K, 1, 1)
-        self.xpad = xpad
         return y
 
-    def _offsets(self):
-        return [(r, s) for r in range(self.g.R) for s in range(self.g.S)]
-
-    def _window(self, a, r, s):
-        """The (N, C, OH, OW) view of padded ``a`` under kernel offset (r, s)."""
-        g = self.g
-        return a[:, :, r:r + g.sh * (g.OH - 1) + 1:g.sh, s:s + g.sw * (g.OW - 1) + 1:g.sw]
-
     def backward(self, gy):
-        xp, g = get_array_module(gy), self.g
+        xp, g, lay = get_array_module(gy), self.g, self.lay
         K = self.w.shape[0]
         k = K // g.C
-        w5 = self.w.reshape(1, g.C, k, g.R, g.S)
-        gy5 = gy.reshape(g.N, g.C, k, g.OH, g.OW)
+        w4 = self.w.reshape(1, g.C, k, g.R * g.S)
+        gyg = xp.zeros((g.N, g.C, k, g.OH, lay.G), dtype=gy.dtype)           # gy on the grid, 0 past OW
+        gyg[..., :g.OW] = gy.reshape(g.N, g.C, k, g.OH, g.OW)
+        gyg = gyg.reshape(g.N, g.C, k, lay.L)
         gx = gw = None
         if self.needs_grad[0]:
-            gpad = xp.zeros((g.N, g.C, g.Hp, g.Wp), dtype=gy.dtype)
-            tmp = xp.empty_like(gy5)
-            for r, s in self._offsets():
-                xp.multiply(gy5, w5[..., r, s, None, None], out=tmp)
-                self._window(gpad, r, s)[...] += tmp[:, :, 0] if k == 1 else tmp.sum(axis=2)
-            gx = xp.ascontiguousarray(crop(gpad, g.padding, g.H, g.W))
+            gphases = [xp.zeros_like(p) for p in self.phases]
+            tmp = xp.empty_like(gyg)
+            for i, (r, s) in enumerate(lay.offsets):
+                xp.multiply(gyg, w4[..., i, None], out=tmp)
+                lay.run(gphases, r, s)[...] += tmp[:, :, 0] if k == 1 else tmp.sum(axis=2)
+            gx = lay.join(gphases)
         if self.needs_grad[1]:
-            gw = xp.empty((g.C, k, g.R, g.S), dtype=gy.dtype)
-            for r, s in self._offsets():
-                gw[:, :, r, s] = xp.einsum("ncjhw,nchw->cj", gy5, self._window(self.xpad, r, s))
+            gw = xp.empty((g.C, k, g.R * g.S), dtype=gy.dtype)
+            for i, (r, s) in enumerate(lay.offsets):
+                gw[:, :, i] = xp.einsum("ncjl,ncl->cj", gyg, lay.run(self.phases, r, s))
             gw = gw.reshape(self.w.shape)
         return self.grads(gx, gw, gy.sum(axis=(0, 2, 3)) if self.has_bias else None)
+
+
+class _Phases:
+    """The memory layout the depthwise sweep runs on, for one geometry.
+
+    A stride-(sh, sw) window sweep reads every sh-th row and sw-th column, starting at the kernel
+    offset. So the padded input is split into its sh*sw phases, phase (a, b) holding the pixels
+    (a + sh*i, b + sw*j) as a flat (Hq*G) block per image and channel, rows G wide. Output (oh, ow),
+    at grid position q = oh*G + ow, reads for offset (r, s) element q + (r // sh)*G + s // sw of phase
+    (r % sh, s % sw): each offset is one contiguous slice of one phase, a single long run per image
+    and channel, where the windows of a 2-D view would be OH short runs of OW. NumPy's cost per run,
+    not per element, dominated on small maps (RESULTS.md, "Grouped convolutions"). With stride 1
+    there is one phase: the padded input itself, with one spare row for the last runs."""
+
+    def __init__(self, g):
+        self.g = g
+        self.G = -(-g.Wp // g.sw)                       # grid width = a phase's row length
+        self.Hq = -(-g.Hp // g.sh) + 1                  # a phase's rows, one spare
+        self.L = g.OH * self.G
+        self.offsets = [(r, s) for r in range(g.R) for s in range(g.S)]
+
+    def split(self, x):
+        """x (N, C, H, W) zero-padded and cut into its phases: a list of (N, C, Hq*G) arrays."""
+        g = self.g
+        xp = get_array_module(x)
+        xpad = xp.zeros((g.N, g.C, self.Hq * g.sh, self.G * g.sw), dtype=x.dtype)
+        crop(xpad, g.padding, g.H, g.W)[...] = x
+        if g.sh == g.sw == 1:
+            return [xpad.reshape(g.N, g.C, -1)]
+        return [xp.ascontiguousarray(xpad[:, :, a::g.sh, b::g.sw]).reshape(g.N, g.C, -1)
+                for a in range(g.sh) for b in range(g.sw)]
+
+    def join(self, phases):
+        """The (N, C, H, W) image whose phases these are (split's inverse, padding cropped)."""
+        g = self.g
+        xp = get_array_module(phases[0])
+        shape = (g.N, g.C, self.Hq, self.G)
+        if g.sh == g.sw == 1:
+            xpad = phases[0].reshape(shape)
+        else:
+            xpad = xp.empty((g.N, g.C, self.Hq * g.sh, self.G * g.sw), dtype=phases[0].dtype)
+            for i, p in enumerate(phases):
+                xpad[:, :, i // g.sw::g.sh, i % g.sw::g.sw] = p.reshape(shape)
+        return xp.ascontiguousarray(crop(xpad, g.padding, g.H, g.W))
+
+    def run(self, phases, r, s):
+        """The (N, C, L) slice that kernel offset (r, s) reads for the L grid positions."""
+        g = self.g
+        o = (r // g.sh) * self.G + s // g.sw
+        return phases[(r % g.sh) * g.sw + s % g.sw][:, :, o:o + self.L]
