@@ -236,3 +236,78 @@ def test_conv2d_layer_with_groups_has_pytorchs_weight_shape():
     assert layer.weight.shape == (12, 2, 3, 3)
     with pytest.raises(ValueError, match="groups"):
         nn.Conv2d(5, 6, 3, groups=2)
+
+
+# -------------------------------- the transposed convolution (conv2d's input gradient as an op)
+@pytest.mark.parametrize("N,C,K,H,W,kernel,stride,padding,output_padding,groups,dilation", [
+    (2, 3, 4, 5, 5, 3, 1, 0, 0, 1, 1),
+    (2, 3, 4, 7, 6, 4, 2, 1, 0, 1, 1),       # DCGAN's upsampling: kernel 4, stride 2, padding 1
+    (1, 4, 2, 5, 4, 3, 2, 1, 1, 1, 1),       # output_padding picks the odd output size
+    (3, 5, 3, 6, 5, 1, 1, 0, 0, 1, 1),       # 1x1
+    (2, 2, 3, 3, 4, 11, 4, 2, 3, 1, 1),      # 11x11, stride 4
+    (2, 4, 6, 5, 5, 3, 2, 1, 1, 2, 1),       # two groups
+    (2, 3, 2, 5, 6, 3, 1, 2, 0, 1, 2),       # dilation 2
+    (2, 3, 2, 5, 6, 3, (2, 1), (1, 0), (1, 0), 1, 1),
+    (17, 4, 3, 4, 4, 3, 2, 1, 1, 1, 1),      # a batch past BATCH_LAST_MIN
+])
+def test_conv_transpose2d_against_pytorch(device, N, C, K, H, W, kernel, stride, padding, output_padding, groups,
+                                          dilation):
+    x, w, b = rand(N, C, H, W, seed=90), rand(C, K // groups, kernel, kernel, seed=91), rand(K, seed=92)
+    args = (stride, padding, output_padding, groups)
+    torch_oracle(lambda x, w, b: F.conv_transpose2d(x, w, b, *args, dilation=dilation),
+                 lambda x, w, b: TF.conv_transpose2d(x, w, b, *args, dilation=dilation), [x, w, b], device)
+    torch_oracle(lambda x, w: F.conv_transpose2d(x, w, None, *args, dilation=dilation),
+                 lambda x, w: TF.conv_transpose2d(x, w, None, *args, dilation=dilation), [x, w], device)
+
+
+def test_conv_transpose2d_is_the_input_gradient_of_conv2d():
+    """The adjoint: <conv2d(z, w), x> = <z, conv_transpose2d(x, w)> for every z and x."""
+    import numpy as np
+    z, x, w = rand(2, 3, 9, 8, seed=93), rand(2, 5, 5, 4, seed=94), rand(5, 3, 3, 3, seed=95)
+    y = F.conv2d(mc.tensor(z), mc.tensor(w), stride=2, padding=1).numpy()
+    zt = F.conv_transpose2d(mc.tensor(x), mc.tensor(w), stride=2, padding=1, output_padding=(0, 1)).numpy()
+    assert zt.shape == z.shape
+    np.testing.assert_allclose((y * x).sum(), (z * zt).sum(), rtol=1e-4)
+
+
+@pytest.mark.parametrize("stride,padding,output_padding,groups,dilation", [
+    (1, 0, 0, 1, 1), (2, 1, 1, 1, 1), (2, 0, 0, 2, 1), ((1, 2), 1, (0, 1), 1, 2)])
+def test_gradcheck_conv_transpose2d(stride, padding, output_padding, groups, dilation):
+    check(lambda x, w, b: F.conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilation),
+          T(2, 4, 4, 3, seed=96), T(4, 6 // groups, 3, 3, seed=97), T(6, seed=98))
+
+
+def test_conv_transpose2d_layer_as_pytorch():
+    import torch
+    for lib in (torch, mc):
+        lib.manual_seed(0)
+    ours = nn.ConvTranspose2d(16, 33, 3, stride=2, padding=1, output_padding=1, groups=1, bias=False)
+    theirs = torch.nn.ConvTranspose2d(16, 33, 3, stride=2, padding=1, output_padding=1, bias=False)
+    assert repr(ours) == repr(theirs) and tuple(ours.weight.shape) == tuple(theirs.weight.shape) == (16, 33, 3, 3)
+    assert repr(nn.ConvTranspose2d(4, 6, (3, 5), groups=2, dilation=2)) == repr(
+        torch.nn.ConvTranspose2d(4, 6, (3, 5), groups=2, dilation=2))
+    bound = 1 / (33 * 9) ** 0.5                  # PyTorch's default init: fan_in from the weight's dim 1
+    assert abs(ours.weight.numpy()).max() <= bound and abs(ours.weight.numpy()).max() > 0.8 * bound
+    layer = nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1)
+    tlayer = torch.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1)
+    tlayer.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in layer.state_dict().items()})   # arrays
+    x = rand(1, 3, 5, 5, seed=99)
+    for size in ((9, 9), (10, 10), (1, 2, 10, 9)):                # output_size as PyTorch takes it
+        assert_close(layer(mc.tensor(x), output_size=size), tlayer(torch.tensor(x), output_size=size), 1e-5, 1e-5,
+                     f"output_size={size}")
+    with pytest.raises(ValueError, match=r"output_size \(11, 11\) is out of reach .* 9 to 10"):
+        layer(mc.tensor(x), output_size=(11, 11))
+
+
+def test_conv_transpose2d_bad_input():
+    x, w = zeros32(1, 3, 4, 4), zeros32(3, 2, 3, 3)
+    with pytest.raises(ValueError, match=r"expects input with 3 channels"):
+        F.conv_transpose2d(zeros32(1, 4, 4, 4), w)
+    with pytest.raises(ValueError, match=r"output_padding must be smaller than either stride or dilation"):
+        F.conv_transpose2d(x, w, stride=2, output_padding=2)
+    with pytest.raises(ValueError, match=r"bias must have shape \(2,\)"):
+        F.conv_transpose2d(x, w, zeros32(3))
+    with pytest.raises(ValueError, match=r"leaves no output"):
+        F.conv_transpose2d(zeros32(1, 3, 1, 1), w, padding=2)
+    with pytest.raises(TypeError, match=r"the input is float64 but the weight is float32"):
+        F.conv_transpose2d(mc.tensor(x.numpy().astype("float64"), dtype="float64"), w)

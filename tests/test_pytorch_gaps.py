@@ -138,6 +138,7 @@ GRAPHS = {
     "conv, no bias, stride 2": lambda L, F, v: F.conv2d(v.x, v.w, stride=2),
     "depthwise conv": lambda L, F, v: F.conv2d(v.x, v.dw, groups=3),
     "dilated conv": lambda L, F, v: F.conv2d(v.x, v.w, dilation=2),
+    "transposed conv": lambda L, F, v: F.conv_transpose2d(v.x, v.w.transpose(0, 1), v.b, stride=2, padding=1),
     "linear": lambda L, F, v: F.linear(v.m, v.lw, v.lb), "linear, no bias": lambda L, F, v: F.linear(v.m, v.lw),
     "linear on 3-D": lambda L, F, v: F.linear(v.m.reshape(2, 2, 6), v.lw, v.lb),
     "linear on 1-D": lambda L, F, v: F.linear(v.m[0], v.lw, v.lb),

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..autograd import Function, shown_as
 from ..backend import get_array_module
-from ..im2col import ConvGeometry
+from ..im2col import ConvGeometry, col2im_fast, im2col_fast
 from .conv_algorithms import ALGORITHMS, choice
 from .conv_algorithms import (Conv2dBatchLast, Conv2dIm2col, Conv2dPointwise, Conv2dReference,  # noqa: F401
                               Conv2dWinograd)
@@ -205,3 +205,88 @@ def _grouped(x, weight, bias, stride, padding, groups, algorithm):
         outs.append(conv2d(x[:, g * c:(g + 1) * c], weight[g * k:(g + 1) * k], b, stride, padding,
                            algorithm=algorithm))
     return concat(outs, 1)
+
+
+class ConvTranspose(Function):
+    """The transposed convolution: conv2d's input gradient as an op of its own (DCGAN's and U-Net's
+    upsampling). x (N, C, H, W) and weight (C, K, R, S) -- PyTorch's layout, in_channels first -- give
+    the (N, K, OH, OW) whose convolution with the same weight has x's shape:
+
+        col = W2^T @ x2                     (K*R*S, N*H*W),  W2 = weight.reshape(C, K*R*S),  x2 = x as (C, N*H*W)
+        y   = col2im(col) + b               (N, K, OH, OW)
+
+    backward is conv2d's forward on gy:  col = im2col(gy);  gx = W2 @ col;  gW = x2 @ col^T;
+    gb = the sum of gy over N, OH, OW."""
+    torch_name = "ConvolutionBackward0"
+
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), out_size=None):
+        xp = get_array_module(x)
+        N, C, H, W = x.shape
+        self.g = ConvGeometry((N, w.shape[1]) + tuple(out_size), w.shape[2:], stride, padding)   # the conv it undoes
+        self.w, self.has_bias = w, b is not None
+        self.x2 = xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(C, -1)
+        y = col2im_fast(w.reshape(C, -1).T @ self.x2, self.g)
+        if b is not None:
+            y += b.reshape(1, -1, 1, 1)
+        return y
+
+    def backward(self, gy):
+        g, w = self.g, self.w
+        C = w.shape[0]
+        col = im2col_fast(gy, g)                                               # (K*R*S, N*H*W)
+        gx = gw = None
+        if self.needs_grad[0]:
+            gx = get_array_module(gy).ascontiguousarray(
+                (w.reshape(C, -1) @ col).reshape(C, g.N, g.OH, g.OW).transpose(1, 0, 2, 3))
+        if self.needs_grad[1]:
+            gw = (self.x2 @ col.T).reshape(w.shape)
+        gb = gy.sum(axis=(0, 2, 3)) if self.has_bias else None
+        return (gx, gw, gb) if self.has_bias else (gx, gw)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,  # noqa: A002
+                     dilation=1):
+    """The transposed convolution ("deconvolution"): input (N, C, H, W), weight (C, K/groups, R, S)
+    (PyTorch's layout: in_channels first), bias (K,) -> (N, K, OH, OW) with
+    OH = (H - 1)*sh - 2*ph + dh*(R - 1) + output_padding + 1, and likewise OW. It is conv2d's input
+    gradient with the same weight, stride, padding and dilation, as an op (see ConvTranspose);
+    ``output_padding`` (< stride or dilation) adds rows and columns at the bottom and right, to
+    pick among the input sizes that a strided conv2d maps to one output size."""
+    x = input
+    _same_dtype("conv_transpose2d", x, weight)
+    if x.ndim != 4 or weight.ndim != 4:
+        raise ValueError(f"conv_transpose2d: expected a 4-D input (N, C, H, W) and weight (C, K/groups, R, S), "
+                         f"got {x.shape} and {weight.shape}")
+    if not isinstance(groups, int) or groups < 1 or x.shape[1] % groups or weight.shape[0] != x.shape[1]:
+        raise ValueError(f"conv_transpose2d: weight {weight.shape} expects input with {weight.shape[0]} channels "
+                         f"(in_channels first, divisible by groups={groups!r}), got input of shape {x.shape}")
+    stride, padding, output_padding, dilation = (pair(v, name) for v, name in (
+        (stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))
+    if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0 or min(output_padding) < 0:
+        raise ValueError(f"conv_transpose2d: stride and dilation must be positive, padding and output_padding "
+                         f"non-negative; got stride={stride}, dilation={dilation}, padding={padding}, "
+                         f"output_padding={output_padding}")
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= max(s, d):
+            raise ValueError(f"conv_transpose2d: output_padding must be smaller than either stride or dilation "
+                             f"(as in PyTorch), got output_padding={output_padding}, stride={stride}, "
+                             f"dilation={dilation}")
+    K = weight.shape[1] * groups
+    if bias is not None and tuple(bias.shape) != (K,):
+        raise ValueError(f"conv_transpose2d: bias must have shape ({K},), got {tuple(bias.shape)}")
+    w = weight if dilation == (1, 1) else Dilate.apply(weight, dilation=dilation)
+    R, S = w.shape[2:]
+    (H, W), (sh, sw), (ph, pw) = x.shape[2:], stride, padding
+    size = ((H - 1) * sh - 2 * ph + R + output_padding[0], (W - 1) * sw - 2 * pw + S + output_padding[1])
+    if min(size) < 1:
+        raise ValueError(f"conv_transpose2d: padding {padding} leaves no output for input {x.shape} and "
+                         f"kernel {R}x{S} (output size {size})")
+    params = {"stride": stride, "padding": (ph, ph, pw, pw), "out_size": size}
+    if groups == 1:
+        out = ConvTranspose.apply(*((x, w) if bias is None else (x, w, bias)), **params)
+    else:                                            # one transposed convolution a group, joined on the channels
+        from .linear import concat
+        c, k = x.shape[1] // groups, K // groups
+        out = concat([ConvTranspose.apply(*((x[:, i * c:(i + 1) * c], w[i * c:(i + 1) * c]) + (
+            () if bias is None else (bias[i * k:(i + 1) * k],))), **params) for i in range(groups)], 1)
+    return shown_as(out, "ConvolutionBackward0", input, weight, bias)

@@ -39,6 +39,55 @@ class Conv2d(Module):
         return s + ("" if self.bias is not None else ", bias=False")
 
 
+class ConvTranspose2d(Module):
+    """Transposed convolution: (N, in_channels, H, W) -> (N, out_channels, OH, OW), the weight
+    (in_channels, out_channels/groups, kH, kW) as PyTorch lays it out. See functional.conv_transpose2d;
+    ``forward(x, output_size)`` picks output_padding to reach that size, as in PyTorch."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros"):
+        super().__init__()
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"ConvTranspose2d: padding_mode={padding_mode!r} is not supported, only 'zeros'")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"ConvTranspose2d: in_channels ({in_channels}) and out_channels ({out_channels}) must "
+                             f"both divide by groups ({groups})")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride = pair(kernel_size, "kernel_size"), pair(stride, "stride")
+        self.padding, self.output_padding = pair(padding, "padding"), pair(output_padding, "output_padding")
+        self.dilation, self.groups = pair(dilation, "dilation"), groups
+        self.weight = Parameter(np.empty((in_channels, out_channels // groups) + self.kernel_size, np.float32))
+        self.bias = Parameter(np.empty(out_channels, np.float32)) if bias else None
+        init.default_(self.weight, self.bias)
+
+    def forward(self, x, output_size=None):
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(x, output_size), self.groups, self.dilation)
+
+    def _output_padding(self, x, output_size):
+        """output_padding, or the one that makes the output ``output_size`` ((H, W), or with N and C first)."""
+        if output_size is None:
+            return self.output_padding
+        size = tuple(output_size)[-2:]
+        pads = []
+        for i, want in enumerate(size):
+            least = ((x.shape[2 + i] - 1) * self.stride[i] - 2 * self.padding[i]
+                     + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
+            if not least <= want < least + self.stride[i]:
+                raise ValueError(f"ConvTranspose2d: output_size {tuple(output_size)} is out of reach for input "
+                                 f"{x.shape}: each side can be {least} to {least + self.stride[i] - 1} here")
+            pads.append(want - least)
+        return tuple(pads)
+
+    def extra_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        s += f", padding={self.padding}" if self.padding != (0, 0) else ""
+        s += f", dilation={self.dilation}" if self.dilation != (1, 1) else ""
+        s += f", output_padding={self.output_padding}" if self.output_padding != (0, 0) else ""
+        s += f", groups={self.groups}" if self.groups != 1 else ""
+        return s + ("" if self.bias is not None else ", bias=False")
+
+
 class Linear(Module):
     """Fully connected: (N, in_features) -> (N, out_features)."""
 
