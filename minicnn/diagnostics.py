@@ -43,7 +43,7 @@ def diagnose(model, x, y, loss_fn=F.cross_entropy, print_fn=print):
     names = {id(m): n for n, m in model.named_modules() if n and not m._modules}
     rows = []
 
-    def record(module, out):
+    def record(module, args, out):
         if id(module) in names and isinstance(out, Tensor):
             data = out.array
             mean, std = _stats(data)
@@ -61,11 +61,8 @@ def diagnose(model, x, y, loss_fn=F.cross_entropy, print_fn=print):
     saved_grads = {n: p.grad for n, p in model.named_parameters()}
     for p in model.parameters():
         p.grad = None
-    module_mod._forward_hooks.append(record)
-    try:
+    with module_mod.register_module_forward_hook(record):
         out = model(x)
-    finally:
-        module_mod._forward_hooks.remove(record)
     out = out[0] if isinstance(out, (tuple, list)) else out
     loss = loss_fn(out, y_arr)
     loss.backward()

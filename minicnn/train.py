@@ -313,18 +313,14 @@ def _first_nonfinite_layer(model, x):
     from .nn import module as module_mod
     found = []
 
-    def hook(layer, out):
+    def hook(layer, args, out):
         if not found and isinstance(out, Tensor) and out.array.size:
             xp = backend.get_array_module(out.array)
             if not bool(xp.isfinite(out.array).all()):
                 found.append(layer)
 
-    module_mod._forward_hooks.append(hook)
-    try:
-        with no_grad():
-            model(x)
-    finally:
-        module_mod._forward_hooks.remove(hook)
+    with no_grad(), module_mod.register_module_forward_hook(hook):
+        model(x)
     if not found:
         return None
     return next((name for name, m in model.named_modules() if m is found[0] and name), type(found[0]).__name__)

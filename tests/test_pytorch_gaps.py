@@ -250,3 +250,35 @@ def test_printed_with_grad_fn_and_as_a_parameter_and_under_printoptions():
             torch.set_printoptions(profile="default")
     assert minicnn.get_printoptions() == {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80,
                                           "sci_mode": None}
+
+
+@pytest.mark.parametrize("lib", [torch, minicnn], ids=["torch", "minicnn"])
+def test_forward_hooks_with_handles(lib):
+    """register_forward_hook / register_forward_pre_hook as PyTorch: what they see, what a return replaces,
+    the order (prepend), and the handle that removes them -- the same record from both libraries."""
+    lib.manual_seed(0)
+    nn = lib.nn
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8, 3))
+    x = lib.ones(1, 1, 4, 4)
+    seen = []
+    grab = model[1].register_forward_hook(lambda m, args, out: seen.append(("relu", type(m).__name__, len(args),
+                                                                            tuple(args[0].shape), tuple(out.shape))))
+    double = model[3].register_forward_hook(lambda m, args, out: out * 2)
+    first = model[3].register_forward_hook(lambda m, args, out: seen.append(("first", tuple(out.shape))), prepend=True)
+    zero = model[0].register_forward_pre_hook(lambda m, args: (args[0] * 0,))
+    with lib.no_grad():
+        y = model(x)
+        bias_only = float(model[3](nn.functional.relu(model[0].bias.reshape(1, 2, 1, 1).expand(1, 2, 2, 2)).flatten(1))
+                          .sum()) / 2                       # the doubling hook ran on this call too
+    assert abs(float(y.sum()) / 2 - bias_only) < 1e-5     # the pre-hook zeroed the input: only the biases remain
+    for h in (grab, double, first, zero):
+        h.remove()
+    with lib.no_grad():
+        model(x)
+    with model[2].register_forward_hook(lambda m, args, out: seen.append(("in a with block",))):
+        with lib.no_grad():
+            model(x)
+    with lib.no_grad():
+        model(x)
+    assert seen == [("relu", "ReLU", 1, (1, 2, 2, 2), (1, 2, 2, 2)), ("first", (1, 3)), ("first", (1, 3)),
+                    ("in a with block",)]

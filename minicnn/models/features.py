@@ -43,18 +43,12 @@ class FeatureExtractor:
     def __call__(self, x):
         found = {}
 
-        def grab(module, out):
+        def grab(module, args, out):
             entry = self.paths.get(id(module))
             if entry is not None and entry[1] is module:
                 found[entry[0]] = out
 
-        module_mod._forward_hooks.append(grab)
-        try:
-            if self.grad:
-                self.model(x)
-            else:
-                with autograd.no_grad():
-                    self.model(x)
-        finally:
-            module_mod._forward_hooks.remove(grab)
+        with module_mod.register_module_forward_hook(grab), autograd.set_grad_enabled(
+                self.grad and autograd.is_grad_enabled()):
+            self.model(x)
         return {name: found[name] for name, _ in self.paths.values()}

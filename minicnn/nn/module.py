@@ -14,7 +14,56 @@ from .. import backend
 from ..tensor import Tensor
 
 
-_forward_hooks = []      # functions hook(module, output) called after every forward (summary, profiler)
+_global_forward_hooks = OrderedDict()       # every module's: summary, diagnostics, features, fit's NaN search
+_global_forward_pre_hooks = OrderedDict()
+
+
+class RemovableHandle:
+    """What registering a hook returns, as PyTorch's: ``handle.remove()`` takes the hook out again, and
+    ``with handle:`` removes it when the block ends."""
+
+    _next_id = 0
+
+    def __init__(self, table):
+        self.table, self.id = table, RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self):
+        self.table.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+def _register(table, hook, prepend):
+    handle = RemovableHandle(table)
+    table[handle.id] = hook
+    if prepend:
+        table.move_to_end(handle.id, last=False)
+    return handle
+
+
+def register_module_forward_hook(hook):
+    """hook(module, args, output) after the forward of every module, until the handle is removed
+    (PyTorch's torch.nn.modules.module.register_module_forward_hook). A non-None return replaces
+    the output."""
+    return _register(_global_forward_hooks, hook, False)
+
+
+def register_module_forward_pre_hook(hook):
+    """hook(module, args) before the forward of every module; a non-None return replaces the arguments
+    (a tuple, or one value)."""
+    return _register(_global_forward_pre_hooks, hook, False)
+
+
+def _replaced_args(result, args):
+    if result is None:
+        return args
+    return result if isinstance(result, tuple) else (result,)
 
 
 def _host_array(v):
@@ -73,6 +122,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
 
     # ---------------------------------------------------------------- registration
     def __setattr__(self, name, value):
@@ -107,14 +158,30 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
+    def register_forward_hook(self, hook, *, prepend=False):
+        """hook(module, args, output) after each forward of this module (PyTorch's): a non-None return
+        replaces the output. Returns a handle; ``handle.remove()`` takes the hook out."""
+        return _register(self._forward_hooks, hook, prepend)
+
+    def register_forward_pre_hook(self, hook, *, prepend=False):
+        """hook(module, args) before each forward of this module: a non-None return replaces the
+        positional arguments (a tuple, or one value). Returns a handle."""
+        return _register(self._forward_pre_hooks, hook, prepend)
+
     def __call__(self, *args, **kwargs):
         if args and isinstance(args[0], np.ndarray):
             raise TypeError(f"{type(self).__name__} got a numpy.ndarray; wrap it with minicnn.tensor(x) "
                             "(or torch.from_numpy(x)) first")
         try:
+            pre, post = self.__dict__.get("_forward_pre_hooks"), self.__dict__.get("_forward_hooks")
+            if _global_forward_pre_hooks or pre:
+                for hook in (*_global_forward_pre_hooks.values(), *(pre or {}).values()):
+                    args = _replaced_args(hook(self, args), args)
             out = self.forward(*args, **kwargs)
-            for hook in _forward_hooks:
-                hook(self, out)
+            if _global_forward_hooks or post:
+                for hook in (*_global_forward_hooks.values(), *(post or {}).values()):
+                    result = hook(self, args, out)
+                    out = out if result is None else result
             return out
         except LayerError as err:             # raised below us: add our child's name to the path
             for name, child in self._modules.items():

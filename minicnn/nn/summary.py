@@ -49,20 +49,18 @@ def summary(model, input_shape, batch_size=1, print_fn=print, device=None):
     rows = []
     leaves = {id(m): name for name, m in model.named_modules() if not m._modules and name}
 
-    def record(module, out):
+    def record(module, args, out):
         if id(module) in leaves:
             outs = out if isinstance(out, (tuple, list)) else [out]
             rows.append((leaves[id(module)], module, tuple(outs[0].shape)))
 
     was_training = model.training
     model.eval()
-    module_mod._forward_hooks.append(record)
     try:
         x = Tensor(np.zeros((batch_size,) + tuple(input_shape), np.float32)).to(device or model.device)
-        with autograd.no_grad():
+        with autograd.no_grad(), module_mod.register_module_forward_hook(record):
             model(x)
     finally:
-        module_mod._forward_hooks.remove(record)
         model.train(was_training)
 
     table, total, trainable, non_trainable, acts, flops = [], 0, 0, 0, 0, 0
