@@ -313,3 +313,35 @@ def test_grouped_ops_match_the_group_by_group_reference():
                      rtol=1e-5, atol=1e-5)
     from minicnn.functional.conv_algorithms import choice
     assert choice.choose_grouped(12, 12) == "depthwise" and choice.choose_grouped(12, 3) == "grouped"
+
+
+# -------------------------------- the plan: what "auto" runs, shown before it runs
+@pytest.mark.parametrize("N,C,K,H,kernel,stride,padding,groups", [
+    (2, 3, 8, 12, 3, 1, 1, 1), (16, 3, 8, 12, 3, 1, 1, 1), (4, 8, 6, 10, 1, 1, 0, 1), (4, 8, 6, 10, 1, 2, 0, 1),
+    (2, 128, 128, 28, 3, 1, 1, 1), (32, 64, 128, 8, 3, 1, 1, 1), (2, 6, 6, 9, 3, 1, 1, 6), (2, 8, 4, 9, 3, 2, 1, 2),
+    (17, 4, 4, 5, 5, 2, 2, 1),
+])
+def test_the_plan_is_what_auto_runs(N, C, K, H, kernel, stride, padding, groups):
+    """conv2d_plan names the algorithm and the output layout conv2d then gives; conv_plans lists them for
+    every Conv2d of a model, with the thresholds that decided."""
+    from minicnn.functional.conv_algorithms import ALGORITHMS
+    from minicnn.layout import batch_last
+    plan = F.conv2d_plan((N, C, H, H), (K, C // groups, kernel, kernel), stride, padding, groups=groups)
+    y = F.conv2d(mc.tensor(rand(N, C, H, H, seed=1), requires_grad=True), mc.tensor(rand(K, C // groups, kernel, kernel, seed=2)),
+                 stride=stride, padding=padding, groups=groups)
+    assert type(y._ctx) is ALGORITHMS[plan.algorithm]
+    assert (plan.layout == "batch-last") == batch_last(y.array)
+    assert plan.why
+
+
+def test_conv_plans_of_a_model_print_every_layer_and_why():
+    lines = []
+    model = mc.nn.Sequential(mc.nn.Conv2d(3, 128, 3, padding=1), mc.nn.ReLU(), mc.nn.Conv2d(128, 128, 3, padding=1),
+                             mc.nn.Conv2d(128, 128, 3, padding=1, groups=128), mc.nn.Conv2d(128, 4, 1))
+    rows = mc.nn.conv_plans(model, (3, 28, 28), batch_size=2, print_fn=lines.append)
+    assert [(name, plan.algorithm) for name, _, plan in rows] == [
+        ("0", "im2col"), ("2", "winograd4x4"), ("3", "depthwise"), ("4", "pointwise")]
+    assert rows[1][1] == (2, 128, 28, 28) and len(lines) == 5
+    assert "WINOGRAD4_MIN_CHANNELS (128)" in lines[2] and "not Winograd: min(C, K) = 3" in lines[1]
+    rows = mc.nn.conv_plans(model, (3, 8, 8), batch_size=16, print_fn=None)
+    assert [plan.layout for _, _, plan in rows] == ["batch-last", "batch-last", "NCHW", "batch-last"]

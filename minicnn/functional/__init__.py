@@ -10,7 +10,7 @@ from .math import (add, sub, mul, div, matmul, neg, exp, log, abs, pow, sum, mea
                    maximum, minimum, clamp, reshape, transpose, sin, cos)
 from .activation import relu, leaky_relu, elu, gelu, sigmoid, tanh, softmax, log_softmax  # noqa: F401
 _bind_ops(_math, _activation)
-from .conv import conv2d, conv_transpose2d  # noqa: F401
+from .conv import conv2d, conv2d_plan, conv_transpose2d  # noqa: F401
 from .pool import max_pool2d, avg_pool2d, global_avg_pool2d, adaptive_avg_pool2d  # noqa: F401
 from .linear import linear, flatten, concat, pad2d, pad  # noqa: F401
 cat = concat

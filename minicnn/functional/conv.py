@@ -175,6 +175,27 @@ def _conv2d(x, weight, bias, stride, padding, dilation, groups, reference, algor
     return fn.apply(x, weight, bias, stride=stride, padding=pads)
 
 
+def conv2d_plan(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1, device="cpu",  # noqa: A002
+                dtype=np.float32):
+    """What conv2d(..., algorithm="auto") would run for an input and weight of these shapes, and why: a
+    choice.Plan (algorithm, the output's memory layout, the reason with the thresholds that decided).
+    ``minicnn.nn.conv_plans(model, input_shape)`` lists it for every convolution of a model."""
+    from ..backend import xp_for
+    if len(input_shape) != 4 or len(weight_shape) != 4:
+        raise ValueError(f"conv2d_plan: expected 4-D shapes (N, C, H, W) and (K, C/groups, R, S), got "
+                         f"{tuple(input_shape)} and {tuple(weight_shape)}")
+    C, (dh, dw) = input_shape[1], pair(dilation, "dilation")
+    R, S = (weight_shape[2] - 1) * dh + 1, (weight_shape[3] - 1) * dw + 1       # the dilated kernel conv2d runs
+    if groups > 1:
+        name = choice.choose_grouped(C, groups)
+        why = ("groups == C: one multiply-add a kernel offset over every channel at once" if name == "depthwise"
+               else f"groups = {groups}: the groups' column matrices side by side, one batched GEMM")
+        return choice.Plan(name, "NCHW", why)
+    stride = pair(stride, "stride")
+    g = ConvGeometry(tuple(input_shape), (R, S), stride, conv_padding(padding, (R, S), stride))
+    return choice.plan(g, weight_shape[0], xp_for(device), np.dtype(dtype), np.dtype(dtype))
+
+
 def _grouped(x, weight, bias, stride, padding, groups, algorithm):
     """groups > 1: group g convolves input channels [g*C/groups, (g+1)*C/groups) with output channels
     [g*K/groups, (g+1)*K/groups) of the weight; the outputs are joined along the channels."""

@@ -98,3 +98,36 @@ def summary(model, input_shape, batch_size=1, print_fn=print, device=None):
             "flops": flops, "activation_bytes": acts, "training_memory_bytes": train_mem,
             "layers": [(n, type(m).__name__, s) for n, m, s in rows]}
 
+
+
+def conv_plans(model, input_shape, batch_size=1, print_fn=print, device=None):
+    """For every Conv2d of ``model``, run once on zeros of shape (batch_size, *input_shape): the algorithm
+    conv2d picks for it, the memory layout of its output, and why (functional.conv2d_plan). Prints a
+    table with ``print_fn`` (None: no printing) and returns its rows (layer, input shape, plan)."""
+    from . import module as module_mod
+    from .layers import Conv2d
+    from ..functional.conv import conv2d_plan
+    names = {id(m): name for name, m in model.named_modules() if isinstance(m, Conv2d)}
+    rows = []
+
+    def record(module, args):
+        if id(module) in names:
+            x = args[0]
+            plan = conv2d_plan(x.shape, module.weight.shape, module.stride, module.padding, module.dilation,
+                               module.groups, x.device, x.dtype)
+            rows.append((names[id(module)], tuple(x.shape), plan))
+
+    was_training = model.training
+    model.eval()
+    try:
+        x = Tensor(np.zeros((batch_size,) + tuple(input_shape), np.float32)).to(device or model.device)
+        with autograd.no_grad(), module_mod.register_module_forward_pre_hook(record):
+            model(x)
+    finally:
+        model.train(was_training)
+    if print_fn is not None:
+        width = max([len(name) for name, _, _ in rows] + [5])
+        print_fn(f"{'layer':<{width}}  {'input':<20} {'algorithm':<12} {'output':<11} why")
+        for name, shape, plan in rows:
+            print_fn(f"{name:<{width}}  {str(shape):<20} {plan.algorithm:<12} {plan.layout:<11} {plan.why}")
+    return rows

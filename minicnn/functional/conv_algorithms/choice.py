@@ -4,6 +4,8 @@
 (after :func:`check` has made sure it can). The thresholds were measured on the CPU, each
 against the alternative (benchmarks/RESULTS.md, "Measurements behind the code").
 """
+from collections import namedtuple
+
 import numpy as np
 
 from ... import threads, winograd
@@ -127,34 +129,69 @@ def winograd_piece(g, K, itemsize):
     return max(1, min(g.N, COL_BUDGET // (16 * (g.C + K) * TH * TW * itemsize)))
 
 
-def choose(g, K, xp, dtype, wdtype):
-    """The algorithm "auto" runs. On the CPU: Winograd F(4x4, 3x3) for wide 3x3 layers of a
-    channel-first batch on maps of WINOGRAD4_MIN_SIZE or more, and of a batch-last batch on maps of
-    WINOGRAD4_BATCH_LAST_MIN_SIZE or more; Winograd F(2x2, 3x3) for the widest
-    (in batch-last pieces of BATCH_LAST_MIN images or more); else batch-last im2col from
-    BATCH_LAST_MIN images, pointwise for 1x1 layers, channel-first im2col. On a GPU: pointwise or im2col."""
+Plan = namedtuple("Plan", ["algorithm", "layout", "why"])
+Plan.__doc__ = """What "auto" runs for one conv2d call: the algorithm, the layout it leaves its output in
+("NCHW" or "batch-last", see conv.py), and why, naming the thresholds above that decided."""
+
+
+def plan(g, K, xp, dtype, wdtype):
+    """The Plan "auto" runs. On the CPU: Winograd F(4x4, 3x3) for wide 3x3 layers of a channel-first
+    batch on maps of WINOGRAD4_MIN_SIZE or more, and of a batch-last batch on maps of
+    WINOGRAD4_BATCH_LAST_MIN_SIZE or more; Winograd F(2x2, 3x3) for the widest (in batch-last pieces
+    of BATCH_LAST_MIN images or more); else batch-last im2col from BATCH_LAST_MIN images, pointwise
+    for 1x1 layers, channel-first im2col. On a GPU: pointwise or im2col."""
     cpu = xp is np
     batch_last = cpu and g.N >= BATCH_LAST_MIN
+    layout = "batch-last" if batch_last else "NCHW"
+    images = (f"{g.N} images >= BATCH_LAST_MIN ({BATCH_LAST_MIN}): batch-last" if batch_last else
+              f"{g.N} images < BATCH_LAST_MIN ({BATCH_LAST_MIN})" if cpu else "on a GPU every batch stays NCHW")
     # Winograd only for float32/64 of one dtype: its transforms hold fractions (integers stay exact
     # with im2col, float16 keeps its rounding)
     winograd_ok = cpu and dtype in (np.float32, np.float64) and dtype == wdtype and winograd_can(g)
     channels, size = min(g.C, K), min(g.OH, g.OW)
-    if winograd_ok and not batch_last and ((channels >= WINOGRAD4_MIN_CHANNELS and size >= WINOGRAD4_MIN_SIZE)
-                                           or (channels >= WINOGRAD4_WIDE_MIN_CHANNELS and size >= WINOGRAD4_WIDE_MAPS)):
-        return "winograd4x4"
-    if (winograd_ok and batch_last and 2 * g.C * K >= WINOGRAD4_BATCH_LAST_MIN_WIDTH * (g.C + K)
+    if winograd_ok and not batch_last:
+        if channels >= WINOGRAD4_MIN_CHANNELS and size >= WINOGRAD4_MIN_SIZE:
+            return Plan("winograd4x4", layout, f"3x3 stride 1; {images}; min(C, K) = {channels} >= "
+                        f"WINOGRAD4_MIN_CHANNELS ({WINOGRAD4_MIN_CHANNELS}) on {size}-wide maps >= "
+                        f"WINOGRAD4_MIN_SIZE ({WINOGRAD4_MIN_SIZE})")
+        if channels >= WINOGRAD4_WIDE_MIN_CHANNELS and size >= WINOGRAD4_WIDE_MAPS:
+            return Plan("winograd4x4", layout, f"3x3 stride 1; {images}; min(C, K) = {channels} >= "
+                        f"WINOGRAD4_WIDE_MIN_CHANNELS ({WINOGRAD4_WIDE_MIN_CHANNELS}) on {size}-wide maps >= "
+                        f"WINOGRAD4_WIDE_MAPS ({WINOGRAD4_WIDE_MAPS})")
+    width = 2 * g.C * K / (g.C + K)
+    if (winograd_ok and batch_last and width >= WINOGRAD4_BATCH_LAST_MIN_WIDTH
             and size >= WINOGRAD4_BATCH_LAST_MIN_SIZE
             and min(i1 - i0 for i0, i1 in winograd4_pieces(g, K, np.dtype(dtype).itemsize, True)) >= BATCH_LAST_MIN):
-        return "winograd4x4"
+        return Plan("winograd4x4", layout, f"3x3 stride 1; {images}; 2CK/(C+K) = {width:.0f} >= "
+                    f"WINOGRAD4_BATCH_LAST_MIN_WIDTH ({WINOGRAD4_BATCH_LAST_MIN_WIDTH}) on {size}-wide maps >= "
+                    f"WINOGRAD4_BATCH_LAST_MIN_SIZE ({WINOGRAD4_BATCH_LAST_MIN_SIZE})")
     # batch-last pieces must hold 16 images, or their runs of N get too short
     if (winograd_ok and winograd_fits(g, K)
             and (not batch_last or winograd_piece(g, K, np.dtype(dtype).itemsize) >= BATCH_LAST_MIN)):
-        return "winograd"
+        return Plan("winograd", layout, f"3x3 stride 1; {images}; min(C, K) = {channels} >= "
+                    f"WINOGRAD_MIN_CHANNELS ({WINOGRAD_MIN_CHANNELS}) over {g.N * g.OH * g.OW} output pixels >= "
+                    f"WINOGRAD_MIN_PIXELS ({WINOGRAD_MIN_PIXELS})")
+    not_winograd = ""
+    if winograd_ok and batch_last:
+        not_winograd = (f"; not Winograd: 2CK/(C+K) = {width:.0f} < WINOGRAD4_BATCH_LAST_MIN_WIDTH "
+                        f"({WINOGRAD4_BATCH_LAST_MIN_WIDTH}), or maps under {WINOGRAD4_BATCH_LAST_MIN_SIZE}, "
+                        f"or pieces under {BATCH_LAST_MIN} images")
+    elif winograd_ok:
+        not_winograd = (f"; not Winograd: min(C, K) = {channels} on {size}-wide maps, under WINOGRAD4_MIN_CHANNELS "
+                        f"({WINOGRAD4_MIN_CHANNELS}) on WINOGRAD4_MIN_SIZE ({WINOGRAD4_MIN_SIZE})")
+    elif cpu and g.R == g.S == 3:
+        not_winograd = "; Winograd needs 3x3, stride 1, padding <= 2 and float32/64 of one dtype"
     if batch_last:
-        return "batch_last"
+        return Plan("batch_last", layout, f"{images}: columns (oh, ow, n), long runs for NumPy's copies{not_winograd}")
     if g.pointwise:
-        return "pointwise"
-    return "im2col"
+        return Plan("pointwise", layout, f"{images}; a 1x1 kernel, stride 1, no padding: the input is its own "
+                    "column matrix")
+    return Plan("im2col", layout, f"{images}; channel-first im2col and one GEMM a piece{not_winograd}")
+
+
+def choose(g, K, xp, dtype, wdtype):
+    """The algorithm "auto" runs (the first field of :func:`plan`)."""
+    return plan(g, K, xp, dtype, wdtype).algorithm
 
 
 def choose_grouped(C, groups):
