@@ -31,7 +31,7 @@ def wrap_helpers(cp, timings):
                                                     Conv2dBatchLast, Conv2dIm2col)
     import minicnn.functional.pool as pool
     import minicnn.functional.norm as norm
-    import minicnn.im2col as im2col
+    import minicnn.functional.conv_algorithms.im2col as im2col
     undo = []
 
     def timed(owner, name, label):
@@ -70,7 +70,7 @@ def device_rates(cp, tf32):
     (C = K = 64, 224x224, 3x3, padding 1), a piece of 8 images (0.86 GiB of columns)."""
     from cupyx.profiler import benchmark
     from minicnn import cuda_kernels
-    from minicnn.im2col import ConvGeometry, im2col_fast
+    from minicnn.functional.conv_algorithms.im2col import ConvGeometry, im2col_fast
     x = cp.random.random((8, 64, 224, 224), dtype=cp.float32)
     g = ConvGeometry(x.shape, (3, 3), (1, 1), (1, 1, 1, 1))
     flat = cp.empty(g.col_shape[0] * g.col_shape[1], dtype=cp.float32)

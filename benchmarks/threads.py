@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from minicnn import threads  # noqa: E402
 from minicnn.functional.activation import ReLU  # noqa: E402
-from minicnn.im2col import ConvGeometry, im2col_batch_last, im2col_fast  # noqa: E402
+from minicnn.functional.conv_algorithms.im2col import ConvGeometry, im2col_batch_last, im2col_fast  # noqa: E402
 from timing import fix_threads, machine  # noqa: E402
 
 CASES = [  # (op, input shape, where the models meet it); im2col: the column copy of a 3x3 (5x5 for LeNet) layer

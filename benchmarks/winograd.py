@@ -44,7 +44,7 @@ def main():
     import minicnn as mc
     import minicnn.functional as F
     from minicnn.functional.conv_algorithms import choice
-    from minicnn.im2col import ConvGeometry
+    from minicnn.functional.conv_algorithms.im2col import ConvGeometry
 
     print(f"# {machine()}, BLAS {blas}, torch {torch.__version__}, batch {batch}, forward + backward, "
           f"medians of {args.rounds} rounds, ms")

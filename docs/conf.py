@@ -90,6 +90,9 @@ def api_pages(app):
                 lines += [f".. py:data:: {module_name}.{name}", "", f"   ``{_short(obj)}``"]
             lines.append("")
         _write(folder / f"{module_name}.rst", "\n".join(lines))
+    for stale in folder.glob("*.rst"):                   # a module moved or removed since the last build
+        if stale.stem not in reference.MODULES:
+            stale.unlink()
     if missing:
         raise RuntimeError(f"{len(missing)} public names have no docstring of their own: {', '.join(missing)}")
     _write(DOCS / "api.md", "# API reference\n\nEvery public name, its signature and its docstring, module by module "

@@ -6,11 +6,11 @@ import inspect
 # the modules of the API reference, in reading order (the README's learning path)
 MODULES = [
     "minicnn", "minicnn.tensor", "minicnn.printing", "minicnn.autograd", "minicnn.ops", "minicnn.functional", "minicnn.functional.math",
-    "minicnn.im2col", "minicnn.layout", "minicnn.workspace", "minicnn.functional.conv", "minicnn.functional.conv_algorithms",
+    "minicnn.functional.conv_algorithms.im2col", "minicnn.layout", "minicnn.workspace", "minicnn.functional.conv", "minicnn.functional.conv_algorithms",
     "minicnn.functional.conv_algorithms.reference", "minicnn.functional.conv_algorithms.im2col_channel_first",
     "minicnn.functional.conv_algorithms.im2col_batch_last", "minicnn.functional.conv_algorithms.winograd_f2x3",
     "minicnn.functional.conv_algorithms.winograd_f4x3", "minicnn.functional.conv_algorithms.grouped",
-    "minicnn.functional.conv_algorithms.choice", "minicnn.functional.conv_algorithms.common", "minicnn.winograd", "minicnn.functional.pool",
+    "minicnn.functional.conv_algorithms.choice", "minicnn.functional.conv_algorithms.common", "minicnn.functional.conv_algorithms.winograd", "minicnn.functional.pool",
     "minicnn.functional.norm", "minicnn.functional.activation", "minicnn.functional.dropout",
     "minicnn.functional.linear", "minicnn.functional.loss", "minicnn.gradcheck", "minicnn.backend", "minicnn.cpu_tuning", "minicnn.threads",
     "minicnn.cuda", "minicnn.cuda_kernels", "minicnn.nn", "minicnn.nn.init", "minicnn.nn.utils", "minicnn.optim",

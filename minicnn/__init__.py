@@ -5,7 +5,8 @@
 
 Read in this order to learn how it works: tensor.py (the Tensor), autograd.py
 (the op contract and the backward walk), functional/ (each op's forward and
-backward), im2col.py (convolution as a matrix product).
+backward), functional/conv_algorithms/ (convolution: im2col.py as a matrix product, then the
+algorithms conv2d chooses among).
 
 PyTorch programs run with their imports changed (see "Porting from PyTorch" in README.md):
 

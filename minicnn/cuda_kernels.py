@@ -1,6 +1,6 @@
 """CUDA kernels for the GPU's hottest array helper, beside the readable xp code it replaces.
 
-im2col (minicnn/im2col.py: ``im2col_fast``) is written for NumPy and runs on CuPy unchanged: a
+im2col (minicnn/functional/conv_algorithms/im2col.py: ``im2col_fast``) is written for NumPy and runs on CuPy unchanged: a
 zero-padded, channel-first copy of the input, then ONE copy of a 6-D strided view of it. On the
 H200 that was the largest cost inside conv2d after the GEMMs (RESULTS.md, "GPU"): two passes
 over memory, the second with six strides to walk per element. The kernel here is the same
@@ -66,7 +66,7 @@ def _kernel(xp, dtype):
 
 
 def im2col(x, g, out=None):
-    """x (N, C, H, W) on the GPU -> col (C*R*S, N*OH*OW), as minicnn.im2col.im2col_fast; None when no
+    """x (N, C, H, W) on the GPU -> col (C*R*S, N*OH*OW), as minicnn.functional.conv_algorithms.im2col.im2col_fast; None when no
     kernel can do it (then use im2col_fast). ``out``: a flat buffer to fill instead of allocating."""
     xp = get_array_module(x)
     if not _allowed(xp) or g.C * g.R * g.S > _MAX_GRID_YZ or g.N > _MAX_GRID_YZ:

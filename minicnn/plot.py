@@ -246,7 +246,7 @@ def plot_columns(x, kernel_size, path, stride=(1, 1), padding=(0, 0, 0, 0)):
     """im2col as a picture: one input image x (C, H, W) with every cell numbered, and its column
     matrix (C*R*S rows, one column per output pixel) with the same numbers, 0 for padding. Keep x
     small (a 4x4 image and a 3x3 kernel give a 9 x 4 matrix)."""
-    from .im2col import im2col_reference
+    from .functional.conv_algorithms.im2col import im2col_reference
     plt = _plt()
     x = np.asarray(x, dtype=np.float64)
     C, H, W = x.shape

@@ -18,7 +18,7 @@ import numpy as np
 
 import minicnn as mc
 import minicnn.functional as F
-from minicnn.im2col import im2col_reference
+from minicnn.functional.conv_algorithms.im2col import im2col_reference
 
 
 # fit's progress bar is tqdm's text one here: its notice that Jupyter widgets are missing is noise

@@ -72,7 +72,7 @@ def test_conv2d_in_pieces(device, monkeypatch, stride, padding, kernel, bias, n)
     """Large layers run in pieces (single images for 7, bands of 3 output rows for 17 batch-last)
     and rebuild their columns in backward: same numbers."""
     from minicnn.functional.conv_algorithms import choice as conv_module
-    from minicnn.im2col import ConvGeometry
+    from minicnn.functional.conv_algorithms.im2col import ConvGeometry
     g = ConvGeometry((n, 3, 13, 11), (kernel, kernel), (stride, stride), (padding,) * 4)
     for name in ("COL_BUDGET", "GPU_COL_BUDGET"):                   # pieces on either device
         monkeypatch.setattr(conv_module, name, 3 * g.C * g.R * g.S * g.OW * g.N * 4)

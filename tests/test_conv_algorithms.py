@@ -10,7 +10,7 @@ import minicnn as mc
 import minicnn.functional as F
 from minicnn.functional.conv_algorithms import ALGORITHMS, choice
 from minicnn.gradcheck import gradcheck
-from minicnn.im2col import ConvGeometry
+from minicnn.functional.conv_algorithms.im2col import ConvGeometry
 
 from conftest import T, assert_close, check, check_batch_last_transforms, rand, torch_oracle
 

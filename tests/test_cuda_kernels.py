@@ -8,7 +8,7 @@ import pytest
 import minicnn as mc
 import minicnn.functional as F
 from minicnn import cuda_kernels
-from minicnn.im2col import ConvGeometry, im2col_fast
+from minicnn.functional.conv_algorithms.im2col import ConvGeometry, im2col_fast
 
 
 def real_cupy():

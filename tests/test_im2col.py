@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from minicnn.functional.conv import conv_padding
-from minicnn.im2col import col2im, col2im_reference, im2col, im2col_reference
+from minicnn.functional.conv_algorithms.im2col import col2im, col2im_reference, im2col, im2col_reference
 from conftest import rand
 
 CASES = [((2, 3, 7, 6), (3, 3), (1, 1), 1), ((2, 3, 7, 6), (3, 2), (2, 1), (0, 1)), ((1, 2, 9, 9), (5, 5), (2, 2), 2),

@@ -8,7 +8,7 @@ import pytest
 import minicnn as mc
 import minicnn.functional as F
 from minicnn import threads
-from minicnn.im2col import ConvGeometry, im2col_batch_last, im2col_fast
+from minicnn.functional.conv_algorithms.im2col import ConvGeometry, im2col_batch_last, im2col_fast
 from conftest import rand
 
 

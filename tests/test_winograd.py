@@ -1,4 +1,4 @@
-"""Winograd F(2x2, 3x3) (minicnn/winograd.py): the module's steps on their own, conv2d's choice of
+"""Winograd F(2x2, 3x3) (minicnn/functional/conv_algorithms/winograd.py): the module's steps on their own, conv2d's choice of
 it, float64 gradient checks and float32 parity with PyTorch -- forward and every gradient."""
 import numpy as np
 import pytest
@@ -7,10 +7,10 @@ import torch.nn.functional as TF
 import minicnn as mc
 import minicnn.functional as F
 from conftest import check_batch_last_transforms, distinct, rand, to_numpy, torch_oracle
-from minicnn import winograd
+from minicnn.functional.conv_algorithms import winograd
 from minicnn.functional import conv as conv_module
 from minicnn.functional.conv_algorithms import Conv2dWinograd, choice
-from minicnn.im2col import ConvGeometry
+from minicnn.functional.conv_algorithms.im2col import ConvGeometry
 
 # (input shape, filters, padding): odd and even sizes, 1x1 inputs, every padding Winograd takes
 CASES = [((2, 3, 9, 9), 4, 1), ((1, 2, 8, 7), 3, 0), ((2, 2, 1, 1), 2, 1), ((3, 4, 7, 4), 5, 2),

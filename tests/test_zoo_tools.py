@@ -170,7 +170,7 @@ def test_plot_graph_and_columns(tmp_path):
     """The learning path's two pictures: the autograd graph (drawn before backward, which frees it)
     and im2col's column matrix, whose numbers are the textbook im2col's."""
     from minicnn import plot
-    from minicnn.im2col import im2col_reference
+    from minicnn.functional.conv_algorithms.im2col import im2col_reference
     a, b = mc.tensor(2.0, requires_grad=True), mc.tensor(3.0, requires_grad=True)
     y = (a * b + a).exp() * b
     plot.plot_graph(y, tmp_path / "graph.png", names={id(a): "a", id(b): "b"})

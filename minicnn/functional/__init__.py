@@ -18,4 +18,4 @@ from .norm import batch_norm, local_response_norm  # noqa: F401
 from .dropout import dropout, dropout2d  # noqa: F401
 from .loss import (cross_entropy, nll_loss, binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                    mse_loss)
-from ..im2col import im2col, col2im, im2col_reference, col2im_reference  # noqa: F401
+from .conv_algorithms.im2col import im2col, col2im, im2col_reference, col2im_reference  # noqa: F401

@@ -1,4 +1,4 @@
-"""2-D convolution: conv2d, its arguments, and the choice of algorithm (see minicnn/im2col.py for
+"""2-D convolution: conv2d, its arguments, and the choice of algorithm (see minicnn/functional/conv_algorithms/im2col.py for
 the notation).
 
 Shapes: x (N, C, H, W), weight (K, C, R, S), bias (K,) -> y (N, K, OH, OW).
@@ -34,7 +34,7 @@ import numpy as np
 
 from ..autograd import Function, shown_as
 from ..backend import get_array_module
-from ..im2col import ConvGeometry, col2im_fast, im2col_fast
+from .conv_algorithms.im2col import ConvGeometry, col2im_fast, im2col_fast
 from .conv_algorithms import ALGORITHMS, choice
 from .conv_algorithms import (Conv2dBatchLast, Conv2dIm2col, Conv2dPointwise, Conv2dReference,  # noqa: F401
                               Conv2dWinograd)

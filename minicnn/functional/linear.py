@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd import Function, ShownNode, shown_as
 from ..backend import get_array_module
-from ..im2col import crop, pad_nchw
+from .conv_algorithms.im2col import crop, pad_nchw
 
 
 # Up to this many rows, the CPU forward and the input gradient run one matrix-vector product per

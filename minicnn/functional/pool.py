@@ -30,7 +30,7 @@ are runs of N there, and it was the faster one (measurements: benchmarks/RESULTS
 """
 from ..autograd import Function, shown_as
 from ..backend import get_array_module
-from ..im2col import conv_output_size, crop, pad_nchw
+from .conv_algorithms.im2col import conv_output_size, crop, pad_nchw
 from ..layout import alloc_nchw, batch_last
 from .conv import pair
 

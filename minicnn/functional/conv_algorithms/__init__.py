@@ -1,6 +1,8 @@
-"""Convolution's algorithms, each a Function with its own forward and backward, and the choice
-between them. ``conv2d(x, w, algorithm=name)`` runs one by name; "auto" (the default) lets
-:func:`choice.choose` pick from the layer's shape, device and dtype.
+"""Convolution in one folder: the geometry and im2col (im2col.py: the textbook one, then the fast ones),
+Winograd's transforms (winograd.py), the algorithms -- each a Function with its own forward and
+backward -- and the choice between them (choice.py). ``conv2d(x, w, algorithm=name)`` runs one by
+name; "auto" (the default) lets :func:`choice.plan` pick from the layer's shape, device and dtype,
+and ``minicnn.nn.conv_plans(model, input_shape)`` shows what it picks and why.
 
 | name | module | idea |
 |---|---|---|

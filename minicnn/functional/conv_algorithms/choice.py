@@ -8,7 +8,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from ... import threads, winograd
+from ... import threads
+from . import winograd
 
 # From this many images on the CPU, columns are ordered (oh, ow, n) and the output is left
 # batch-last: NumPy pays per contiguous run copied, and runs of OW*N beat runs of OW.

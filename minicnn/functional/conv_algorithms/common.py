@@ -4,7 +4,7 @@ import numpy as np
 
 from ...autograd import Function
 from ...backend import get_array_module
-from ...im2col import ConvGeometry
+from .im2col import ConvGeometry
 from ... import workspace
 from . import choice
 

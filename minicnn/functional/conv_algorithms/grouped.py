@@ -19,7 +19,7 @@ depthwise (G = C: one input channel a group, k = K/C filters each, MobileNet's 3
 The oracle of both is conv2d's loop over the groups with algorithm="reference".
 """
 from ...backend import get_array_module
-from ...im2col import col2im_fast, crop, im2col_fast
+from .im2col import col2im_fast, crop, im2col_fast
 from .common import ConvFunction
 
 

@@ -12,7 +12,7 @@ batch-last input (add_patches_batch_last; for stride 1 and few filters from the 
 add_patches_wide_batch_last), or, for stride 1 with C >= K, as conv(gy, flipped W).
 """
 from ...backend import get_array_module
-from ...im2col import (ConvGeometry, add_patches_batch_last, add_patches_wide_batch_last, im2col_batch_last,
+from .im2col import (ConvGeometry, add_patches_batch_last, add_patches_wide_batch_last, im2col_batch_last,
                         padded_batch_last)
 from . import choice
 from ... import workspace

@@ -1,6 +1,6 @@
 """Convolution by im2col, channels first: one column per output pixel, (n, oh, ow) order.
 
-    col = im2col(x)                     (C*R*S, N*OH*OW): ONE copy of a strided view (minicnn/im2col.py)
+    col = im2col(x)                     (C*R*S, N*OH*OW): ONE copy of a strided view (minicnn/functional/conv_algorithms/im2col.py)
     Y   = W2 @ col + b                  (K, N*OH*OW), transposed to (N, K, OH, OW)
     gW  = gY @ col^T                    gY = gy as (K, N*OH*OW)
     gx  = col2im(W2^T @ gY)             or, for stride 1 with C >= K, conv(gy, flipped W)
@@ -14,7 +14,7 @@ Pointwise (1x1) layers are the same algorithm with x[i] as its own column matrix
 import numpy as np
 
 from ...backend import get_array_module
-from ...im2col import ConvGeometry, col2im_fast, col2im_wide, im2col_fast
+from .im2col import ConvGeometry, col2im_fast, col2im_wide, im2col_fast
 from . import choice
 from ... import workspace
 from .common import ConvFunction, matmul_into
@@ -109,7 +109,7 @@ class Conv2dIm2col(ConvFunction):
     def _input_grad(w2, gy, gyp, g):
         """Input gradient of images gy (n, K, OH, OW), gyp = the same as (K, n*OH*OW), by col2im.
         For stride 1 the column gradient is computed on the wide grid (gy padded with zero columns
-        to width Wp), where col2im adds long runs (minicnn/im2col.py: col2im_wide)."""
+        to width Wp), where col2im adds long runs (minicnn/functional/conv_algorithms/im2col.py: col2im_wide)."""
         xp = get_array_module(gy)
         if g.sh != 1 or g.sw != 1 or g.pointwise:
             return col2im_fast(matmul_into(xp, w2.T, gyp, "gcol"), g)

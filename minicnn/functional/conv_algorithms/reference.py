@@ -5,7 +5,7 @@
     gW  = gy2^T @ col                      (K, C*R*S)    gy2 = gy as (N*OH*OW, K)
     gx  = col2im_reference(gy2 @ W2)       every patch's gradient added back onto its pixels
 """
-from ...im2col import col2im_reference, conv_output_size, im2col_reference
+from .im2col import col2im_reference, conv_output_size, im2col_reference
 from .common import ConvFunction
 
 

@@ -1,4 +1,4 @@
-"""Convolution by Winograd F(2x2, 3x3) (minicnn/winograd.py has the algebra): 3x3 kernels,
+"""Convolution by Winograd F(2x2, 3x3) (minicnn/functional/conv_algorithms/winograd.py has the algebra): 3x3 kernels,
 stride 1, on the CPU. Each 2x2 block of output comes from a 4x4 tile of input through fixed
 transforms, and the products become 16 GEMMs over channels, 2.25x fewer multiplications:
 
@@ -10,7 +10,7 @@ groups of images whose V and M fit in COL_BUDGET. Same numbers as im2col up to f
 """
 import numpy as np
 
-from ... import winograd
+from . import winograd
 from ...backend import get_array_module
 from ...layout import alloc_nchw
 from . import choice

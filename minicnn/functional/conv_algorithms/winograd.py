@@ -1,7 +1,7 @@
 """Winograd convolution F(2x2, 3x3): a 3x3 stride-1 convolution with 2.25x fewer multiplications.
 
 Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks" (2016). Notation as in
-minicnn/im2col.py. Cut the output into 2x2 tiles; tile (i, j) needs the 4x4 patch
+minicnn/functional/conv_algorithms/im2col.py. Cut the output into 2x2 tiles; tile (i, j) needs the 4x4 patch
 d = xpad[2i:2i+4, 2j:2j+4] of every channel, and for one channel and one filter
 
     y_tile (2x2) = A^T [ (G g G^T) * (B^T d B) ] A            (* element-wise, 4x4)
@@ -47,7 +47,7 @@ convolution to 1e-12.
 """
 import numpy as np
 
-from .backend import get_array_module
+from ...backend import get_array_module
 
 G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
 GG = np.kron(G, G)                                    # (16, 9): U[ab] = sum_rs G[a,r] G[b,s] g[r,s]

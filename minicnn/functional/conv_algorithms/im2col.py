@@ -32,9 +32,8 @@ No per-pixel Python loop and no ``np.add.at``: col2im adds each of the R*S
 blocks back with one slice ``+=``; within one block no two elements land on
 the same input pixel, so no scatter-add is needed.
 """
-from . import cuda_kernels
-from . import threads, workspace
-from .backend import get_array_module
+from ... import cuda_kernels, threads, workspace
+from ...backend import get_array_module
 
 
 def conv_output_size(size, kernel, stride, pad_before, pad_after):
