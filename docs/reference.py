@@ -16,7 +16,7 @@ MODULES = [
     "minicnn.cuda", "minicnn.cuda_kernels", "minicnn.nn", "minicnn.nn.init", "minicnn.nn.utils", "minicnn.optim",
     "minicnn.optim.lr_scheduler", "minicnn.data", "minicnn.data.datasets", "minicnn.data.transforms",
     "minicnn.models", "minicnn.train", "minicnn.diagnostics", "minicnn.profiler", "minicnn.plot",
-    "minicnn.serialization", "minicnn.environment", "minicnn.pretrained", "minicnn.distributed",
+    "minicnn.serialization", "minicnn.configuration", "minicnn.environment", "minicnn.pretrained", "minicnn.distributed",
     "minicnn.keras", "minicnn.keras.layers", "minicnn.keras.models", "minicnn.keras.optimizers",
     "minicnn.keras.losses", "minicnn.keras.metrics", "minicnn.keras.callbacks", "minicnn.keras.initializers",
     "minicnn.keras.regularizers", "minicnn.keras.activations", "minicnn.keras.utils", "minicnn.keras.backend",

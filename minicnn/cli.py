@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from .environment import flag
+from .configuration import config as settings
 
 DATASETS = ("fashion-mnist", "mnist", "cifar10", "cifar100")
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.01, "rmsprop": 1e-3}
@@ -585,7 +585,7 @@ def main(argv=None):
     if args.command == "train":
         args._given = set(vars(build_parser(defaults=False).parse_args(argv)))
     try:
-        debug = getattr(args, "debug", False) or flag("MINICNN_DEBUG")
+        debug = getattr(args, "debug", False) or settings.debug
     except ValueError as err:
         print(f"python -m minicnn {args.command}: error: {err}", file=sys.stderr)
         return EXIT_USAGE

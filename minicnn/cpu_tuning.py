@@ -59,8 +59,8 @@ def keep_freed_memory():
     if _heap_kept:
         return True
     import sys
-    from .environment import flag
-    if not flag("MINICNN_KEEP_MEMORY", True) or not sys.platform.startswith("linux"):
+    from .configuration import config
+    if not config.keep_memory or not sys.platform.startswith("linux"):
         return False
     import ctypes
     try:

@@ -1,6 +1,6 @@
 """CUDA kernels for the GPU's hottest array helper, beside the readable xp code it replaces.
 
-im2col (minicnn/functional/conv_algorithms/im2col.py: ``im2col_fast``) is written for NumPy and runs on CuPy unchanged: a
+im2col (functional/conv_algorithms/im2col.py: ``im2col_fast``) is written for NumPy and runs on CuPy unchanged: a
 zero-padded, channel-first copy of the input, then ONE copy of a 6-D strided view of it. On the
 H200 that was the largest cost inside conv2d after the GEMMs (RESULTS.md, "GPU"): two passes
 over memory, the second with six strides to walk per element. The kernel here is the same
@@ -22,7 +22,7 @@ two on a real GPU.
 import numpy as np
 
 from .backend import get_array_module
-from .environment import flag
+from .configuration import config
 
 _SOURCE = r"""
 extern "C" __global__ void im2col_{T}(const {T}* __restrict__ x, {T}* __restrict__ col,
@@ -50,7 +50,7 @@ def enabled(xp):
 
 
 def _allowed(xp):
-    return xp.__name__ != "numpy" and flag("MINICNN_CUDA_KERNELS", True)
+    return xp.__name__ != "numpy" and config.cuda_kernels
 
 
 def _kernel(xp, dtype):

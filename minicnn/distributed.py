@@ -325,6 +325,8 @@ def _share_cores(local_ranks):
                              "will run a thread per core and training will crawl\n")
         return ""
     threadpool_limits(threads, user_api="blas")
+    from .configuration import config
+    config.threads = threads                                 # minicnn's own threads share the cores too
     os.environ["OMP_NUM_THREADS"] = str(threads)            # for anything started later
     return f" ({local_ranks} on this machine, {threads} BLAS thread{'s' * (threads > 1)} each)"
 

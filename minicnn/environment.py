@@ -1,4 +1,5 @@
-"""minicnn's environment variables, read in one place and strictly.
+"""minicnn's environment variables, read in one place and strictly (the settings they hold are read
+once, by minicnn/configuration.py, and then changed in code with ``mc.using_config``).
 
 A switch is on for 1, true, yes or on and off for 0, false, no, off or empty (any case); anything
 else is a ValueError naming the variable, never a silent guess (MINICNN_DEBUG=false once turned

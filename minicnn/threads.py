@@ -11,8 +11,9 @@ sum, is produced by the same operations in the same order):
 
 The caller's thread takes the first run itself. Work smaller than MIN_PER_THREAD elements a thread
 stays on the caller's thread, as does everything on a GPU. The number of threads, :func:`count`,
-is MINICNN_THREADS, else OMP_NUM_THREADS (which minicnn.distributed sets when ranks share a
-machine), else the cores this process may run on.
+is the setting ``threads`` (minicnn/configuration.py: MINICNN_THREADS, else OMP_NUM_THREADS, which
+minicnn.distributed sets when ranks share a machine, else the cores this process may run on;
+``with mc.using_config(threads=1):`` for a block).
 
 OpenBLAS keeps its threads spinning for a while after each GEMM, and a spinning
 thread holds the core a NumPy thread wanted: by default the threads here win little in a network,
@@ -21,10 +22,11 @@ NumPy is imported) puts OpenBLAS's threads to sleep at once; it is not set for y
 GEMM then pays for waking them, which costs small models such as LeNet-5 more than the threads
 save (RESULTS.md, "Threads", has both sides).
 """
-import os
 import threading
 
 import numpy as np
+
+from .configuration import config
 
 # A thread's share must be at least this many elements: below, handing the work over costs more
 # than the second core saves (RESULTS.md, "Threads").
@@ -35,36 +37,28 @@ BLOCK = 1 << 16
 
 _pool = None
 _pool_size = 0
-_count = None
 _lock = threading.Lock()
 
 
 def count():
-    """How many threads the chunked ops use (MINICNN_THREADS, OMP_NUM_THREADS, or the cores)."""
-    global _count
-    if _count is None:
-        from .environment import count as env_count
-        _count = env_count("MINICNN_THREADS") or env_count("OMP_NUM_THREADS")
-        if _count is None:
-            _count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return _count
+    """How many threads the chunked ops use: the setting ``threads`` (minicnn/configuration.py)."""
+    return config.threads
 
 
 def set_count(n):
-    """Use ``n`` threads from now on (1: everything on the caller's thread). Returns the old count."""
-    global _count, _pool
+    """Use ``n`` threads from now on (1: everything on the caller's thread), as ``config.threads = n``.
+    Returns the old count."""
     old = count()
-    with _lock:
-        _count = max(1, int(n))
-        if _pool is not None and _pool_size < _count - 1:             # too small: made again when next needed
-            _pool.shutdown(wait=True)
-            _pool = None
+    config.threads = max(1, int(n))
     return old
 
 
 def _executor():
     global _pool, _pool_size
     with _lock:
+        if _pool is not None and _pool_size < count() - 1:             # too small for the setting: made again
+            _pool.shutdown(wait=True)
+            _pool = None
         if _pool is None:
             from concurrent.futures import ThreadPoolExecutor
             _pool_size = max(1, count() - 1)                            # the caller's thread is the other one

@@ -37,7 +37,7 @@ GEOMETRIES = [
 @pytest.mark.gpu
 @pytest.mark.parametrize("shape,kernel,stride,padding", GEOMETRIES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_im2col_kernel_matches_xp(monkeypatch, shape, kernel, stride, padding, dtype):
+def test_im2col_kernel_matches_xp(shape, kernel, stride, padding, dtype):
     cp = real_cupy()
     assert cuda_kernels.enabled(cp), "the im2col kernel did not compile on this GPU"
     x = cp.asarray(np.random.default_rng(0).standard_normal(shape).astype(dtype))
@@ -45,8 +45,8 @@ def test_im2col_kernel_matches_xp(monkeypatch, shape, kernel, stride, padding, d
     got = cuda_kernels.im2col(x, g)
     buf = cp.full(g.col_shape[0] * g.col_shape[1] + 7, np.nan, dtype=dtype)   # a larger reused buffer
     into = cuda_kernels.im2col(x, g, out=buf)
-    monkeypatch.setenv("MINICNN_CUDA_KERNELS", "0")
-    want = im2col_fast(x, g)
+    with mc.using_config(cuda_kernels=False):
+        want = im2col_fast(x, g)
     assert got is not None and got.shape == want.shape == g.col_shape
     np.testing.assert_array_equal(got.get(), want.get())          # a copy: exact
     np.testing.assert_array_equal(into.get(), want.get())
@@ -62,25 +62,25 @@ def test_im2col_kernel_on_a_non_contiguous_input():
 
 
 @pytest.mark.gpu
-def test_conv2d_with_and_without_the_kernel(monkeypatch):
+def test_conv2d_with_and_without_the_kernel():
     """A conv layer's forward and backward give the same numbers either way (float64, so the
     GEMMs are the same too)."""
     real_cupy()
     rs = np.random.default_rng(2)
     x0, w0 = rs.standard_normal((3, 4, 11, 9)), rs.standard_normal((6, 4, 3, 3))
     results = []
-    for flag in ("1", "0"):
-        monkeypatch.setenv("MINICNN_CUDA_KERNELS", flag)
-        x = mc.tensor(x0, device="cuda", requires_grad=True)
-        w = mc.tensor(w0, device="cuda", requires_grad=True)
-        y = F.conv2d(x, w, stride=2, padding=1)
-        (y * y).sum().backward()
+    for on in (True, False):
+        with mc.using_config(cuda_kernels=on):
+            x = mc.tensor(x0, device="cuda", requires_grad=True)
+            w = mc.tensor(w0, device="cuda", requires_grad=True)
+            y = F.conv2d(x, w, stride=2, padding=1)
+            (y * y).sum().backward()
         results.append([t.get() for t in (y.array, x.grad.array, w.grad.array)])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
-def test_no_kernel_where_none_can_run(monkeypatch):
+def test_no_kernel_where_none_can_run():
     """NumPy never; the stand-in never (its RawKernel refuses); other dtypes and MINICNN_CUDA_KERNELS=0
     fall back to the xp code (None from the kernel helper)."""
     assert not cuda_kernels.enabled(np)
@@ -93,5 +93,5 @@ def test_no_kernel_where_none_can_run(monkeypatch):
     elif mc.cuda_available():
         cp = mc.backend.cupy_module()
         assert cuda_kernels.im2col(cp.zeros((1, 1, 4, 4), dtype=cp.float16), g) is None
-        monkeypatch.setenv("MINICNN_CUDA_KERNELS", "0")
-        assert cuda_kernels.im2col(cp.zeros((1, 1, 4, 4), dtype=cp.float32), g) is None
+        with mc.using_config(cuda_kernels=False):
+            assert cuda_kernels.im2col(cp.zeros((1, 1, 4, 4), dtype=cp.float32), g) is None

@@ -732,25 +732,23 @@ def test_the_converter_refuses_a_pickle_with_objects_without_suggesting_to_trust
 def test_environment_switches_mean_what_they_say(monkeypatch):
     """MINICNN_DEBUG=false once turned tracebacks on and MINICNN_OFFLINE=true still downloaded; garbage in
     a switch is an error naming it, garbage in a thread count a warning naming it."""
-    from minicnn import environment, threads
-    from minicnn.data import download
+    from minicnn import environment
+    from minicnn.configuration import Config
     for value, on in [("true", True), ("TRUE", True), ("yes", True), ("1", True), ("false", False), ("0", False),
                       ("off", False), ("", False)]:
         monkeypatch.setenv("MINICNN_OFFLINE", value)
-        assert download.offline() is on, value
+        assert Config().offline is on, value          # a fresh Config reads the environment afresh
     monkeypatch.setenv("MINICNN_OFFLINE", "maybe")
     with pytest.raises(ValueError, match=r"MINICNN_OFFLINE='maybe' is neither on"):
-        download.offline()
-    monkeypatch.setattr(threads, "_count", None)
+        Config().offline
     monkeypatch.setenv("MINICNN_THREADS", "lots")
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     with pytest.warns(UserWarning, match=r"MINICNN_THREADS='lots' is not a whole number"):
-        assert threads.count() == 3
-    monkeypatch.setattr(threads, "_count", None)
+        assert Config().threads == 3
     monkeypatch.setenv("MINICNN_THREADS", "0")
     monkeypatch.setenv("OMP_NUM_THREADS", "-2")
     with pytest.warns(UserWarning) as caught:
-        assert threads.count() >= 1
+        assert Config().threads >= 1
     assert ["MINICNN_THREADS='0'" in str(w.message) for w in caught] == [True, False]
     assert "OMP_NUM_THREADS='-2'" in str(caught[1].message)
     assert environment.flag("MINICNN_NOT_SET_ANYWHERE", True) is True

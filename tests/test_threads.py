@@ -45,15 +45,17 @@ def one_and_many(fn):
         threads.set_count(old)
 
 
-def test_count_follows_the_environment(monkeypatch):
-    monkeypatch.setattr(threads, "_count", None)
+def test_count_follows_the_environment_then_the_configuration(monkeypatch):
+    from minicnn.configuration import Config
     monkeypatch.setenv("MINICNN_THREADS", "3")
-    assert threads.count() == 3
-    monkeypatch.setattr(threads, "_count", None)
+    assert Config().threads == 3
     monkeypatch.delenv("MINICNN_THREADS")
     monkeypatch.setenv("OMP_NUM_THREADS", "5")
-    assert threads.count() == 5
-    monkeypatch.setattr(threads, "_count", None)
+    assert Config().threads == 5
+    before = threads.count()
+    with mc.using_config(threads=7):
+        assert threads.count() == 7
+    assert threads.count() == before
 
 
 def test_map_runs_keeps_item_order_and_uses_the_pool(many):
@@ -153,3 +155,24 @@ def test_work_handed_out_from_a_worker_runs_there(many):
     names = threads.map_runs(outer, list(range(8)))
     workers = [inner for inner in names if inner[0].startswith("minicnn")]
     assert workers and all(len(set(inner)) == 1 for inner in workers)
+
+
+def test_settings_are_scoped_checked_and_put_back_after_an_error():
+    """using_config sets for a block and puts back what held, also when the block raises; a bad value or
+    an unknown name is refused before anything changes."""
+    before = (mc.config.threads, mc.config.cuda_kernels)
+    with pytest.raises(RuntimeError, match="inside"):
+        with mc.using_config(threads=2, cuda_kernels=False) as cfg:
+            assert (cfg.threads, cfg.cuda_kernels) == (2, False) and threads.count() == 2
+            raise RuntimeError("inside")
+    assert (mc.config.threads, mc.config.cuda_kernels) == before
+    with pytest.raises(ValueError, match=r"config.threads must be a whole number of 1 or more, got 0"):
+        with mc.using_config(threads=0):
+            pass
+    with pytest.raises(AttributeError, match=r"no setting 'thread'; the settings are threads, cuda_kernels"):
+        with mc.using_config(threads=3, thread=2):
+            pass
+    with pytest.raises(ValueError, match=r"config.offline is a switch: True or False, got 'yes'"):
+        mc.config.offline = "yes"
+    assert (mc.config.threads, mc.config.cuda_kernels) == before
+    assert repr(mc.config).startswith("Config(threads=")

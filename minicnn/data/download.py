@@ -19,9 +19,9 @@ import urllib.request
 
 
 def offline():
-    """True when MINICNN_OFFLINE is on: never download (the test suite sets it)."""
-    from ..environment import flag
-    return flag("MINICNN_OFFLINE")
+    """True when the setting ``offline`` is on (MINICNN_OFFLINE; the test suite sets it): never download."""
+    from ..configuration import config
+    return config.offline
 
 
 def cache_dir():
