@@ -1,4 +1,4 @@
-"""How large a piece of column matrix conv2d should make at a time on the CPU (choice.COL_BUDGET).
+"""How large a piece of column matrix conv2d should make at a time on the CPU (mc.config.col_budget).
 
 Each layer of cifar10_VGG16 (batch 64, batch-last input, as in the model) and LeNet-5 (batch 128
 and 32) runs forward + backward with every budget in turn, and PyTorch's convolution in the same
@@ -34,12 +34,11 @@ def main():
     import torch
     import minicnn as mc
     import minicnn.functional as F
-    from minicnn.functional.conv_algorithms import choice
     budgets = [int(b) << 20 for b in args.budgets.split(",")]
     print(f"# {machine()}, 2 threads, BLAS {blas}; conv2d forward + backward, batch-last input; "
           f"median of {args.rounds} alternating rounds")
     rng = np.random.default_rng(0)
-    default = choice.COL_BUDGET
+    default = mc.config.col_budget
     for N, C, H, K, R, p in LAYERS:
         x = np.ascontiguousarray(rng.standard_normal((C, H, H, N), dtype=np.float32)).transpose(3, 0, 1, 2)
         w = rng.standard_normal((K, C, R, R), dtype=np.float32) * 0.05
@@ -51,7 +50,7 @@ def main():
 
         def ours(budget):
             def run():
-                choice.COL_BUDGET = budget
+                mc.config.col_budget = budget
                 X.grad = W.grad = None
                 F.conv2d(X, W, padding=p).backward(G)
             return run
@@ -63,7 +62,7 @@ def main():
         funcs = {f"{b >> 20} MB": ours(b) for b in budgets}
         funcs["PyTorch"] = theirs
         res = compare(funcs, rounds=args.rounds, block_time=0.5)
-        choice.COL_BUDGET = default
+        mc.config.col_budget = default
         base = res[f"{budgets[0] >> 20} MB"]
         cells = "  ".join(f"{k} {v * 1e3:.2f} ms ({v / base:.3f})" for k, v in res.items() if k != "PyTorch")
         print(f"N{N} C{C} {H}x{H} K{K} {R}x{R}: {cells}  PyTorch {res['PyTorch'] * 1e3:.2f} ms")

@@ -111,14 +111,13 @@ def main():
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--step-only", action="store_true", help="only the step time (no breakdowns)")
     ap.add_argument("--keep-fraction", type=float, default=None,
-                    help="choice.GPU_KEEP_FRACTION for this run (0: backward rebuilds every piece's columns)")
+                    help="mc.config.gpu_keep_fraction for this run (0: backward rebuilds every piece's columns)")
     args = ap.parse_args()
     models.set_tf32(args.tf32 == "on")
-    if args.keep_fraction is not None:
-        from minicnn.functional.conv_algorithms import choice
-        choice.GPU_KEEP_FRACTION = args.keep_fraction
     import cupy as cp
     import minicnn as mc
+    if args.keep_fraction is not None:
+        mc.config.gpu_keep_fraction = args.keep_fraction
     print(f"# minicnn {mc.__version__} on {cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}, "
           f"CuPy {cp.__version__}, TF32 {args.tf32}, {time.strftime('%Y-%m-%d')}", flush=True)
     for name in ("vgg16 224x224 b32", "resnet50 224x224 b32", "lenet5 b128"):

@@ -12,6 +12,13 @@
 | keep_memory  | MINICNN_KEEP_MEMORY                 | on                       | glibc keeps freed memory once training starts (cpu_tuning.py) |
 | debug        | MINICNN_DEBUG                       | off                      | the command line shows tracebacks         |
 | offline      | MINICNN_OFFLINE                     | off                      | never download a dataset                  |
+| col_budget   | --                                  | 16 MiB                   | bytes of column matrix one conv2d piece may take on the CPU |
+| gpu_col_budget | --                                | 1 GiB                    | the same on a GPU                         |
+| gpu_keep_fraction | --                             | 1/16                     | the share of a GPU's memory a layer's pieces may keep from forward |
+
+The three budgets bound convolution's memory (functional/conv_algorithms/choice.py says why each is
+what it is, RESULTS.md "Column budget" and "GPU" have the measurements); a smaller col_budget cuts
+a layer into more pieces, the same numbers in more steps.
 
 Each setting is read from its variable the first time it is asked for (environment.py says how a
 switch or a count is read, and refuses garbage), and then only changed in code: no op reads the
@@ -35,7 +42,15 @@ _READ = {
     "keep_memory": lambda: environment.flag("MINICNN_KEEP_MEMORY", True),
     "debug": lambda: environment.flag("MINICNN_DEBUG"),
     "offline": lambda: environment.flag("MINICNN_OFFLINE"),
+    # 16 MiB: memory stays bounded (VGG-16 trains at 224x224), one reused buffer is never faulted in
+    # afresh, and pieces this small are copied and multiplied while still in the cache
+    "col_budget": lambda: 16 << 20,
+    # a GPU's memory is large, and every piece costs kernel launches
+    "gpu_col_budget": lambda: 1 << 30,
+    # the GPU profile showed VGG-16 rebuilding its large layers' columns in backward; not yet measured
+    "gpu_keep_fraction": lambda: 1 / 16,
 }
+_BYTES = ("col_budget", "gpu_col_budget")
 
 
 class Config:
@@ -56,9 +71,12 @@ class Config:
     def __setattr__(self, name, value):
         if name not in _READ:
             raise AttributeError(f"minicnn has no setting {name!r}; the settings are {', '.join(_READ)}")
-        if name == "threads":
+        if name == "threads" or name in _BYTES:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"config.threads must be a whole number of 1 or more, got {value!r}")
+                raise ValueError(f"config.{name} must be a whole number of 1 or more, got {value!r}")
+        elif name == "gpu_keep_fraction":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ValueError(f"config.gpu_keep_fraction must be a number from 0 to 1, got {value!r}")
         elif not isinstance(value, bool):
             raise ValueError(f"config.{name} is a switch: True or False, got {value!r}")
         self._values[name] = value

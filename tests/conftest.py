@@ -39,6 +39,14 @@ def _seed():
     mc.manual_seed(0)
 
 
+@pytest.fixture
+def config():
+    """config(col_budget=600): minicnn settings for the rest of one test (mc.using_config), put back after it."""
+    import contextlib
+    with contextlib.ExitStack() as stack:
+        yield lambda **settings: stack.enter_context(mc.using_config(**settings))
+
+
 def to_numpy(a):
     if isinstance(a, mc.Tensor):
         return a.numpy()

@@ -68,14 +68,13 @@ def test_conv2d_reference_matches_fast(device):
 @pytest.mark.parametrize("stride,padding,kernel", [(1, 1, 3), (2, 1, 3), (1, 0, 5), (1, 0, 1)])
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("n", [7, 17])
-def test_conv2d_in_pieces(device, monkeypatch, stride, padding, kernel, bias, n):
+def test_conv2d_in_pieces(device, stride, padding, kernel, bias, n, config):
     """Large layers run in pieces (single images for 7, bands of 3 output rows for 17 batch-last)
     and rebuild their columns in backward: same numbers."""
-    from minicnn.functional.conv_algorithms import choice as conv_module
     from minicnn.functional.conv_algorithms.im2col import ConvGeometry
     g = ConvGeometry((n, 3, 13, 11), (kernel, kernel), (stride, stride), (padding,) * 4)
-    for name in ("COL_BUDGET", "GPU_COL_BUDGET"):                   # pieces on either device
-        monkeypatch.setattr(conv_module, name, 3 * g.C * g.R * g.S * g.OW * g.N * 4)
+    budget = 3 * g.C * g.R * g.S * g.OW * g.N * 4
+    config(col_budget=budget, gpu_col_budget=budget)                # pieces on either device
     x, w, b = rand(n, 3, 13, 11, seed=50), rand(4, 3, kernel, kernel, seed=51), rand(4, seed=52)
     args = [x, w, b] if bias else [x, w]
     torch_oracle(lambda *a: F.conv2d(*a, stride=stride, padding=padding),
@@ -84,14 +83,13 @@ def test_conv2d_in_pieces(device, monkeypatch, stride, padding, kernel, bias, n)
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("fraction,rebuilt", [(1 / 16, 0), (0.0, 3)])
-def test_gpu_pieces_keep_their_columns_when_the_device_has_room(monkeypatch, fraction, rebuilt):
+def test_gpu_pieces_keep_their_columns_when_the_device_has_room(monkeypatch, fraction, rebuilt, config):
     """On a GPU (the stand-in in CI) a layer cut into pieces keeps each piece's columns from forward
-    for the weight gradient when they fit GPU_KEEP_FRACTION of the device's memory; without room
+    for the weight gradient when they fit config.gpu_keep_fraction of the device's memory; without room
     backward builds them again, piece by piece. The same numbers either way."""
-    from minicnn.functional.conv_algorithms import choice
     from minicnn.functional.conv_algorithms.im2col_channel_first import Conv2dIm2col
-    monkeypatch.setattr(choice, "GPU_COL_BUDGET", 3 * 3 * 3 * 13 * 11 * 4)     # one image's columns a piece
-    monkeypatch.setattr(choice, "GPU_KEEP_FRACTION", fraction)
+    config(gpu_col_budget=3 * 3 * 3 * 13 * 11 * 4)     # one image's columns a piece
+    config(gpu_keep_fraction=fraction)
     built, columns = [], Conv2dIm2col._columns
     monkeypatch.setattr(Conv2dIm2col, "_columns", lambda self, *a, **k: built.append(1) or columns(self, *a, **k))
     x, w, b = rand(3, 3, 13, 11, seed=53), rand(4, 3, 3, 3, seed=54), rand(4, seed=55)
@@ -112,19 +110,18 @@ def test_pointwise_conv_per_image_or_whole_batch(device, n, size, bias):
                                             ((4, 4, 3, 5), (1, 2)), ((4, 6, 3, 3), 2), ((6, 6, 3, 3), 3)])
 @pytest.mark.parametrize("n", [3, 17])
 @pytest.mark.parametrize("pieces", [False, True])
-def test_conv2d_input_gradient_as_a_convolution(device, monkeypatch, wshape, padding, n, pieces):
+def test_conv2d_input_gradient_as_a_convolution(device, monkeypatch, wshape, padding, n, pieces, config):
     """For stride 1 and C >= K, backward computes gx as a convolution of gy with the flipped kernel,
     channel-first (3 images) and batch-last (17), whole or in pieces (one image, or three rows, a
     piece). Padding beyond R - 1 (3 on a 3x3 kernel) falls back to col2im."""
-    from minicnn.functional.conv_algorithms import choice as conv_module
     from minicnn.functional.conv_algorithms.common import ConvFunction
     taken = []
     choose = ConvFunction.input_grad_as_conv
     monkeypatch.setattr(ConvFunction, "input_grad_as_conv", lambda self: taken.append(choose(self)) or taken[-1])
     K, C, R, S = wshape
     if pieces:
-        for name in ("COL_BUDGET", "GPU_COL_BUDGET"):
-            monkeypatch.setattr(conv_module, name, 3 * C * R * S * 8 * n * 4 if n > 3 else C * R * S * 72 * 4)
+        budget = 3 * C * R * S * 8 * n * 4 if n > 3 else C * R * S * 72 * 4
+        config(col_budget=budget, gpu_col_budget=budget)
     x, w, b = rand(n, C, 9, 8, seed=70), rand(*wshape, seed=71), rand(K, seed=72)
     torch_oracle(lambda *a: F.conv2d(*a, padding=padding), lambda *a: TF.conv2d(*a, padding=padding), [x, w, b], device)
     assert taken == [padding != 3]
@@ -142,9 +139,8 @@ def test_gradcheck_conv2d_reference():
 
 
 @pytest.mark.parametrize("n", [3, 16])
-def test_gradcheck_conv2d_in_pieces(monkeypatch, n):
-    from minicnn.functional.conv_algorithms import choice
-    monkeypatch.setattr(choice, "COL_BUDGET", 2 * 500)          # one image, or one output row, per piece
+def test_gradcheck_conv2d_in_pieces(n, config):
+    config(col_budget=2 * 500)          # one image, or one output row, per piece
     check(lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1), T(n, 2, 6, 5, seed=40), T(3, 2, 3, 3, seed=41),
           T(3, seed=42))
 

@@ -91,9 +91,9 @@ def test_algorithm_gradcheck_float64(name, case):
 
 
 @pytest.mark.parametrize("name", ["im2col", "pointwise", "batch_last", "winograd", "winograd4x4"])
-def test_algorithm_in_pieces(monkeypatch, name):
+def test_algorithm_in_pieces(name, config):
     """A column budget small enough for one image (or one row, or one Winograd image) a piece."""
-    monkeypatch.setattr(choice, "COL_BUDGET", 600)
+    config(col_budget=600)
     wshape = (3, 4, 1, 1) if name == "pointwise" else (3, 4, 3, 3)
     x, w, b = rand(17 if name == "batch_last" else 5, 4, 11, 10, seed=7), rand(*wshape, seed=8), rand(3, seed=9)
     pad = 0 if name == "pointwise" else 1
@@ -150,12 +150,12 @@ def test_auto_takes_winograd4x4_for_a_batch_last_cifar_layer():
 
 @pytest.mark.parametrize("budget", [None, 2000])
 @pytest.mark.parametrize("C,K,kernel,padding", [(3, 8, 5, 2), (2, 6, 3, (0, 1)), (3, 5, 4, "same"), (3, 40, 3, 1)])
-def test_batch_last_input_gradient_on_the_wide_grid(monkeypatch, budget, C, K, kernel, padding):
+def test_batch_last_input_gradient_on_the_wide_grid(budget, C, K, kernel, padding, config):
     """Stride 1, C < K (col2im, not the input gradient as a convolution): with few filters from the
     wide grid, with more (K = 40) from the strided windows; whole and in bands of rows; asymmetric
     padding ("same" for an even kernel) included. Against the textbook algorithm in float64."""
     if budget:
-        monkeypatch.setattr(choice, "COL_BUDGET", budget)
+        config(col_budget=budget)
     wide = K <= choice.WIDE_COL2IM_MAX_K
     assert wide == (K != 40)
     rs = np.random.default_rng(C * K)

@@ -108,13 +108,13 @@ def test_winograd_gradcheck(forced, shape, K, padding):
 
 @pytest.mark.parametrize("per_piece", [1, 2])
 def test_winograd_in_pieces(forced, monkeypatch, per_piece):
-    """Layers whose V and M exceed COL_BUDGET go through in groups of images (here 1 or 2 of 5),
+    """Layers whose V and M exceed the column budget go through in groups of images (here 1 or 2 of 5),
     forward and backward: same numbers."""
     n, C, H, W, K = 5, 3, 9, 6, 4
     TH, TW = winograd.tiles(H, W)
-    monkeypatch.setattr(choice, "COL_BUDGET", per_piece * 16 * (C + K) * TH * TW * 4)
     x, w, b = rand(n, C, H, W, seed=30), rand(K, C, 3, 3, seed=31), rand(K, seed=32)
-    torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w, b])
+    with mc.using_config(col_budget=per_piece * 16 * (C + K) * TH * TW * 4):
+        torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w, b])
     assert len(forced) == 1
 
 
@@ -158,14 +158,14 @@ def test_winograd_runs_on_the_cpu_only(forced, device):
 
 @pytest.mark.parametrize("shape,K,padding", CASES[:5])
 @pytest.mark.parametrize("n,per_piece", [(17, 17), (33, 16), (17, 5)])
-def test_winograd_batch_last(forced, monkeypatch, shape, K, padding, n, per_piece):
+def test_winograd_batch_last(forced, shape, K, padding, n, per_piece, config):
     """From 16 images conv2d works batch-last (conv.py), Winograd included -- whole, or 16 images a
     piece -- and returns its output batch-last, as the im2col path does. Pieces of fewer than 16
     images would copy runs too short to pay: such layers keep im2col."""
     _, C, H, W = shape
     pads = conv_module.conv_padding(padding, (3, 3), (1, 1))
     TH, TW = winograd.tiles(H + pads[0] + pads[1] - 2, W + pads[2] + pads[3] - 2)
-    monkeypatch.setattr(choice, "COL_BUDGET", per_piece * 16 * (C + K) * TH * TW * 4)
+    config(col_budget=per_piece * 16 * (C + K) * TH * TW * 4)
     x, w, b = rand(n, C, H, W, seed=70), rand(K, C, 3, 3, seed=71), rand(K, seed=72)
     out = torch_oracle(lambda *a: F.conv2d(*a, padding=padding), lambda *a: TF.conv2d(*a, padding=padding), [x, w, b])
     assert len(forced) == (per_piece >= 16) and out.array.transpose(1, 2, 3, 0).flags.c_contiguous

@@ -25,10 +25,9 @@ def test_shaped_is_a_view_of_the_buffer_front():
     assert v.tolist() == [[0, 1, 2], [3, 4, 5]]
 
 
-def test_optimizers_and_convolution_pieces_take_their_temporaries_from_the_cache(monkeypatch):
+def test_optimizers_and_convolution_pieces_take_their_temporaries_from_the_cache(config):
     import minicnn as mc
-    from minicnn.functional.conv_algorithms import choice
-    monkeypatch.setattr(choice, "COL_BUDGET", 600)                        # a piece per image
+    config(col_budget=600)                        # a piece per image
     workspace.release()
     model = mc.nn.Sequential(mc.nn.Conv2d(3, 8, 3), mc.nn.Flatten(), mc.nn.Linear(8 * 6 * 6, 2))
     opt = mc.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)

@@ -9,6 +9,7 @@ from collections import namedtuple
 import numpy as np
 
 from ... import threads
+from ...configuration import config
 from . import winograd
 
 # From this many images on the CPU, columns are ordered (oh, ow, n) and the output is left
@@ -42,28 +43,21 @@ WINOGRAD4_KEEP_BYTES = 128 << 20
 WINOGRAD4_BATCH_LAST_MIN_WIDTH = 80
 WINOGRAD4_BATCH_LAST_MIN_SIZE = 4
 # ... in pieces of at most this many bytes of transformed input: a piece of few images copies short
-# runs (the batch is the fastest index), so these pieces are larger than COL_BUDGET; a layer whose
+# runs (the batch is the fastest index), so these pieces are larger than config.col_budget; a layer whose
 # pieces would hold fewer than BATCH_LAST_MIN images keeps batch_last.
 WINOGRAD4_BATCH_LAST_BYTES = 64 << 20
 # 1x1 layers on the CPU: from this many output pixels an image, one GEMM per image (x[i] is its own
 # column matrix, no transposes); below, one GEMM for the batch (the per-image GEMMs are too thin).
 POINTWISE_PER_IMAGE_MIN_PIXELS = 100
-# Bytes of column matrix one piece may take on the CPU: memory stays bounded (VGG-16 trains at
-# 224x224) and one reused buffer is never faulted in afresh; pieces this small are copied and
-# multiplied while still in the cache (RESULTS.md, "Column budget").
-COL_BUDGET = 16 << 20
 # Batch-last input gradients by col2im, stride 1, at most this many filters: the column gradient is
 # made on the wide grid (gY padded with zero columns to the padded width), so that col2im adds each
 # kernel offset as one contiguous run per channel; it costs Wp/OW times the GEMM W2^T @ gY, which is
 # cheap only with few filters (RESULTS.md, "col2im on the wide grid, batch-last").
 WIDE_COL2IM_MAX_K = 32
-# On a GPU pieces are far larger: its memory is large, and every piece costs kernel launches.
-GPU_COL_BUDGET = 1 << 30
-# On a GPU a layer cut into pieces keeps every piece's columns from forward for its weight gradient
-# when they take at most this share of the device's memory, instead of building them again in
-# backward (the GPU profile showed VGG-16 rebuilding its large layers' columns: RESULTS.md "GPU");
-# on smaller devices the pieces are rebuilt, as on the CPU. Not yet measured on a GPU.
-GPU_KEEP_FRACTION = 1 / 16
+# The bytes of column matrix a piece may take (config.col_budget on the CPU, config.gpu_col_budget on a
+# GPU) and the share of a GPU's memory a layer's pieces may keep from forward for the weight gradient
+# instead of building them again (config.gpu_keep_fraction) are settings: minicnn/configuration.py
+# (RESULTS.md, "Column budget" and "GPU").
 
 # The weight gradient gY @ col^T in chunks of this many bytes of gY and col when the weight has at
 # most WEIGHT_CHUNKED_MAX entries (K * C*R*S): such a GEMM is long and thin, and OpenBLAS runs it
@@ -83,20 +77,20 @@ GROUPED = ("grouped", "depthwise")              # the two that compute groups > 
 
 
 def col_budget(xp):
-    """Bytes of column matrix one piece may take on this array module's device."""
-    return COL_BUDGET if xp is np else GPU_COL_BUDGET
+    """Bytes of column matrix one piece may take on this array module's device (the settings)."""
+    return config.col_budget if xp is np else config.gpu_col_budget
 
 
 _device_bytes = {}
 
 
 def gpu_keeps_columns(xp, nbytes):
-    """Whether a GPU layer keeps ``nbytes`` of columns from forward (GPU_KEEP_FRACTION of the device's
-    memory, read once per device)."""
+    """Whether a GPU layer keeps ``nbytes`` of columns from forward (config.gpu_keep_fraction of the
+    device's memory, read once per device)."""
     device = xp.cuda.Device()
     if device.id not in _device_bytes:
         _device_bytes[device.id] = device.mem_info[1]                  # (free, total)
-    return nbytes <= GPU_KEEP_FRACTION * _device_bytes[device.id]
+    return nbytes <= config.gpu_keep_fraction * _device_bytes[device.id]
 
 
 def winograd_fits(g, K):
@@ -111,10 +105,10 @@ def winograd_fits(g, K):
 
 def winograd4_pieces(g, K, itemsize, batch_last):
     """F(4x4)'s pieces of the batch, [(i0, i1), ...]: as few as keep each piece's V (36 x channels x
-    tiles, for forward and for gx's pass) within COL_BUDGET, or batch-last within
+    tiles, for forward and for gx's pass) within the column budget, or batch-last within
     WINOGRAD4_BATCH_LAST_BYTES, of near-equal size (a short last piece would copy short runs of images)."""
     TH, TW = -(-max(g.H, g.OH) // 4), -(-max(g.W, g.OW) // 4)           # 4x4 tiles
-    budget = WINOGRAD4_BATCH_LAST_BYTES if batch_last else COL_BUDGET
+    budget = WINOGRAD4_BATCH_LAST_BYTES if batch_last else config.col_budget
     size = max(1, min(g.N, budget // (36 * max(g.C, K) * TH * TW * itemsize)))
     return threads.split(g.N, -(-g.N // size))
 
@@ -125,9 +119,9 @@ def winograd_can(g):
 
 
 def winograd_piece(g, K, itemsize):
-    """Images per Winograd piece: as many as fit its V (16 x C x tiles) and M (16 x K x tiles) in COL_BUDGET."""
+    """Images per Winograd piece: as many as fit its V (16 x C x tiles) and M (16 x K x tiles) in config.col_budget."""
     TH, TW = winograd.tiles(g.OH, g.OW)
-    return max(1, min(g.N, COL_BUDGET // (16 * (g.C + K) * TH * TW * itemsize)))
+    return max(1, min(g.N, config.col_budget // (16 * (g.C + K) * TH * TW * itemsize)))
 
 
 Plan = namedtuple("Plan", ["algorithm", "layout", "why"])

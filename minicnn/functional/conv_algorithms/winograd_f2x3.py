@@ -6,7 +6,7 @@ transforms, and the products become 16 GEMMs over channels, 2.25x fewer multipli
 
 backward: gW = G^T (sum over tiles of gM V^T) G, and gx = the same algorithm on gy with the
 flipped kernel. Batches of BATCH_LAST_MIN images or more work batch-last (as im2col does), in
-groups of images whose V and M fit in COL_BUDGET. Same numbers as im2col up to float32 rounding.
+groups of images whose V and M fit in config.col_budget. Same numbers as im2col up to float32 rounding.
 """
 import numpy as np
 
