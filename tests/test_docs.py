@@ -75,3 +75,22 @@ def test_a_public_name_without_its_own_docstring_stops_the_build(tmp_path, monke
     monkeypatch.setattr(conf, "DOCS", tmp_path)
     with pytest.raises(RuntimeError, match=r"1 public names have no docstring of their own: minicnn\.nn\.Undocumented"):
         conf.api_pages(None)
+
+
+def test_every_pointer_into_results_names_a_section_there():
+    """The code cites its measurements as RESULTS.md, "Title": each title must begin a heading of
+    benchmarks/RESULTS.md (any level), so that a reader finds it and a reorganization cannot orphan it."""
+    import pathlib
+    import re
+    root = pathlib.Path(__file__).resolve().parent.parent
+    headings = [line.lstrip("#").strip().lower() for line in (root / "benchmarks" / "RESULTS.md").read_text().splitlines()
+                if line.startswith("## ") or line.startswith("### ")]
+    files = list((root / "minicnn").rglob("*.py")) + [root / "README.md"]
+    cited = {}
+    for path in files:
+        for m in re.finditer(r'RESULTS\.md[,:]? *"([^"]{2,120})"', path.read_text()):
+            title = re.sub(r"\s*\n\s*#?\s*", " ", m.group(1)).strip()           # a title broken over comment lines
+            cited.setdefault(title, path.relative_to(root).as_posix())
+    assert len(cited) >= 20                                                       # the search finds them
+    missing = {t: where for t, where in cited.items() if not any(h.startswith(t.lower()) for h in headings)}
+    assert not missing, f"RESULTS.md has no section for: {missing}"
