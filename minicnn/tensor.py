@@ -21,6 +21,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import backend, printing
+from . import layout as _layout
 
 
 def _default_dtype(array):
@@ -289,8 +290,11 @@ class Tensor:
         return _m.clone(self)
 
     def contiguous(self):
-        """self: minicnn's op outputs already own their memory in the layout each op wants."""
-        return self
+        """self when its memory is in order (C order, or the batch-last layout minicnn's ops keep, which
+        stands for PyTorch's contiguous one); else a copy in C order, in the graph (PyTorch's clone)."""
+        if self.array.flags.c_contiguous or _layout.batch_last(self.array):
+            return self
+        return _m.clone(self)
 
     # ------------------------------------------------------------ autograd
     def backward(self, gradient=None, retain_graph=False):
@@ -503,10 +507,16 @@ class Tensor:
         return _m.reshape(self, _shape_args(shape))
 
     def view(self, *shape):
-        return _m.reshape(self, _shape_args(shape))
+        """The same memory in another shape; like PyTorch, refused where that needs a copy (after a
+        transpose or a slice): use reshape(), or contiguous() first."""
+        out = _m.reshape(self, _shape_args(shape))
+        if out._vc is not self._vc and self.array.size and not _layout.batch_last(self.array):
+            raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                               "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+        return out
 
     def view_as(self, other):
-        return _m.reshape(self, other.shape)
+        return self.view(other.shape)
 
     reshape_as = view_as
 

@@ -282,3 +282,23 @@ def test_forward_hooks_with_handles(lib):
         model(x)
     assert seen == [("relu", "ReLU", 1, (1, 2, 2, 2), (1, 2, 2, 2)), ("first", (1, 3)), ("first", (1, 3)),
                     ("in a with block",)]
+
+
+@pytest.mark.parametrize("lib", [torch, minicnn], ids=["torch", "minicnn"])
+def test_view_refuses_what_needs_a_copy_as_pytorch_does(lib):
+    """x.t().view(-1) would be a copy, so a change through it would not reach x: PyTorch refuses it, and so
+    does minicnn now (it used to copy silently); contiguous() first, or reshape(), as PyTorch says."""
+    x = lib.arange(12.0).reshape(3, 4)
+    with pytest.raises(RuntimeError, match=r"view size is not compatible .* Use \.reshape\(\.\.\.\) instead"):
+        x.t().view(-1)
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        x[:, :2].view(6)
+    assert x.t().contiguous().view(-1).tolist() == x.t().reshape(-1).tolist() == [0.0, 4.0, 8.0, 1.0, 5.0, 9.0, 2.0,
+                                                                                     6.0, 10.0, 3.0, 7.0, 11.0]
+    v = x.view(4, 3)                                       # a view: a change through it reaches x
+    with lib.no_grad():
+        v[0, 0] = 100.0
+    assert float(x[0, 0]) == 100.0 and x.t().view(4, 3).shape == (4, 3)
+    conv = lib.nn.Conv2d(1, 2, 3)                         # 16 images: minicnn's output is batch-last in memory,
+    y = conv(lib.ones(16, 1, 5, 5))                       # PyTorch's contiguous: view works in both
+    assert tuple(y.view(16, -1).shape) == (16, 18) and tuple(y.view_as(lib.ones(16, 18)).shape) == (16, 18)
