@@ -22,8 +22,9 @@ a layer into more pieces, the same numbers in more steps.
 
 Each setting is read from its variable the first time it is asked for (environment.py says how a
 switch or a count is read, and refuses garbage), and then only changed in code: no op reads the
-environment, and tests scope a setting with using_config instead of patching a module. As with
-Chainer's ``using_config``, the settings are the process's, not a thread's.
+environment, and tests scope a setting with using_config instead of patching a module. Unlike
+Chainer's configuration, which is per thread, these are the process's: minicnn's worker threads see
+what the caller set.
 """
 import contextlib
 import os

@@ -14,7 +14,7 @@ depthwise (G = C: one input channel a group, k = K/C filters each, MobileNet's 3
       y[n, ch, j]       += x_pad[n, ch, oh*sh + r, ow*sw + s] * w[ch, j, r, s]
       gx_pad[.. r, s ..] += sum_j gy[n, ch, j] * w[ch, j, r, s]
       gw[ch, j, r, s]    = sum over n, oh, ow of gy[n, ch, j] * x_pad[.. r, s ..]
-  R*S vectorized multiply-adds over (N, C, OH, OW) each way (the slices are flat rows: see the class).
+  R*S vectorized multiply-adds over (N, C, OH, OW) each way (each slice one contiguous run: _Phases).
 
 The oracle of both is conv2d's loop over the groups with algorithm="reference".
 """
