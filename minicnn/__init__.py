@@ -39,7 +39,8 @@ from .configuration import config, using_config
 
 __version__ = "0.1.0"
 
-__all__ = ["tune_cpu", "config", "using_config", "Tensor", "tensor", "zeros", "ones", "randn", "Function", "no_grad", "enable_grad", "set_grad_enabled",
+__all__ = ["tune_cpu", "config", "using_config",
+           "Tensor", "tensor", "zeros", "ones", "randn", "Function", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "manual_seed", "cuda_available", "gradcheck", "save", "load", "functional",
            "nn", "optim", "data", "profiler", "distributed", "cuda", "diagnose", "fit", "evaluate", "predict",
            "History", "save_checkpoint", "load_checkpoint"]

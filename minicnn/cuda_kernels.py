@@ -66,7 +66,7 @@ def _kernel(xp, dtype):
 
 
 def im2col(x, g, out=None):
-    """x (N, C, H, W) on the GPU -> col (C*R*S, N*OH*OW), as minicnn.functional.conv_algorithms.im2col.im2col_fast; None when no
+    """x (N, C, H, W) on the GPU -> col (C*R*S, N*OH*OW), as conv_algorithms.im2col.im2col_fast; None when no
     kernel can do it (then use im2col_fast). ``out``: a flat buffer to fill instead of allocating."""
     xp = get_array_module(x)
     if not _allowed(xp) or g.C * g.R * g.S > _MAX_GRID_YZ or g.N > _MAX_GRID_YZ:

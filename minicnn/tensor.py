@@ -350,8 +350,9 @@ class Tensor:
     def __mul__(self, other): return _m.mul(self, other)
     def __rmul__(self, other): return _m.mul(other, self)
     def __truediv__(self, other): return _m.div(self, other)
-    def __rtruediv__(self, other):                # PyTorch: other * self.reciprocal()
-        return autograd.shown_as(_m.div(other, self), "MulBackward0", autograd.ShownNode("ReciprocalBackward0", self), None)
+    def __rtruediv__(self, other):                # PyTorch's graph: other * self.reciprocal()
+        reciprocal = autograd.ShownNode("ReciprocalBackward0", self)
+        return autograd.shown_as(_m.div(other, self), "MulBackward0", reciprocal, None)
     def __matmul__(self, other): return _m.matmul(self, other)
     def __rmatmul__(self, other): return _m.matmul(other, self)
     def __pow__(self, exponent): return _m.pow(self, exponent)
@@ -612,7 +613,8 @@ class Tensor:
 
     def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
         """The standard deviation: sqrt(var(...)), PyTorch's unbiased one by default."""
-        return autograd.shown_as(self.var(dim, unbiased, keepdim, correction=correction).sqrt(), "StdBackward0", self)
+        std = self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        return autograd.shown_as(std, "StdBackward0", self)
 
 
 def tensor(data, dtype=None, device="cpu", requires_grad=False):

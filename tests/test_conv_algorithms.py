@@ -327,8 +327,9 @@ def test_the_plan_is_what_auto_runs(N, C, K, H, kernel, stride, padding, groups)
     from minicnn.functional.conv_algorithms import ALGORITHMS
     from minicnn.layout import batch_last
     plan = F.conv2d_plan((N, C, H, H), (K, C // groups, kernel, kernel), stride, padding, groups=groups)
-    y = F.conv2d(mc.tensor(rand(N, C, H, H, seed=1), requires_grad=True), mc.tensor(rand(K, C // groups, kernel, kernel, seed=2)),
-                 stride=stride, padding=padding, groups=groups)
+    x = mc.tensor(rand(N, C, H, H, seed=1), requires_grad=True)
+    w = mc.tensor(rand(K, C // groups, kernel, kernel, seed=2))
+    y = F.conv2d(x, w, stride=stride, padding=padding, groups=groups)
     assert type(y._ctx) is ALGORITHMS[plan.algorithm]
     assert (plan.layout == "batch-last") == batch_last(y.array)
     assert plan.why

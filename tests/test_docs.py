@@ -83,8 +83,8 @@ def test_every_pointer_into_results_names_a_section_there():
     import pathlib
     import re
     root = pathlib.Path(__file__).resolve().parent.parent
-    headings = [line.lstrip("#").strip().lower() for line in (root / "benchmarks" / "RESULTS.md").read_text().splitlines()
-                if line.startswith("## ") or line.startswith("### ")]
+    results = (root / "benchmarks" / "RESULTS.md").read_text().splitlines()
+    headings = [line.lstrip("#").strip().lower() for line in results if line.startswith(("## ", "### "))]
     files = list((root / "minicnn").rglob("*.py")) + [root / "README.md"]
     cited = {}
     for path in files:

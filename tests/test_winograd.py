@@ -1,4 +1,4 @@
-"""Winograd F(2x2, 3x3) (minicnn/functional/conv_algorithms/winograd.py): the module's steps on their own, conv2d's choice of
+"""Winograd F(2x2, 3x3) (functional/conv_algorithms/winograd.py): the module's steps on their own, conv2d's choice of
 it, float64 gradient checks and float32 parity with PyTorch -- forward and every gradient."""
 import numpy as np
 import pytest

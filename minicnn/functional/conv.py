@@ -1,5 +1,5 @@
-"""2-D convolution: conv2d, its arguments, and the choice of algorithm (see minicnn/functional/conv_algorithms/im2col.py for
-the notation).
+"""2-D convolution: conv2d, its arguments, and the choice of algorithm (see conv_algorithms/im2col.py
+for the notation).
 
 Shapes: x (N, C, H, W), weight (K, C, R, S), bias (K,) -> y (N, K, OH, OW).
 

@@ -53,7 +53,8 @@ def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
         return dropout2d(input.unsqueeze(0), p, training)[0]
     if p == 1.0:
         return input * get_array_module(input.array).zeros((), dtype=input.dtype)
-    return shown_as(Dropout2d.apply(input, p=p, device=input.device), "MulBackward0", input, None)   # PyTorch's x * mask
+    out = Dropout2d.apply(input, p=p, device=input.device)
+    return shown_as(out, "MulBackward0", input, None)                   # PyTorch's graph: x * mask
 
 
 def dropout(x, p=0.5, training=True, inplace=False):
@@ -65,4 +66,4 @@ def dropout(x, p=0.5, training=True, inplace=False):
     if p == 1.0:
         xp = get_array_module(x.array)
         return x * xp.zeros((), dtype=x.dtype)
-    return shown_as(Dropout.apply(x, p=p, device=x.device), "MulBackward0", x, None)   # PyTorch's x * mask
+    return shown_as(Dropout.apply(x, p=p, device=x.device), "MulBackward0", x, None)   # PyTorch's: x * mask

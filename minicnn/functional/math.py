@@ -560,7 +560,8 @@ def max(a, dim=None, keepdim=False):  # noqa: A001
 
 def min(a, dim=None, keepdim=False):  # noqa: A001
     """The smallest element over ``dim`` (every axis when None)."""
-    return shown_as(Max.apply(a, axis=dim, keepdims=keepdim, op="min"), "MinBackward1" if dim is None else "AminBackward0")
+    out = Max.apply(a, axis=dim, keepdims=keepdim, op="min")
+    return shown_as(out, "MinBackward1" if dim is None else "AminBackward0")
 
 
 def maximum(a, b):

@@ -1,6 +1,6 @@
 """Convolution by im2col, channels first: one column per output pixel, (n, oh, ow) order.
 
-    col = im2col(x)                     (C*R*S, N*OH*OW): ONE copy of a strided view (minicnn/functional/conv_algorithms/im2col.py)
+    col = im2col(x)                     (C*R*S, N*OH*OW): ONE copy of a strided view (im2col.py)
     Y   = W2 @ col + b                  (K, N*OH*OW), transposed to (N, K, OH, OW)
     gW  = gY @ col^T                    gY = gy as (K, N*OH*OW)
     gx  = col2im(W2^T @ gY)             or, for stride 1 with C >= K, conv(gy, flipped W)
