@@ -8,17 +8,22 @@ from . import init
 from .module import Module, Parameter
 
 
+def _check_channels(layer, in_channels, out_channels, groups, padding_mode):
+    """A convolution layer's arguments that PyTorch checks when it is built."""
+    if padding_mode != "zeros":
+        raise NotImplementedError(f"{layer}: padding_mode={padding_mode!r} is not supported, only 'zeros'")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{layer}: in_channels ({in_channels}) and out_channels ({out_channels}) must both "
+                         f"divide by groups ({groups})")
+
+
 class Conv2d(Module):
     """2-D convolution: (N, in_channels, H, W) -> (N, out_channels, OH, OW). See functional.conv2d."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros"):
         super().__init__()
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"Conv2d: padding_mode={padding_mode!r} is not supported, only 'zeros'")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must both "
-                             f"divide by groups ({groups})")
+        _check_channels("Conv2d", in_channels, out_channels, groups, padding_mode)
         self.in_channels, self.out_channels = in_channels, out_channels
         # stored as PyTorch stores them (pairs; 'same' / 'valid' as given), so code reading conv.stride agrees
         self.kernel_size, self.stride = pair(kernel_size, "kernel_size"), pair(stride, "stride")
@@ -47,11 +52,7 @@ class ConvTranspose2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros"):
         super().__init__()
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"ConvTranspose2d: padding_mode={padding_mode!r} is not supported, only 'zeros'")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"ConvTranspose2d: in_channels ({in_channels}) and out_channels ({out_channels}) must "
-                             f"both divide by groups ({groups})")
+        _check_channels("ConvTranspose2d", in_channels, out_channels, groups, padding_mode)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = pair(kernel_size, "kernel_size"), pair(stride, "stride")
         self.padding, self.output_padding = pair(padding, "padding"), pair(output_padding, "output_padding")

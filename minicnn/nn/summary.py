@@ -43,6 +43,20 @@ def _layer_flops(module, out_shape):
     return 0
 
 
+def _run_on_zeros(model, input_shape, batch_size, device, hook):
+    """One forward pass in evaluation mode on zeros of shape (batch_size, *input_shape), ``hook`` (a
+    handle) in force; the hook is removed and the model's mode put back after it."""
+    was_training = model.training
+    model.eval()
+    try:
+        x = Tensor(np.zeros((batch_size,) + tuple(input_shape), np.float32)).to(device or model.device)
+        with autograd.no_grad(), hook:
+            model(x)
+    finally:
+        hook.remove()
+        model.train(was_training)
+
+
 def summary(model, input_shape, batch_size=1, print_fn=print, device=None):
     """Run one forward pass on zeros of shape (batch_size, *input_shape) and tabulate every leaf layer."""
     from . import module as module_mod
@@ -54,14 +68,7 @@ def summary(model, input_shape, batch_size=1, print_fn=print, device=None):
             outs = out if isinstance(out, (tuple, list)) else [out]
             rows.append((leaves[id(module)], module, tuple(outs[0].shape)))
 
-    was_training = model.training
-    model.eval()
-    try:
-        x = Tensor(np.zeros((batch_size,) + tuple(input_shape), np.float32)).to(device or model.device)
-        with autograd.no_grad(), module_mod.register_module_forward_hook(record):
-            model(x)
-    finally:
-        model.train(was_training)
+    _run_on_zeros(model, input_shape, batch_size, device, module_mod.register_module_forward_hook(record))
 
     table, total, trainable, non_trainable, acts, flops = [], 0, 0, 0, 0, 0
     for name, m, shape in rows:
@@ -117,14 +124,7 @@ def conv_plans(model, input_shape, batch_size=1, print_fn=print, device=None):
                                module.groups, x.device, x.dtype)
             rows.append((names[id(module)], tuple(x.shape), plan))
 
-    was_training = model.training
-    model.eval()
-    try:
-        x = Tensor(np.zeros((batch_size,) + tuple(input_shape), np.float32)).to(device or model.device)
-        with autograd.no_grad(), module_mod.register_module_forward_pre_hook(record):
-            model(x)
-    finally:
-        model.train(was_training)
+    _run_on_zeros(model, input_shape, batch_size, device, module_mod.register_module_forward_pre_hook(record))
     if print_fn is not None:
         width = max([len(name) for name, _, _ in rows] + [5])
         print_fn(f"{'layer':<{width}}  {'input':<20} {'algorithm':<12} {'output':<11} why")
