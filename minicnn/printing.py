@@ -98,8 +98,10 @@ def _edges(a, summarize):
     if not summarize or a.ndim == 0:
         return a.reshape(-1)
     if a.shape[0] > 2 * edge:
-        a = np.concatenate([a[:edge], a[-edge:]]) if edge else a[:0]
-    return np.concatenate([_edges(row, summarize) for row in a]) if a.ndim > 1 else a
+        a = np.concatenate([a[:edge], a[len(a) - edge:]])
+    if a.ndim == 1 or not len(a):
+        return a.reshape(-1)
+    return np.concatenate([_edges(row, summarize) for row in a])
 
 
 def _rows(a, indent, summarize, fmt):
@@ -108,7 +110,9 @@ def _rows(a, indent, summarize, fmt):
         return fmt(a.item())
     cut = summarize and a.shape[0] > 2 * edge
     if a.ndim == 1:
-        items = ([fmt(v) for v in a[:edge].tolist()] + [" ..."] + [fmt(v) for v in a[-edge:].tolist()]
+        if cut and not edge:
+            return "[...]"
+        items = ([fmt(v) for v in a[:edge].tolist()] + [" ..."] + [fmt(v) for v in a[len(a) - edge:].tolist()]
                  if cut else [fmt(v) for v in a.tolist()])
         per_line = max(1, (_options["linewidth"] - indent) // (fmt.width + 2))
         lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]

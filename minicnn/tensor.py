@@ -210,8 +210,9 @@ class Tensor:
         if self.array.size == 0:                    # PyTorch shows what the missing values cannot
             suffixes += [f"size={tuple(self.shape)}"] if self.ndim != 1 else []
             suffixes += [f"dtype={self.dtype}"] if self.dtype != np.float32 else []
-        elif self.dtype not in (np.float32, np.int64, np.bool_):
-            suffixes.append(f"dtype={self.dtype}")
+        else:
+            suffixes += [f"size={tuple(self.shape)}"] if not printing.get_printoptions()["edgeitems"] else []
+            suffixes += [f"dtype={self.dtype}"] if self.dtype not in (np.float32, np.int64, np.bool_) else []
         if self._ctx is not None:
             suffixes.append(f"grad_fn=<{self._ctx.name()}>")
         elif self.requires_grad:

@@ -239,13 +239,13 @@ def test_printed_with_grad_fn_and_as_a_parameter_and_under_printoptions():
     for make in (lambda lib: lib.tensor(x, requires_grad=True) * 2, lambda lib: lib.nn.Parameter(lib.tensor(x)),
                  lambda lib: lib.tensor(x, requires_grad=True).sum(1)):
         assert repr(make(minicnn)) == repr(make(torch))
-    for options in ({"precision": 2}, {"threshold": 5, "edgeitems": 1}, {"linewidth": 30}, {"sci_mode": True},
-                    {"profile": "short"}):
+    for options in ({"precision": 2}, {"threshold": 5, "edgeitems": 1}, {"threshold": 5, "edgeitems": 0},
+                    {"linewidth": 30}, {"sci_mode": True}, {"profile": "short"}):
         with minicnn.printoptions(**options):
-            ours = repr(minicnn.tensor(x))
+            ours = repr(minicnn.tensor(x)), repr(minicnn.tensor(x[0]))
         torch.set_printoptions(**options)
         try:
-            assert ours == repr(torch.tensor(x)), options
+            assert ours == (repr(torch.tensor(x)), repr(torch.tensor(x[0]))), options
         finally:
             torch.set_printoptions(profile="default")
     assert minicnn.get_printoptions() == {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80,
