@@ -32,13 +32,14 @@ import os
 from . import environment
 
 
-def _cores():
+def cores():
+    """How many cores this process may run on (its affinity where the system tells it)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 # setting -> how it is read from the environment the first time it is asked for
 _READ = {
-    "threads": lambda: environment.count("MINICNN_THREADS") or environment.count("OMP_NUM_THREADS") or _cores(),
+    "threads": lambda: environment.count("MINICNN_THREADS") or environment.count("OMP_NUM_THREADS") or cores(),
     "cuda_kernels": lambda: environment.flag("MINICNN_CUDA_KERNELS", True),
     "keep_memory": lambda: environment.flag("MINICNN_KEEP_MEMORY", True),
     "debug": lambda: environment.flag("MINICNN_DEBUG"),

@@ -314,7 +314,8 @@ def _share_cores(local_ranks):
     """
     if local_ranks < 2 or any(v in os.environ for v in THREAD_VARIABLES):
         return ""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    from .configuration import config, cores as count_cores
+    cores = count_cores()
     threads = max(1, cores // local_ranks)
     try:
         from threadpoolctl import threadpool_limits
@@ -325,7 +326,6 @@ def _share_cores(local_ranks):
                              "will run a thread per core and training will crawl\n")
         return ""
     threadpool_limits(threads, user_api="blas")
-    from .configuration import config
     config.threads = threads                                 # minicnn's own threads share the cores too
     os.environ["OMP_NUM_THREADS"] = str(threads)            # for anything started later
     return f" ({local_ranks} on this machine, {threads} BLAS thread{'s' * (threads > 1)} each)"
