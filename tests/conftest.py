@@ -122,7 +122,7 @@ def batches(steps, n=16, seed=0):
 
 
 def check_batch_last_transforms(module):
-    """A Winograd module's three transforms (conv_algorithms/winograd.py and winograd_f4x3.py) give
+    """A Winograd set's three transforms (conv_algorithms/winograd.py: F2x3 or F4x3) give
     the same numbers for x laid out (C, H, W, n), tiles ordered (i, j, n), as for x channel-first with
     tiles ordered (n, i, j); 7x6 maps cut the last tiles."""
     rng = np.random.default_rng(3)

@@ -103,8 +103,8 @@ def test_algorithm_in_pieces(name, config):
 
 def test_winograd4x4_batch_last_transforms_match_channel_first():
     """F(4x4)'s three transforms give the same numbers for x laid out (C, H, W, n)."""
-    from minicnn.functional.conv_algorithms import winograd_f4x3
-    check_batch_last_transforms(winograd_f4x3)
+    from minicnn.functional.conv_algorithms import winograd
+    check_batch_last_transforms(winograd.F4x3)
 
 
 @pytest.mark.parametrize("xshape,K,padding", [((17, 3, 9, 7), 4, 1), ((16, 4, 8, 8), 5, 0), ((18, 2, 5, 6), 3, (2, 1)),
@@ -115,12 +115,12 @@ def test_winograd4x4_batch_last(monkeypatch, xshape, K, padding, per_piece):
     images (forced by name: auto would not take pieces under 16); against PyTorch forward and
     backward, its output left batch-last. Each piece is transformed once in forward and once in the
     input gradient's pass (the weight gradient reuses forward's)."""
-    from minicnn.functional.conv_algorithms import winograd_f4x3 as w4
+    from minicnn.functional.conv_algorithms.winograd import F4x3 as w4
     N, C, H, W = xshape
     if per_piece:
         pads = F.conv.conv_padding(padding, (3, 3), (1, 1))
         TH, TW = w4.tiles(max(H, H + pads[0] + pads[1] - 2), max(W, W + pads[2] + pads[3] - 2))
-        monkeypatch.setattr(choice, "WINOGRAD4_BATCH_LAST_BYTES", per_piece * 36 * max(C, K) * TH * TW * 4)
+        monkeypatch.setattr(choice, "WINOGRAD_BATCH_LAST_BYTES", per_piece * 36 * max(C, K) * TH * TW * 4)
     images, transform = [], w4.transform_input
     monkeypatch.setattr(w4, "transform_input", lambda x, *a: images.append(x.shape[0]) or transform(x, *a))
     x, w, b = rand(*xshape, seed=12), rand(K, C, 3, 3, seed=13), rand(K, seed=14)

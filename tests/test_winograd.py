@@ -1,5 +1,6 @@
-"""Winograd F(2x2, 3x3) (functional/conv_algorithms/winograd.py): the module's steps on their own, conv2d's choice of
-it, float64 gradient checks and float32 parity with PyTorch -- forward and every gradient."""
+"""Winograd (functional/conv_algorithms/winograd.py): the engine's steps on their own for both sets of
+matrices, then F(2x2, 3x3) in conv2d -- its choice, float64 gradient checks and float32 parity with
+PyTorch, forward and every gradient (tests/test_conv_algorithms.py runs F(4x4) through conv2d)."""
 import numpy as np
 import pytest
 import torch.nn.functional as TF
@@ -30,7 +31,8 @@ def record_winograd(monkeypatch, what=lambda self: 1):
 
     def forward(self, *args, **kwargs):
         out = run(self, *args, **kwargs)
-        taken.append(what(self))
+        if self.transform is winograd.F2x3:                         # not its F(4x4) subclass
+            taken.append(what(self))
         return out
     monkeypatch.setattr(Conv2dWinograd, "forward", forward)
     return taken
@@ -43,43 +45,51 @@ def _xp(device):
     return cupy
 
 
-def test_conv3x3_matches_the_textbook_convolution(device):
-    """The module's forward on its own (NumPy, or CuPy on a GPU) against Conv2dReference, float64."""
+SETS = [winograd.F2x3, winograd.F4x3]
+
+
+@pytest.mark.parametrize("f", SETS, ids=str)
+def test_the_matrices_compute_a_1d_correlation(f):
+    """The identity behind both sets, in one dimension: A^T [(G g) * (B^T d)] is the m outputs of
+    sliding the 3-tap filter g over the a inputs d."""
+    rng = np.random.default_rng(0)
+    d, g = rng.standard_normal(f.a), rng.standard_normal(3)
+    want = np.array([d[i:i + 3] @ g for i in range(f.m)])
+    np.testing.assert_allclose(f.AT @ ((f.G @ g) * (f.BT @ d)), want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("f", SETS, ids=str)
+def test_conv3x3_matches_the_textbook_convolution(device, f):
+    """The engine's forward on its own (NumPy, or CuPy on a GPU) against Conv2dReference, float64."""
     xp = _xp(device)
     for shape, K, padding in CASES:
         pads = conv_module.conv_padding(padding, (3, 3), (1, 1))
         x, w = distinct(*shape, seed=1), distinct(K, shape[1], 3, 3, seed=2)
         ref = conv_module.Conv2dReference().forward(x, w, stride=(1, 1), padding=pads)
-        y = winograd.conv3x3(xp.asarray(x), xp.asarray(w), pads)
+        y = f.conv3x3(xp.asarray(x), xp.asarray(w), pads)
         np.testing.assert_allclose(to_numpy(y), ref, rtol=1e-12, atol=1e-12, err_msg=f"{shape} {padding}")
 
 
+@pytest.mark.parametrize("f", SETS, ids=str)
 @pytest.mark.parametrize("out_size", [(4, 6), (5, 7), (1, 1)])
-def test_output_transform_grad_is_the_adjoint(out_size):
+def test_output_transform_grad_is_the_adjoint(f, out_size):
     """<transform_output(M), gy> == <M, transform_output_grad(gy)>: backward is forward's transpose,
     also where odd output sizes cut a tile in half."""
     n, K = 2, 3
-    TH, TW = winograd.tiles(*out_size)
+    TH, TW = f.tiles(*out_size)
     rng = np.random.default_rng(0)
-    M = rng.standard_normal((16, K, n * TH * TW))
+    M = rng.standard_normal((f.a * f.a, K, n * TH * TW))
     gy = rng.standard_normal((n, K) + out_size)
     y = np.empty_like(gy)
-    winograd.transform_output(M, y)
-    assert np.isclose((y * gy).sum(), (M * winograd.transform_output_grad(gy, TH, TW)).sum(), rtol=1e-12)
+    f.transform_output(M, y)
+    assert np.isclose((y * gy).sum(), (M * f.transform_output_grad(gy, TH, TW)).sum(), rtol=1e-12)
 
 
-def test_weight_transform_and_its_gradient_are_transposes():
+@pytest.mark.parametrize("f", SETS, ids=str)
+def test_weight_transform_and_its_gradient_are_transposes(f):
     rng = np.random.default_rng(1)
-    w, gU = rng.standard_normal((3, 2, 3, 3)), rng.standard_normal((16, 3, 2))
-    assert np.isclose((winograd.transform_weight(w) * gU).sum(), (w * winograd.weight_grad(gU)).sum(), rtol=1e-12)
-
-
-def test_flipped_weight_needs_no_second_transform():
-    """U of the flipped, channel-swapped kernel is U[FLIP] transposed (the module docstring)."""
-    w = np.random.default_rng(2).standard_normal((3, 2, 3, 3))
-    wf = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
-    np.testing.assert_allclose(winograd.transform_weight(wf), winograd.transform_weight(w)[winograd.FLIP].transpose(0, 2, 1),
-                               rtol=1e-14, atol=1e-14)
+    w, gU = rng.standard_normal((3, 2, 3, 3)), rng.standard_normal((f.a * f.a, 3, 2))
+    assert np.isclose((f.transform_weight(w) * gU).sum(), (w * f.weight_grad(gU)).sum(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("shape,K,padding", CASES)
@@ -108,12 +118,12 @@ def test_winograd_gradcheck(forced, shape, K, padding):
 
 @pytest.mark.parametrize("per_piece", [1, 2])
 def test_winograd_in_pieces(forced, monkeypatch, per_piece):
-    """Layers whose V and M exceed the column budget go through in groups of images (here 1 or 2 of 5),
-    forward and backward: same numbers."""
+    """Layers whose transformed input exceeds the column budget go through in groups of images (here 1
+    or 2 of 5), forward and backward: same numbers."""
     n, C, H, W, K = 5, 3, 9, 6, 4
-    TH, TW = winograd.tiles(H, W)
+    TH, TW = winograd.F2x3.tiles(H, W)
     x, w, b = rand(n, C, H, W, seed=30), rand(K, C, 3, 3, seed=31), rand(K, seed=32)
-    with mc.using_config(col_budget=per_piece * 16 * (C + K) * TH * TW * 4):
+    with mc.using_config(col_budget=per_piece * 16 * max(C, K) * TH * TW * 4):
         torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w, b])
     assert len(forced) == 1
 
@@ -157,18 +167,19 @@ def test_winograd_runs_on_the_cpu_only(forced, device):
 
 
 @pytest.mark.parametrize("shape,K,padding", CASES[:5])
-@pytest.mark.parametrize("n,per_piece", [(17, 17), (33, 16), (17, 5)])
-def test_winograd_batch_last(forced, shape, K, padding, n, per_piece, config):
+@pytest.mark.parametrize("n,per_piece", [(17, 17), (32, 16), (33, 16), (17, 5)])
+def test_winograd_batch_last(forced, shape, K, padding, n, per_piece, monkeypatch):
     """From 16 images conv2d works batch-last (conv.py), Winograd included -- whole, or 16 images a
     piece -- and returns its output batch-last, as the im2col path does. Pieces of fewer than 16
-    images would copy runs too short to pay: such layers keep im2col."""
+    images would copy runs too short to pay: such layers keep im2col (33 images at most 16 a piece
+    make three pieces of 11)."""
     _, C, H, W = shape
     pads = conv_module.conv_padding(padding, (3, 3), (1, 1))
-    TH, TW = winograd.tiles(H + pads[0] + pads[1] - 2, W + pads[2] + pads[3] - 2)
-    config(col_budget=per_piece * 16 * (C + K) * TH * TW * 4)
+    TH, TW = winograd.F2x3.tiles(max(H, H + pads[0] + pads[1] - 2), max(W, W + pads[2] + pads[3] - 2))
+    monkeypatch.setattr(choice, "WINOGRAD_BATCH_LAST_BYTES", per_piece * 16 * max(C, K) * TH * TW * 4)
     x, w, b = rand(n, C, H, W, seed=70), rand(K, C, 3, 3, seed=71), rand(K, seed=72)
     out = torch_oracle(lambda *a: F.conv2d(*a, padding=padding), lambda *a: TF.conv2d(*a, padding=padding), [x, w, b])
-    assert len(forced) == (per_piece >= 16) and out.array.transpose(1, 2, 3, 0).flags.c_contiguous
+    assert len(forced) == (per_piece >= 16 and n // -(-n // per_piece) >= 16) and out.array.transpose(1, 2, 3, 0).flags.c_contiguous
 
 
 def test_winograd_batch_last_gradcheck(forced):
@@ -179,8 +190,8 @@ def test_winograd_batch_last_gradcheck(forced):
 
 
 def test_batch_last_transforms_match_channel_first():
-    """The module's three transforms give the same numbers for x laid out (C, H, W, n)."""
-    check_batch_last_transforms(winograd)
+    """F(2x2)'s three transforms give the same numbers for x laid out (C, H, W, n)."""
+    check_batch_last_transforms(winograd.F2x3)
 
 
 def test_winograd_rounds_about_as_well_as_im2col():

@@ -31,10 +31,11 @@ WINOGRAD4_MIN_SIZE = 28
 # multiplications outweigh the transforms; 64 -> 128 on 112x112 and 64 -> 64 on 56x56 were even.
 WINOGRAD4_WIDE_MAPS = 224
 WINOGRAD4_WIDE_MIN_CHANNELS = 64
-# F(4x4, 3x3) keeps a layer's transformed input (36/16 of the input's size) from forward for the
-# weight gradient when it takes at most this many bytes, instead of transforming the input again
-# (a third of the layer's input transforms; RESULTS.md, "Winograd"); larger layers recompute it.
-WINOGRAD4_KEEP_BYTES = 128 << 20
+# Winograd keeps a layer's transformed input (36/16 of the input's size for F(4x4), 16/4 for F(2x2))
+# from forward for the weight gradient when it takes at most this many bytes, instead of transforming
+# the input again (a third of the layer's input transforms; RESULTS.md, "Winograd"); larger layers
+# recompute it.
+WINOGRAD_KEEP_BYTES = 128 << 20
 # F(4x4) for batch-last batches (BATCH_LAST_MIN images or more), whatever the map size from
 # WINOGRAD4_BATCH_LAST_MIN_SIZE on (a 2x2 map wastes 3/4 of its one tile), when the harmonic mean
 # of C and K, 2CK / (C + K), is at least WINOGRAD4_BATCH_LAST_MIN_WIDTH: the GEMMs save work in
@@ -42,10 +43,10 @@ WINOGRAD4_KEEP_BYTES = 128 << 20
 # lost, 64 -> 128 and up won (RESULTS.md, "Winograd F(4x4) batch-last").
 WINOGRAD4_BATCH_LAST_MIN_WIDTH = 80
 WINOGRAD4_BATCH_LAST_MIN_SIZE = 4
-# ... in pieces of at most this many bytes of transformed input: a piece of few images copies short
-# runs (the batch is the fastest index), so these pieces are larger than config.col_budget; a layer whose
-# pieces would hold fewer than BATCH_LAST_MIN images keeps batch_last.
-WINOGRAD4_BATCH_LAST_BYTES = 64 << 20
+# Batch-last Winograd runs in pieces of at most this many bytes of transformed input: a piece of few
+# images copies short runs (the batch is the fastest index), so these pieces are larger than
+# config.col_budget; a layer whose pieces would hold fewer than BATCH_LAST_MIN images keeps batch_last.
+WINOGRAD_BATCH_LAST_BYTES = 64 << 20
 # 1x1 layers on the CPU: from this many output pixels an image, one GEMM per image (x[i] is its own
 # column matrix, no transposes); below, one GEMM for the batch (the per-image GEMMs are too thin).
 POINTWISE_PER_IMAGE_MIN_PIXELS = 100
@@ -94,7 +95,7 @@ def gpu_keeps_columns(xp, nbytes):
 
 
 def winograd_fits(g, K):
-    """Whether a layer (ConvGeometry g, K filters) is one "auto" sends to Winograd F(2x2, 3x3):
+    """Whether a layer (ConvGeometry g, K filters) is one "auto" may send to Winograd F(2x2, 3x3):
     3x3, stride 1, padding at most 2 (gx is then a convolution with padding 2 - p), and
     WINOGRAD_MIN_CHANNELS and WINOGRAD_MIN_PIXELS met (WINOGRAD_MIN_CHANNELS = 0 lifts both)."""
     if not winograd_can(g):
@@ -103,25 +104,20 @@ def winograd_fits(g, K):
                                           and g.N * g.OH * g.OW >= WINOGRAD_MIN_PIXELS)
 
 
-def winograd4_pieces(g, K, itemsize, batch_last):
-    """F(4x4)'s pieces of the batch, [(i0, i1), ...]: as few as keep each piece's V (36 x channels x
-    tiles, for forward and for gx's pass) within the column budget, or batch-last within
-    WINOGRAD4_BATCH_LAST_BYTES, of near-equal size (a short last piece would copy short runs of images)."""
-    TH, TW = -(-max(g.H, g.OH) // 4), -(-max(g.W, g.OW) // 4)           # 4x4 tiles
-    budget = WINOGRAD4_BATCH_LAST_BYTES if batch_last else config.col_budget
-    size = max(1, min(g.N, budget // (36 * max(g.C, K) * TH * TW * itemsize)))
+def winograd_pieces(g, K, itemsize, f, batch_last):
+    """Winograd's pieces of the batch for the transform set ``f`` (winograd.F2x3 or F4x3), [(i0, i1),
+    ...]: as few as keep each piece's V (a*a x channels x tiles, for forward and for gx's pass) within
+    config.col_budget, or batch-last within WINOGRAD_BATCH_LAST_BYTES, of near-equal size (a short last
+    piece would copy short runs of images)."""
+    TH, TW = f.tiles(max(g.H, g.OH), max(g.W, g.OW))
+    budget = WINOGRAD_BATCH_LAST_BYTES if batch_last else config.col_budget
+    size = max(1, min(g.N, budget // (f.a * f.a * max(g.C, K) * TH * TW * itemsize)))
     return threads.split(g.N, -(-g.N // size))
 
 
 def winograd_can(g):
     """Winograd F(2x2, 3x3) computes this geometry at all: 3x3, stride 1, padding at most 2."""
     return g.R == g.S == 3 and g.sh == g.sw == 1 and max(g.padding) <= 2
-
-
-def winograd_piece(g, K, itemsize):
-    """Images per Winograd piece: as many as fit its V (16 x C x tiles) and M (16 x K x tiles) in config.col_budget."""
-    TH, TW = winograd.tiles(g.OH, g.OW)
-    return max(1, min(g.N, config.col_budget // (16 * (g.C + K) * TH * TW * itemsize)))
 
 
 Plan = namedtuple("Plan", ["algorithm", "layout", "why"])
@@ -156,13 +152,13 @@ def plan(g, K, xp, dtype, wdtype):
     width = 2 * g.C * K / (g.C + K)
     if (winograd_ok and batch_last and width >= WINOGRAD4_BATCH_LAST_MIN_WIDTH
             and size >= WINOGRAD4_BATCH_LAST_MIN_SIZE
-            and min(i1 - i0 for i0, i1 in winograd4_pieces(g, K, np.dtype(dtype).itemsize, True)) >= BATCH_LAST_MIN):
+            and _smallest_piece(g, K, dtype, winograd.F4x3) >= BATCH_LAST_MIN):
         return Plan("winograd4x4", layout, f"3x3 stride 1; {images}; 2CK/(C+K) = {width:.0f} >= "
                     f"WINOGRAD4_BATCH_LAST_MIN_WIDTH ({WINOGRAD4_BATCH_LAST_MIN_WIDTH}) on {size}-wide maps >= "
                     f"WINOGRAD4_BATCH_LAST_MIN_SIZE ({WINOGRAD4_BATCH_LAST_MIN_SIZE})")
     # batch-last pieces must hold 16 images, or their runs of N get too short
     if (winograd_ok and winograd_fits(g, K)
-            and (not batch_last or winograd_piece(g, K, np.dtype(dtype).itemsize) >= BATCH_LAST_MIN)):
+            and (not batch_last or _smallest_piece(g, K, dtype, winograd.F2x3) >= BATCH_LAST_MIN)):
         return Plan("winograd", layout, f"3x3 stride 1; {images}; min(C, K) = {channels} >= "
                     f"WINOGRAD_MIN_CHANNELS ({WINOGRAD_MIN_CHANNELS}) over {g.N * g.OH * g.OW} output pixels >= "
                     f"WINOGRAD_MIN_PIXELS ({WINOGRAD_MIN_PIXELS})")
@@ -182,6 +178,11 @@ def plan(g, K, xp, dtype, wdtype):
         return Plan("pointwise", layout, f"{images}; a 1x1 kernel, stride 1, no padding: the input is its own "
                     "column matrix")
     return Plan("im2col", layout, f"{images}; channel-first im2col and one GEMM a piece{not_winograd}")
+
+
+def _smallest_piece(g, K, dtype, f):
+    """Images in the smallest of Winograd's batch-last pieces for this layer."""
+    return min(i1 - i0 for i0, i1 in winograd_pieces(g, K, np.dtype(dtype).itemsize, f, True))
 
 
 def choose(g, K, xp, dtype, wdtype):

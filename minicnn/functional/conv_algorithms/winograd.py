@@ -1,219 +1,184 @@
-"""Winograd convolution F(2x2, 3x3): a 3x3 stride-1 convolution with 2.25x fewer multiplications.
+"""Winograd convolution F(m x m, 3x3): a 3x3 stride-1 convolution with fewer multiplications, driven
+by three matrices (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
 
-Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks" (2016). Notation as in
-minicnn/functional/conv_algorithms/im2col.py. Cut the output into 2x2 tiles; tile (i, j) needs the 4x4 patch
-d = xpad[2i:2i+4, 2j:2j+4] of every channel, and for one channel and one filter
+Notation as in minicnn/functional/conv_algorithms/im2col.py. Cut the output into m x m tiles; tile
+(i, j) needs the a x a patch d = xpad[m*i : m*i+a, m*j : m*j+a] of every channel (a = m + 2), and for
+one channel and one filter
 
-    y_tile (2x2) = A^T [ (G g G^T) * (B^T d B) ] A            (* element-wise, 4x4)
+    y_tile (m x m) = A^T [ (G g G^T) * (B^T d B) ] A            (* element-wise, a x a)
 
-    B^T = [[1, 0, -1,  0],     G = [[ 1,    0,   0 ],     A^T = [[1, 1,  1,  0],
-           [0, 1,  1,  0],          [1/2,  1/2, 1/2],            [0, 1, -1, -1]]
-           [0, -1, 1,  0],          [1/2, -1/2, 1/2],
-           [0, 1,  0, -1]]          [ 0,    0,   1 ]]
+B^T (a x a), G (a x 3) and A^T (m x a) are all there is to a Winograd algorithm; this module holds
+two sets of them, :data:`F2x3` and :data:`F4x3`, and one engine that runs either:
 
-16 products per tile instead of 2*2*9 = 36. Summed over channels, each of the 16 positions
-(a, b) of the 4x4 tile is a matrix product over C, so a layer is 16 GEMMs:
+    F(2x2, 3x3):  B^T = [[1, 0, -1,  0],   G = [[ 1,    0,   0 ],   A^T = [[1, 1,  1,  0],
+                         [0, 1,  1,  0],        [1/2,  1/2, 1/2],          [0, 1, -1, -1]]
+                         [0, -1, 1,  0],        [1/2, -1/2, 1/2],
+                         [0, 1,  0, -1]]        [ 0,    0,   1 ]]
 
-    U[ab] = (G g G^T)[a, b]  (K, C)       weights, transformed once per call
-    V[ab] = (B^T d B)[a, b]  (C, T)       input, T = n*TH*TW tiles (TH = ceil(OH/2), ...)
-    M[ab] = U[ab] @ V[ab]    (K, T)
-    y     = A^T M A          (n, K, OH, OW), one 2x2 tile per column of M
+    F(4x4, 3x3):  B^T = [[4,  0, -5,  0, 1, 0],   G = [[ 1/4,     0,    0],   A^T = [[1, 1,  1, 1,  1, 0],
+                         [0, -4, -4,  1, 1, 0],        [-1/6,  -1/6, -1/6],          [0, 1, -1, 2, -2, 0],
+                         [0,  4, -4, -1, 1, 0],        [-1/6,   1/6, -1/6],          [0, 1,  1, 4,  4, 0],
+                         [0, -2, -1,  2, 1, 0],        [1/24,  1/12,  1/6],          [0, 1, -1, 8, -8, 1]]
+                         [0,  2, -1, -2, 1, 0],        [1/24, -1/12,  1/6],
+                         [0,  4,  0, -5, 0, 1]]        [   0,     0,    1]]
 
-Backward is the same algebra read backwards (every step is linear):
+a*a products per tile instead of m*m*9: 16 instead of 36 for F(2x2), 2.25x fewer; 36 instead of 144
+for F(4x4), 4x fewer, at the price of larger numbers in its matrices (more float32 rounding). Summed
+over channels, each of the a*a positions (u, v) of a tile is a matrix product over C, so a layer is
+a*a GEMMs:
 
-    gM[ab] = (A gy_tile A^T)[a, b]        gy's tiles, 2x2 -> 4x4 (transform_output_grad)
-    gU[ab] = gM[ab] @ V[ab]^T             (K, C), summed over tiles
+    U[uv] = (G g G^T)[u, v]  (K, C)       weights, transformed once per call
+    V[uv] = (B^T d B)[u, v]  (C, T)       input, T = n*TH*TW tiles (TH = ceil(OH/m), ...)
+    M[uv] = U[uv] @ V[uv]    (K, T)
+    y     = A^T M A          (n, K, OH, OW), one m x m tile per column of M
+
+Each transform is two small matrix products, along the tiles' rows and then their columns, on arrays
+laid out so that BLAS does each in one call. Backward is the same algebra read backwards (every step
+is linear):
+
+    gM[uv] = (A gy_tile A^T)[u, v]        gy's tiles, m x m -> a x a (transform_output_grad)
+    gU[uv] = gM[uv] @ V[uv]^T             (K, C), summed over tiles
     gW     = G^T gU G                     (K, C, 3, 3)
-    gx     = the convolution of gy with the flipped, channel-swapped weight (as for im2col, see
-             conv.py), padding 2-pt, 2-pb, 2-pl, 2-pr; its transformed weight needs no new
-             transform: flipping the kernel reverses the columns of G, which swaps rows 0 and 3
-             of G, so Uf[ab] = U[FLIP[ab]]^T.
+    gx     = this same convolution of gy with the flipped, channel-swapped weight and padding 2 - p
+             (as for im2col, see common.py)
 
-Element-wise work (the transforms) moves data, the GEMMs do the arithmetic; conv2d uses
-Winograd where the GEMM saving outweighs that traffic: many channels (each input value
-feeds K filters) -- VGG's and ResNet's deep layers -- and keeps im2col for the rest.
+Layout (conv.py): channel-first, the tiles are ordered (n, i, j) and y is NCHW; with
+``batch_last=True`` x lies (C, H, W, n) in memory, the tiles are ordered (i, j, n), and y comes out
+batch-last. Gathering the a x a tiles then copies runs of n values instead of single pixels.
 
-Stride-2 tiles in NumPy: the four rows of a tile, 2i .. 2i+3, are even, odd, even, odd.
-The input is split once into its four phase planes P[p][q][i, j] = xpad[2i+p, 2j+q], so
-that every operand of the transforms is a *contiguous* slice of a plane (rows 2i and 2i+2
-are rows i and i+1 of the even plane): element-wise ops then run at memory speed.
-Either layout of conv.py works: channel-first, tiles are ordered (n, i, j); batch-last
-(``batch_last=True``: x is (C, H, W, n) in memory), (i, j, n), and y comes out batch-last.
-
-Rounding: against a float64 convolution, float32 Winograd is off by about as much as im2col +
-GEMM is, less than PyTorch's own float32 convolution (RESULTS.md, "Winograd's rounding";
-tests/test_winograd.py holds it to twice im2col's); in float64 it agrees with the textbook
-convolution to 1e-12.
+Rounding: in float64 either set agrees with the textbook convolution to 1e-12; in float32 F(2x2) is
+off by about as much as im2col + GEMM, F(4x4) by more (RESULTS.md, "Winograd's rounding", and
+tests/test_winograd.py).
 """
 import numpy as np
 
 from ...backend import get_array_module
-
-G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
-GG = np.kron(G, G)                                    # (16, 9): U[ab] = sum_rs G[a,r] G[b,s] g[r,s]
-_FLIP_ROW = (3, 1, 2, 0)                              # rows of G for the flipped kernel
-FLIP = np.array([_FLIP_ROW[a] * 4 + _FLIP_ROW[b] for a in range(4) for b in range(4)])
-_gg_cache = {}
+from ...layout import alloc_nchw
 
 
-def tiles(OH, OW):
-    """Number of 2x2 output tiles along each axis: (ceil(OH/2), ceil(OW/2))."""
-    return (OH + 1) // 2, (OW + 1) // 2
+class Winograd:
+    """F(m x m, 3x3) by its matrices B^T (a x a), G (a x 3) and A^T (m x a), a = m + 2: the transforms
+    of the weight, the input and the output, and their adjoints for backward."""
+
+    def __init__(self, name, BT, G, AT):
+        self.name = name
+        self.BT, self.G, self.AT = (np.array(a, dtype=np.float64) for a in (BT, G, AT))
+        self.m, self.a = self.AT.shape
+        self.GG = np.kron(self.G, self.G)              # (a*a, 9): U[uv] = sum_rs G[u, r] G[v, s] g[r, s]
+        self._cast = {}
+
+    def __repr__(self):
+        return f"Winograd({self.name})"
+
+    def _matrix(self, xp, which, dtype):
+        """One of the matrices ("BT", "GG", "AT" or "A") as an xp array of ``dtype``, cast once."""
+        key = (xp.__name__, which, np.dtype(dtype).str)
+        if key not in self._cast:
+            self._cast[key] = xp.asarray(self.AT.T if which == "A" else getattr(self, which), dtype=dtype)
+        return self._cast[key]
+
+    def tiles(self, OH, OW):
+        """Number of m x m output tiles along each axis: (ceil(OH/m), ceil(OW/m))."""
+        return -(-OH // self.m), -(-OW // self.m)
+
+    def transform_weight(self, w):
+        """U = G g G^T for every (filter, channel): w (K, C, 3, 3) -> U (a*a, K, C)."""
+        xp = get_array_module(w)
+        K, C = w.shape[:2]
+        return (self._matrix(xp, "GG", w.dtype) @ w.reshape(K * C, 9).T).reshape(self.a * self.a, K, C)
+
+    def weight_grad(self, gU):
+        """gW = G^T gU G, the adjoint of transform_weight: gU (a*a, K, C) -> gW (K, C, 3, 3)."""
+        xp = get_array_module(gU)
+        _, K, C = gU.shape
+        return (gU.reshape(-1, K * C).T @ self._matrix(xp, "GG", gU.dtype)).reshape(K, C, 3, 3)
+
+    def transform_input(self, x, padding, TH, TW, batch_last=False):
+        """V = B^T d B for every a x a input tile: x (n, C, H, W), padded by ``padding`` (pt, pb, pl, pr)
+        with zeros (rows past pb that only discarded outputs read are zeros too) -> V (a*a, C, n*TH*TW),
+        the tiles ordered (n, i, j), or (i, j, n) with ``batch_last`` (x then lies (C, H, W, n))."""
+        xp = get_array_module(x)
+        m, a = self.m, self.a
+        n, C, H, W = x.shape
+        pt, _, pl, _ = padding
+        if batch_last:                                                # the padded input, (C, rows, cols, n)
+            img = xp.zeros((C, m * TH + a - m, m * TW + a - m, n), dtype=x.dtype)
+            img[:, pt:pt + H, pl:pl + W] = x.transpose(1, 2, 3, 0)
+            s = img.strides                                           # d[u, v, c, i, j, n] = img[c, m*i+u, m*j+v, n]
+            d = xp.lib.stride_tricks.as_strided(img, (a, a, C, TH, TW, n),
+                                                (s[1], s[2], s[0], m * s[1], m * s[2], s[3]))
+        else:                                                         # the padded input, channel-first
+            img = xp.zeros((C, n, m * TH + a - m, m * TW + a - m), dtype=x.dtype)
+            img[:, :, pt:pt + H, pl:pl + W] = x.transpose(1, 0, 2, 3)
+            s = img.strides                                           # d[u, v, c, n, i, j] = img[c, n, m*i+u, m*j+v]
+            d = xp.lib.stride_tricks.as_strided(img, (a, a, C, n, TH, TW),
+                                                (s[2], s[3], s[0], s[1], m * s[2], m * s[3]))
+        bt = self._matrix(xp, "BT", x.dtype)
+        rows = (bt @ xp.ascontiguousarray(d).reshape(a, -1)).reshape(a, a, -1)   # B^T d: (u, v, C*T)
+        return xp.matmul(bt, rows).reshape(a * a, C, n * TH * TW)               # (B^T d) B: (u, v, C*T)
+
+    def transform_output(self, M, y, batch_last=False):
+        """y = A^T m A for every tile: M (a*a, K, n*TH*TW) -> written into y (n, K, OH, OW); with
+        ``batch_last`` the tiles are ordered (i, j, n) and y lies (K, OH, OW, n) in memory."""
+        xp = get_array_module(M)
+        m, a = self.m, self.a
+        n, K, OH, OW = y.shape
+        TH, TW = self.tiles(OH, OW)
+        at = self._matrix(xp, "AT", M.dtype)
+        cols = xp.matmul(at, M.reshape(a, a, -1))                       # m A: (u, beta, K*T)
+        ym = at @ cols.reshape(a, -1)                                  # A^T (m A): (alpha, beta, K*T)
+        if batch_last:
+            tiled = ym.reshape(m, m, K, TH, TW, n).transpose(2, 3, 0, 4, 1, 5)   # (K, i, alpha, j, beta, n)
+            out, whole, full = y.transpose(1, 2, 3, 0), (K, TH, m, TW, m, n), (K, m * TH, m * TW, n)
+        else:
+            tiled = ym.reshape(m, m, K, n, TH, TW).transpose(3, 2, 4, 0, 5, 1)   # (n, K, i, alpha, j, beta)
+            out, whole, full = y, (n, K, TH, m, TW, m), (n, K, m * TH, m * TW)
+        if (OH, OW) == (m * TH, m * TW) and out.flags.c_contiguous:   # whole tiles: one copy into y
+            out.reshape(whole)[...] = tiled
+        elif batch_last:
+            out[...] = tiled.reshape(full)[:, :OH, :OW]
+        else:
+            out[...] = tiled.reshape(full)[:, :, :OH, :OW]
+
+    def transform_output_grad(self, gy, TH, TW, batch_last=False):
+        """gM = A gy_tile A^T, the adjoint of transform_output: gy (n, K, OH, OW) -> gM (a*a, K, n*TH*TW),
+        the tiles ordered (i, j, n) with ``batch_last``; gy is read as zeros past OH, OW."""
+        xp = get_array_module(gy)
+        m, a = self.m, self.a
+        n, K, OH, OW = gy.shape
+        if (OH, OW) != (m * TH, m * TW):                              # partial tiles: zeros past OH, OW
+            pad = alloc_nchw(xp.zeros, (n, K, m * TH, m * TW), gy.dtype, batch_last)
+            pad[:, :, :OH, :OW] = gy
+            gy = pad
+        if batch_last:
+            g = xp.empty((m, m, K, TH, TW, n), dtype=gy.dtype)         # (alpha, beta, K, i, j, n)
+            g.transpose(2, 3, 0, 4, 1, 5)[...] = gy.transpose(1, 2, 3, 0).reshape(K, TH, m, TW, m, n)
+        else:
+            g = xp.empty((m, m, K, n, TH, TW), dtype=gy.dtype)         # (alpha, beta, K, n, i, j)
+            g.transpose(3, 2, 4, 0, 5, 1)[...] = gy.reshape(n, K, TH, m, TW, m)
+        A = self._matrix(xp, "A", gy.dtype)                           # A (a x m)
+        rows = (A @ g.reshape(m, -1)).reshape(a, m, -1)                # A gy: (u, beta, K*T)
+        return xp.matmul(A, rows).reshape(a * a, K, -1)                # (A gy) A^T: (u, v, K*T)
+
+    def conv3x3(self, x, w, padding=(1, 1, 1, 1)):
+        """The whole forward on its own, for study and tests: x (n, C, H, W), w (K, C, 3, 3), padding
+        (pt, pb, pl, pr) -> (n, K, OH, OW), stride 1. conv2d runs the same steps in pieces of images."""
+        xp = get_array_module(x)
+        n, _, H, W = x.shape
+        OH, OW = H + padding[0] + padding[1] - 2, W + padding[2] + padding[3] - 2
+        M = xp.matmul(self.transform_weight(w), self.transform_input(x, padding, *self.tiles(OH, OW)))
+        y = xp.empty((n, w.shape[0], OH, OW), dtype=x.dtype)
+        self.transform_output(M, y)
+        return y
 
 
-def _gg(xp, dtype):
-    key = (xp.__name__, np.dtype(dtype).str)
-    if key not in _gg_cache:
-        _gg_cache[key] = xp.asarray(GG, dtype=dtype)
-    return _gg_cache[key]
-
-
-def transform_weight(w):
-    """U = G g G^T for every (filter, channel): w (K, C, 3, 3) -> U (16, K, C)."""
-    xp = get_array_module(w)
-    K, C = w.shape[:2]
-    return (_gg(xp, w.dtype) @ w.reshape(K * C, 9).T).reshape(16, K, C)
-
-
-def weight_grad(gU):
-    """gW = G^T gU G: gU (16, K, C) -> gW (K, C, 3, 3)."""
-    xp = get_array_module(gU)
-    _, K, C = gU.shape
-    return (gU.reshape(16, K * C).T @ _gg(xp, gU.dtype)).reshape(K, C, 3, 3)
-
-
-def _bt(out, even, odd, axis):
-    """B^T along one axis: 4 rows 2i..2i+3 (even[i], odd[i], even[i+1], odd[i+1]) -> out[0..3]."""
-    xp = get_array_module(out)
-    n = out.shape[axis + 1]
-    cut = (slice(None),) * axis
-    e0, e1 = even[cut + (slice(0, n),)], even[cut + (slice(1, n + 1),)]
-    o0, o1 = odd[cut + (slice(0, n),)], odd[cut + (slice(1, n + 1),)]
-    xp.subtract(e0, e1, out=out[0])
-    xp.add(o0, e1, out=out[1])
-    xp.subtract(e1, o0, out=out[2])
-    xp.subtract(o0, o1, out=out[3])
-
-
-def _phase(p, pad):
-    """Which input rows land on padded rows 2i + p (p = 0 or 1), with ``pad`` rows of padding
-    before them: every other row from r0, the first at i = i0. Returns (r0, i0)."""
-    r0 = (p - pad) % 2
-    return r0, (r0 + pad) // 2
-
-
-def _layout(batch_last):
-    """The order of x's axes the transforms work in, and where rows and columns are in it:
-    channel-first (C, n, H, W), tiles ordered (n, i, j); batch-last (C, H, W, n), tiles (i, j, n).
-    Either way every transformed array keeps the memory order of its input (conv.py: layouts)."""
-    return ((1, 2, 3, 0), 1, 2) if batch_last else ((1, 0, 2, 3), 2, 3)
-
-
-def _grid(a, axis_r, axis_c, rows, cols):
-    """a[..rows.., ..cols..] on the two spatial axes of a (C, ., ., .) array."""
-    idx = [slice(None)] * a.ndim
-    idx[axis_r], idx[axis_c] = rows, cols
-    return a[tuple(idx)]
-
-
-def _shape(C, n, R, S, batch_last):
-    """The shape of a (C, n, R, S) working array in the layout's axis order."""
-    return (C, R, S, n) if batch_last else (C, n, R, S)
-
-
-def transform_input(x, padding, TH, TW, out=None, batch_last=False):
-    """V = B^T d B for every 4x4 input tile: x (n, C, H, W) -> V (16, C, n*TH*TW).
-
-    ``padding`` (pt, pb, pl, pr) pads x with zeros (rows past pb that only discarded
-    outputs would read are zeros too). ``out``, if given, is a flat buffer to write V into.
-    ``batch_last``: x is laid out (C, H, W, n) in memory and the tiles are ordered (i, j, n).
-    """
-    xp = get_array_module(x)
-    n, C, H, W = x.shape
-    pt, _, pl, _ = padding
-    order, ar, ac = _layout(batch_last)
-    xt = x.transpose(order)
-    planes = xp.zeros((2, 2) + _shape(C, n, TH + 1, TW + 1, batch_last), dtype=x.dtype)   # P[p][q]
-    for p in range(2):
-        r0, i0 = _phase(p, pt)
-        for q in range(2):
-            c0, j0 = _phase(q, pl)
-            src = _grid(xt, ar, ac, slice(r0, None, 2), slice(c0, None, 2))
-            src = _grid(src, ar, ac, slice(0, max(0, TH + 1 - i0)), slice(0, max(0, TW + 1 - j0)))
-            _grid(planes[p, q], ar, ac, slice(i0, i0 + src.shape[ar]), slice(j0, j0 + src.shape[ac]))[...] = src
-    t = xp.empty((4, 2) + _shape(C, n, TH, TW + 1, batch_last), dtype=x.dtype)   # B^T d: along rows
-    for q in range(2):
-        _bt(t[:, q], planes[0, q], planes[1, q], axis=ar)
-    size = 16 * C * n * TH * TW
-    V = (xp.empty(size, dtype=x.dtype) if out is None else out[:size]).reshape((4, 4) + _shape(C, n, TH, TW, batch_last))
-    for a in range(4):                                                # (B^T d) B: along columns
-        _bt(V[a], t[a, 0], t[a, 1], axis=ac)
-    return V.reshape(16, C, n * TH * TW)
-
-
-def transform_output(M, y, batch_last=False):
-    """y = A^T m A for every tile: M (16, K, n*TH*TW) -> written into y (n, K, OH, OW)
-    (laid out (K, OH, OW, n) and tiles ordered (i, j, n) when ``batch_last``)."""
-    xp = get_array_module(M)
-    n, K, OH, OW = y.shape
-    TH, TW = tiles(OH, OW)
-    order, ar, ac = _layout(batch_last)
-    M = M.reshape((4, 4) + _shape(K, n, TH, TW, batch_last))
-    s = xp.empty((2, 4) + M.shape[2:], dtype=M.dtype)                 # A^T m: along rows
-    xp.add(M[0], M[1], out=s[0])
-    s[0] += M[2]
-    xp.subtract(M[1], M[2], out=s[1])
-    s[1] -= M[3]
-    q = xp.empty((2,) + M.shape[2:], dtype=M.dtype)
-    yt = y.transpose(order)
-    for al in range(2):                                               # (A^T m) A: along columns
-        r = s[al]
-        xp.add(r[0], r[1], out=q[0])
-        q[0] += r[2]
-        xp.subtract(r[1], r[2], out=q[1])
-        q[1] -= r[3]
-        for be in range(2):                                           # tile (al, be) -> y[2i+al, 2j+be]
-            dst = _grid(yt, ar, ac, slice(al, None, 2), slice(be, None, 2))
-            dst[...] = _grid(q[be], ar, ac, slice(0, dst.shape[ar]), slice(0, dst.shape[ac]))
-
-
-def transform_output_grad(gy, TH, TW, out=None, batch_last=False):
-    """gM = A gy_tile A^T, the adjoint of transform_output: gy (n, K, OH, OW) -> gM (16, K, n*TH*TW).
-    A = [[1, 0], [1, 1], [1, -1], [0, -1]]; gy is read as zeros past OH, OW."""
-    xp = get_array_module(gy)
-    n, K, OH, OW = gy.shape
-    order, ar, ac = _layout(batch_last)
-    shape = _shape(K, n, TH, TW, batch_last)
-    g = xp.zeros((2, 2) + shape, dtype=gy.dtype)                      # gy's phase planes
-    gt = gy.transpose(order)
-    for al in range(2):
-        for be in range(2):
-            src = _grid(gt, ar, ac, slice(al, None, 2), slice(be, None, 2))
-            _grid(g[al, be], ar, ac, slice(0, src.shape[ar]), slice(0, src.shape[ac]))[...] = src
-    r = xp.empty((4, 2) + shape, dtype=gy.dtype)                      # A gy: along rows
-    r[0] = g[0]
-    xp.add(g[0], g[1], out=r[1])
-    xp.subtract(g[0], g[1], out=r[2])
-    xp.negative(g[1], out=r[3])
-    size = 16 * K * n * TH * TW
-    gM = (xp.empty(size, dtype=gy.dtype) if out is None else out[:size]).reshape((4, 4) + shape)
-    for a in range(4):                                                # (A gy) A^T: along columns
-        gM[a, 0] = r[a, 0]
-        xp.add(r[a, 0], r[a, 1], out=gM[a, 1])
-        xp.subtract(r[a, 0], r[a, 1], out=gM[a, 2])
-        xp.negative(r[a, 1], out=gM[a, 3])
-    return gM.reshape(16, K, n * TH * TW)
-
-
-def conv3x3(x, w, padding=(1, 1, 1, 1)):
-    """The whole forward on its own, for study and tests: x (N, C, H, W), w (K, C, 3, 3) ->
-    (N, K, OH, OW), stride 1. conv2d runs the same steps in pieces of images."""
-    xp = get_array_module(x)
-    N, _, H, W = x.shape
-    pt, pb, pl, pr = padding
-    OH, OW = H + pt + pb - 2, W + pl + pr - 2
-    TH, TW = tiles(OH, OW)
-    M = xp.matmul(transform_weight(w), transform_input(x, padding, TH, TW))
-    y = xp.empty((N, w.shape[0], OH, OW), dtype=x.dtype)
-    transform_output(M, y)
-    return y
+F2x3 = Winograd("F(2x2, 3x3)",
+                BT=[[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
+                G=[[1, 0, 0], [1 / 2, 1 / 2, 1 / 2], [1 / 2, -1 / 2, 1 / 2], [0, 0, 1]],
+                AT=[[1, 1, 1, 0], [0, 1, -1, -1]])
+F4x3 = Winograd("F(4x4, 3x3)",
+                BT=[[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+                    [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]],
+                G=[[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
+                   [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]],
+                AT=[[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]])
