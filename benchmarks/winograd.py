@@ -36,7 +36,8 @@ def main():
     ap.add_argument("--layer", action="append", default=None, metavar="C,K,H",
                     help="time this layer instead of the list (repeatable)")
     ap.add_argument("--budget", type=int, default=None, metavar="MB",
-                    help="choice.WINOGRAD_BATCH_LAST_BYTES for this run (batch-last Winograd pieces)")
+                    help="bytes of transformed input a batch-last Winograd piece may take in this run "
+                         "(choice.WINOGRAD_BATCH_LAST_BUDGETS times config.col_budget)")
     args = ap.parse_args()
     batch = args.batch or (64 if args.cifar else 2)
     blas = fix_threads(args.threads)
@@ -51,7 +52,7 @@ def main():
     print(f"{'layer':<22}{'winograd':>10}{'wino4x4':>9}{'im2col':>9}{'torch':>9}{'wino/im2col':>13}"
           f"{'4x4/im2col':>12}{'4x4/torch':>11}  used")
     if args.budget:
-        choice.WINOGRAD_BATCH_LAST_BYTES = args.budget << 20
+        mc.config.col_budget = max(1, (args.budget << 20) // choice.WINOGRAD_BATCH_LAST_BUDGETS)
     layers = [tuple(int(v) for v in spec.split(",")) for spec in args.layer] if args.layer else None
     rng = np.random.default_rng(0)
     for C, K, H in layers or (CIFAR_LAYERS if args.cifar else LAYERS):

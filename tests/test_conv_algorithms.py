@@ -110,7 +110,7 @@ def test_winograd4x4_batch_last_transforms_match_channel_first():
 @pytest.mark.parametrize("xshape,K,padding", [((17, 3, 9, 7), 4, 1), ((16, 4, 8, 8), 5, 0), ((18, 2, 5, 6), 3, (2, 1)),
                                               ((16, 3, 4, 4), 2, "same")])
 @pytest.mark.parametrize("per_piece", [None, 16, 6])
-def test_winograd4x4_batch_last(monkeypatch, xshape, K, padding, per_piece):
+def test_winograd4x4_batch_last(monkeypatch, config, xshape, K, padding, per_piece):
     """From 16 images F(4x4) works batch-last: whole, or in near-equal pieces of at most 16 or 6
     images (forced by name: auto would not take pieces under 16); against PyTorch forward and
     backward, its output left batch-last. Each piece is transformed once in forward and once in the
@@ -120,7 +120,7 @@ def test_winograd4x4_batch_last(monkeypatch, xshape, K, padding, per_piece):
     if per_piece:
         pads = F.conv.conv_padding(padding, (3, 3), (1, 1))
         TH, TW = w4.tiles(max(H, H + pads[0] + pads[1] - 2), max(W, W + pads[2] + pads[3] - 2))
-        monkeypatch.setattr(choice, "WINOGRAD_BATCH_LAST_BYTES", per_piece * 36 * max(C, K) * TH * TW * 4)
+        config(col_budget=-(-per_piece * 36 * max(C, K) * TH * TW * 4 // choice.WINOGRAD_BATCH_LAST_BUDGETS))
     images, transform = [], w4.transform_input
     monkeypatch.setattr(w4, "transform_input", lambda x, *a: images.append(x.shape[0]) or transform(x, *a))
     x, w, b = rand(*xshape, seed=12), rand(K, C, 3, 3, seed=13), rand(K, seed=14)

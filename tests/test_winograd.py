@@ -18,11 +18,9 @@ CASES = [((2, 3, 9, 9), 4, 1), ((1, 2, 8, 7), 3, 0), ((2, 2, 1, 1), 2, 1), ((3, 
          ((2, 5, 6, 6), 3, "same"), ((1, 3, 5, 6), 2, (0, 2)), ((2, 4, 3, 3), 4, 0), ((1, 6, 10, 3), 7, (2, 1))]
 
 
-@pytest.fixture
-def forced(monkeypatch):
-    """Every 3x3 stride-1 layer through Winograd; returns the list of layers that took it."""
-    monkeypatch.setattr(choice, "WINOGRAD_MIN_CHANNELS", 0)
-    return record_winograd(monkeypatch, lambda self: self.g)
+def wconv(*args, **kwargs):
+    """conv2d by Winograd F(2x2, 3x3), asked for by name."""
+    return F.conv2d(*args, algorithm="winograd", **kwargs)
 
 
 def record_winograd(monkeypatch, what=lambda self: 1):
@@ -94,45 +92,43 @@ def test_weight_transform_and_its_gradient_are_transposes(f):
 
 @pytest.mark.parametrize("shape,K,padding", CASES)
 @pytest.mark.parametrize("bias", [True, False])
-def test_winograd_matches_pytorch(forced, shape, K, padding, bias):
+def test_winograd_matches_pytorch(shape, K, padding, bias):
     x, w, b = rand(*shape, seed=10), rand(K, shape[1], 3, 3, seed=11), rand(K, seed=12)
     args = [x, w, b] if bias else [x, w]
-    torch_oracle(lambda *a: F.conv2d(*a, padding=padding), lambda *a: TF.conv2d(*a, padding=padding), args)
-    assert len(forced) == 1
+    torch_oracle(lambda *a: wconv(*a, padding=padding), lambda *a: TF.conv2d(*a, padding=padding), args)
 
 
 @pytest.mark.parametrize("x_scale,w_scale", [(1e4, 1e-3), (1e-4, 1e3), (1e3, 1e3)])
-def test_winograd_with_large_and_small_magnitudes(forced, x_scale, w_scale):
+def test_winograd_with_large_and_small_magnitudes(x_scale, w_scale):
     x, w = rand(2, 6, 9, 8, seed=13, scale=x_scale), rand(5, 6, 3, 3, seed=14, scale=w_scale)
-    torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w])
-    assert forced
+    torch_oracle(lambda *a: wconv(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w])
 
 
 @pytest.mark.parametrize("shape,K,padding", CASES[:4])
-def test_winograd_gradcheck(forced, shape, K, padding):
+def test_winograd_gradcheck(shape, K, padding):
     T = lambda *s, seed: mc.tensor(distinct(*s, seed=seed), dtype=np.float64, requires_grad=True)
-    assert mc.gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=padding),
+    assert mc.gradcheck(lambda x, w, b: wconv(x, w, b, padding=padding),
                         [T(*shape, seed=20), T(K, shape[1], 3, 3, seed=21), T(K, seed=22)])
-    assert forced
 
 
 @pytest.mark.parametrize("per_piece", [1, 2])
-def test_winograd_in_pieces(forced, monkeypatch, per_piece):
-    """Layers whose transformed input exceeds the column budget go through in groups of images (here 1
-    or 2 of 5), forward and backward: same numbers."""
+def test_winograd_in_pieces(monkeypatch, per_piece):
+    """Layers whose transformed input exceeds the column budget go through in near-equal groups of
+    images (at most 1 or 2 of 5: 5 or 3 pieces), forward and backward: same numbers."""
     n, C, H, W, K = 5, 3, 9, 6, 4
     TH, TW = winograd.F2x3.tiles(H, W)
     x, w, b = rand(n, C, H, W, seed=30), rand(K, C, 3, 3, seed=31), rand(K, seed=32)
+    pieces = record_winograd(monkeypatch, lambda self: [i1 - i0 for i0, i1 in self.pieces])
     with mc.using_config(col_budget=per_piece * 16 * max(C, K) * TH * TW * 4):
-        torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w, b])
-    assert len(forced) == 1
+        torch_oracle(lambda *a: wconv(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w, b])
+    assert pieces == [[1] * 5 if per_piece == 1 else [1, 2, 2]]
 
 
-def test_only_the_weight_or_only_the_input_wants_a_gradient(forced):
+def test_only_the_weight_or_only_the_input_wants_a_gradient():
     x, w = rand(2, 3, 6, 5, seed=40), rand(4, 3, 3, 3, seed=41)
     for x_grad in (True, False):
         X, Wt = mc.tensor(x, requires_grad=x_grad), mc.tensor(w, requires_grad=not x_grad)
-        F.conv2d(X, Wt, padding=1).sum().backward()
+        wconv(X, Wt, padding=1).sum().backward()
         assert (X.grad is not None) == x_grad and (Wt.grad is not None) != x_grad
 
 
@@ -159,34 +155,50 @@ def test_when_conv2d_chooses_winograd(shape, K, stride, padding, expected):
     assert conv_module.winograd_fits(g, K) == expected
 
 
-def test_winograd_runs_on_the_cpu_only(forced, device):
-    """CuPy arrays keep im2col (Winograd's choice was measured on the CPU only)."""
+def test_winograd_runs_on_the_cpu_only(device):
+    """CuPy arrays keep im2col (Winograd's choice was measured on the CPU only), and asked for by name
+    on a GPU it is refused."""
+    plan = F.conv2d_plan((2, 512, 16, 16), (512, 512, 3, 3), padding=1, device=device)
+    assert plan.algorithm == ("winograd" if device == "cpu" else "im2col")
     x, w = rand(2, 3, 6, 6, seed=60), rand(4, 3, 3, 3, seed=61)
-    torch_oracle(lambda *a: F.conv2d(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w], device)
-    assert bool(forced) == (device == "cpu")
+    if device == "cpu":
+        torch_oracle(lambda *a: wconv(*a, padding=1), lambda *a: TF.conv2d(*a, padding=1), [x, w], device)
+    else:
+        with pytest.raises(ValueError, match="runs on the CPU only"):
+            wconv(mc.tensor(x, device=device), mc.tensor(w, device=device), padding=1)
 
 
 @pytest.mark.parametrize("shape,K,padding", CASES[:5])
-@pytest.mark.parametrize("n,per_piece", [(17, 17), (32, 16), (33, 16), (17, 5)])
-def test_winograd_batch_last(forced, shape, K, padding, n, per_piece, monkeypatch):
-    """From 16 images conv2d works batch-last (conv.py), Winograd included -- whole, or 16 images a
-    piece -- and returns its output batch-last, as the im2col path does. Pieces of fewer than 16
-    images would copy runs too short to pay: such layers keep im2col (33 images at most 16 a piece
-    make three pieces of 11)."""
+@pytest.mark.parametrize("n,per_piece", [(17, 17), (33, 16), (17, 5)])
+def test_winograd_batch_last(shape, K, padding, n, per_piece, monkeypatch, config):
+    """From 16 images conv2d works batch-last (conv.py), Winograd included -- whole, or in near-equal
+    pieces of at most 16 or 5 images -- and returns its output batch-last, as the im2col path does."""
     _, C, H, W = shape
     pads = conv_module.conv_padding(padding, (3, 3), (1, 1))
     TH, TW = winograd.F2x3.tiles(max(H, H + pads[0] + pads[1] - 2), max(W, W + pads[2] + pads[3] - 2))
-    monkeypatch.setattr(choice, "WINOGRAD_BATCH_LAST_BYTES", per_piece * 16 * max(C, K) * TH * TW * 4)
+    config(col_budget=-(-per_piece * 16 * max(C, K) * TH * TW * 4 // choice.WINOGRAD_BATCH_LAST_BUDGETS))
+    pieces = record_winograd(monkeypatch, lambda self: len(self.pieces))
     x, w, b = rand(n, C, H, W, seed=70), rand(K, C, 3, 3, seed=71), rand(K, seed=72)
-    out = torch_oracle(lambda *a: F.conv2d(*a, padding=padding), lambda *a: TF.conv2d(*a, padding=padding), [x, w, b])
-    assert len(forced) == (per_piece >= 16 and n // -(-n // per_piece) >= 16) and out.array.transpose(1, 2, 3, 0).flags.c_contiguous
+    out = torch_oracle(lambda *a: wconv(*a, padding=padding), lambda *a: TF.conv2d(*a, padding=padding), [x, w, b])
+    assert pieces == [-(-n // per_piece)] and out.array.transpose(1, 2, 3, 0).flags.c_contiguous
 
 
-def test_winograd_batch_last_gradcheck(forced):
+@pytest.mark.parametrize("n,col_budget,expected", [(128, 16 << 20, "winograd"), (32, 16 << 20, "batch_last"),
+                                                   (128, 128 << 10, "winograd"), (128, 64 << 10, "batch_last")])
+def test_auto_keeps_batch_last_pieces_of_16_images(n, col_budget, expected, config):
+    """Batch-last pieces of fewer than 16 images would copy runs too short to pay: auto then keeps
+    im2col's batch_last for a layer F(2x2) would take (512 channels on 2x2 maps; 32 images are only
+    128 output pixels). An image's one tile takes 32 KiB of V (16 x 512 channels x 4 bytes): 128 KiB
+    of column budget (512 KiB a batch-last piece) holds 16 images, 64 KiB only 8."""
+    config(col_budget=col_budget)
+    plan = F.conv2d_plan((n, 512, 2, 2), (512, 512, 3, 3), padding=1)
+    assert plan.algorithm == expected and plan.layout == "batch-last"
+
+
+def test_winograd_batch_last_gradcheck():
     T = lambda *s, seed: mc.tensor(distinct(*s, seed=seed), dtype=np.float64, requires_grad=True)
-    assert mc.gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1),
+    assert mc.gradcheck(lambda x, w, b: wconv(x, w, b, padding=1),
                         [T(16, 2, 5, 4, seed=80), T(3, 2, 3, 3, seed=81), T(3, seed=82)])
-    assert forced
 
 
 def test_batch_last_transforms_match_channel_first():
@@ -217,15 +229,8 @@ def test_integer_layers_keep_im2col():
     assert y.dtype == np.int64 and y[0, 0, 0, 0] == 128 * 4 and y[0, 0, 1, 1] == 128 * 9 and y[0, 0, 0, 1] == 128 * 6
 
 
-@pytest.mark.parametrize("x_dtype,w_dtype,expected", [(np.float32, np.float32, True), (np.float64, np.float64, True),
-                                                     (np.float16, np.float16, False)])
-def test_which_dtypes_take_winograd(monkeypatch, x_dtype, w_dtype, expected):
+@pytest.mark.parametrize("dtype,expected", [(np.float32, "winograd"), (np.float64, "winograd"), (np.float16, "im2col")])
+def test_which_dtypes_take_winograd(dtype, expected):
     """float32 and float64; float16 keeps im2col's rounding. (Mixed dtypes are refused by conv2d, as
-    PyTorch refuses them.) 128 channels made wide enough for Winograd, whose float16 sums stay exact."""
-    monkeypatch.setattr(choice, "WINOGRAD_MIN_CHANNELS", 128)
-    monkeypatch.setattr(choice, "WINOGRAD_MIN_PIXELS", 256)
-    taken = record_winograd(monkeypatch)
-    x, w = np.ones((1, 128, 16, 16)), np.ones((128, 128, 3, 3)) / 64
-    y = F.conv2d(mc.tensor(x, dtype=x_dtype), mc.tensor(w, dtype=w_dtype), padding=1)
-    assert bool(taken) == expected and y.dtype == np.result_type(x_dtype, w_dtype)
-    assert float(y.numpy()[0, 0, 1, 1]) == 128 * 9 / 64
+    PyTorch refuses them.)"""
+    assert F.conv2d_plan((2, 512, 16, 16), (512, 512, 3, 3), padding=1, dtype=dtype).algorithm == expected

@@ -43,10 +43,11 @@ WINOGRAD_KEEP_BYTES = 128 << 20
 # lost, 64 -> 128 and up won (RESULTS.md, "Winograd F(4x4) batch-last").
 WINOGRAD4_BATCH_LAST_MIN_WIDTH = 80
 WINOGRAD4_BATCH_LAST_MIN_SIZE = 4
-# Batch-last Winograd runs in pieces of at most this many bytes of transformed input: a piece of few
-# images copies short runs (the batch is the fastest index), so these pieces are larger than
-# config.col_budget; a layer whose pieces would hold fewer than BATCH_LAST_MIN images keeps batch_last.
-WINOGRAD_BATCH_LAST_BYTES = 64 << 20
+# Batch-last Winograd runs in pieces of at most this many column budgets (config.col_budget, 64 MiB
+# by default) of transformed input: a piece of few images copies short runs (the batch is the
+# fastest index), so these pieces are larger than im2col's; a layer whose pieces would hold fewer than
+# BATCH_LAST_MIN images keeps batch_last.
+WINOGRAD_BATCH_LAST_BUDGETS = 4
 # 1x1 layers on the CPU: from this many output pixels an image, one GEMM per image (x[i] is its own
 # column matrix, no transposes); below, one GEMM for the batch (the per-image GEMMs are too thin).
 POINTWISE_PER_IMAGE_MIN_PIXELS = 100
@@ -107,10 +108,10 @@ def winograd_fits(g, K):
 def winograd_pieces(g, K, itemsize, f, batch_last):
     """Winograd's pieces of the batch for the transform set ``f`` (winograd.F2x3 or F4x3), [(i0, i1),
     ...]: as few as keep each piece's V (a*a x channels x tiles, for forward and for gx's pass) within
-    config.col_budget, or batch-last within WINOGRAD_BATCH_LAST_BYTES, of near-equal size (a short last
-    piece would copy short runs of images)."""
+    config.col_budget, or batch-last within WINOGRAD_BATCH_LAST_BUDGETS of it, of near-equal size (a
+    short last piece would copy short runs of images)."""
     TH, TW = f.tiles(max(g.H, g.OH), max(g.W, g.OW))
-    budget = WINOGRAD_BATCH_LAST_BYTES if batch_last else config.col_budget
+    budget = config.col_budget * (WINOGRAD_BATCH_LAST_BUDGETS if batch_last else 1)
     size = max(1, min(g.N, budget // (f.a * f.a * max(g.C, K) * TH * TW * itemsize)))
     return threads.split(g.N, -(-g.N // size))
 
