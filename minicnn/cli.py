@@ -563,12 +563,12 @@ def _message(err):
 def run(args):
     if args.command == "train":
         from . import distributed
-        comm = distributed.init(args.dist_backend, device=args.device)
-        if comm.size == 1:
-            return train(args)
-        silent = contextlib.redirect_stdout(open(os.devnull, "w")) if comm.rank else contextlib.nullcontext()
-        with distributed.abort_on_error(), silent:      # one rank's error ends every rank, with its message
-            return train(args)
+        with distributed.init(args.dist_backend, device=args.device) as comm:   # the process's own again after
+            if comm.size == 1:
+                return train(args)
+            silent = contextlib.redirect_stdout(open(os.devnull, "w")) if comm.rank else contextlib.nullcontext()
+            with distributed.abort_on_error(), silent:  # one rank's error ends every rank, with its message
+                return train(args)
     if args.command == "diagnose":
         return diagnose_cmd(args)
     return summary_cmd(args)

@@ -28,6 +28,12 @@ what a single process would); training checkpoints keep every rank's stream.
 Without a launcher (plain ``python``), or with mpiexec -n 1, the world is one process and every
 function here does nothing; mpi4py is imported only when the process was started by an MPI launcher.
 
+What joining a world of several changes for the whole process, and gives back: :func:`init` sets
+sys.excepthook and sys.exit (below), BLAS's thread count, OMP_NUM_THREADS and config.threads (each
+rank's share of the cores) and the rank's random stream; :func:`shutdown`, or the end of a
+``with distributed.init() as world:`` block, puts each back as it found it. A world of one changes
+nothing.
+
 Failure: in a world of more than one, an exception that escapes on any rank prints that rank's
 traceback and calls MPI_Abort, which makes mpiexec end every rank at once (an MPI job would otherwise
 hang in its next collective). A rank that dies outright is reported by mpiexec, which ends the others.
@@ -60,6 +66,7 @@ GRACE_S = 5.0                    # how long rank 0 listens for the ranks that ti
 _TAG_WAITED = 7701
 
 _world = None
+_undo = []                       # how to put back what init changed for the process, newest last
 
 
 class Communicator:
@@ -89,6 +96,14 @@ class Communicator:
 
     def abort(self, code=1):
         os._exit(code)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        """The end of ``with distributed.init() as world:``: :func:`shutdown`."""
+        shutdown()
+        return False
 
     def __repr__(self):
         return f"{type(self).__name__}(rank={self.rank}, size={self.size})"
@@ -287,9 +302,7 @@ def init(backend_name="auto", device="cpu", timeout=None):
             backend_name = "nccl" if _nccl_available() and host.local_size <= gpus else "mpi"
     _world = NCCLCommunicator(host) if backend_name == "nccl" else host
     if _world.size > 1:
-        sys.excepthook = _abort_on_exception
-        sys.exit = _exit_aborting
-        backend.set_rng_stream(_world.rank)                  # own dropout masks and augmentation per rank
+        _take_over_process(_world)
         threads = _share_cores(_world.local_size)
         # One line naming every rank's process, so that a rank mpiexec reports dead ("PID ... KILLED BY
         # SIGNAL") can be told by its pid.
@@ -300,6 +313,28 @@ def init(backend_name="auto", device="cpu", timeout=None):
                              + "\n")
             sys.stderr.flush()
     return _world
+
+
+def _take_over_process(world):
+    """A rank of a world of several: an error anywhere ends every rank (sys.excepthook, sys.exit), and
+    the rank draws from a random stream of its own; each change is noted in _undo for shutdown."""
+    hook, exit_ = sys.excepthook, sys.exit
+    sys.excepthook, sys.exit = _abort_on_exception, _exit_aborting
+
+    def undo():
+        sys.excepthook, sys.exit = hook, exit_
+        backend.set_rng_stream(0)
+    _undo.append(undo)
+    backend.set_rng_stream(world.rank)                       # own dropout masks and augmentation per rank
+
+
+def shutdown():
+    """Leave the world: put back what :func:`init` changed for the process (the exit and exception
+    hooks, the thread counts, the random stream), newest first; the next init joins afresh."""
+    global _world
+    while _undo:
+        _undo.pop()()
+    _world = None
 
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -325,9 +360,16 @@ def _share_cores(local_ranks):
                              f"(pip install minicnn[dist]) or set OMP_NUM_THREADS={threads}, or each rank's BLAS "
                              "will run a thread per core and training will crawl\n")
         return ""
-    threadpool_limits(threads, user_api="blas")
+    limits = threadpool_limits(threads, user_api="blas")
+    before = config.threads
     config.threads = threads                                 # minicnn's own threads share the cores too
     os.environ["OMP_NUM_THREADS"] = str(threads)            # for anything started later
+
+    def undo():
+        limits.restore_original_limits()
+        os.environ.pop("OMP_NUM_THREADS", None)              # none of THREAD_VARIABLES was set before
+        config.threads = before
+    _undo.append(undo)
     return f" ({local_ranks} on this machine, {threads} BLAS thread{'s' * (threads > 1)} each)"
 
 

@@ -182,15 +182,19 @@ def test_each_rank_draws_its_own_random_stream_and_rank_0_the_single_process_one
 def test_ranks_sharing_a_machine_share_its_cores():
     """Without OMP_NUM_THREADS, 2 ranks on this machine get cores // 2 BLAS threads each (a thread per core
     in each rank made LeNet-5 steps 11x slower); a thread count set by the user is kept."""
-    code = ("import minicnn as mc; from mpi4py import MPI; from threadpoolctl import threadpool_info; "
-            "mc.distributed.init(); n = max(i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'); "
-            "counts = MPI.COMM_WORLD.gather(n); print('threads', counts) if counts else None")
+    code = ("import os, minicnn as mc; from mpi4py import MPI; from threadpoolctl import threadpool_info; "
+            "blas = lambda: max(i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'); "
+            "before = (blas(), mc.config.threads); mc.distributed.init(); n = blas(); "
+            "counts = MPI.COMM_WORLD.gather(n); print('threads', counts) if counts else None; "
+            "mc.distributed.shutdown(); print('given back', (blas(), mc.config.threads) == before, "
+            "'OMP_NUM_THREADS' in os.environ)")
     env = {k: v for k, v in os.environ.items() if k not in distributed.THREAD_VARIABLES}
     res = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=HANG_S, env=env)
     assert res.returncode == 0, res.stderr
     share = max(1, len(os.sched_getaffinity(0)) // 2)
     assert f"threads [{share}, {share}]" in res.stdout and f"{share} BLAS thread" in res.stderr
+    assert res.stdout.count("given back True False") == 2                # shutdown restores both counts
     mine = 1 if share > 1 else 2
     res = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=HANG_S, env=env | {"OMP_NUM_THREADS": str(mine)})
@@ -207,6 +211,24 @@ class FakeRank(distributed.Communicator):
     def allreduce(self, buf):
         buf *= self.size
         return buf
+
+
+def test_shutdown_gives_back_what_joining_a_world_of_several_took(monkeypatch):
+    """A rank of several takes the exit and exception hooks and a random stream of its own for the
+    process; shutdown -- or leaving ``with distributed.init() as world:`` -- puts them back."""
+    hook, exit_ = sys.excepthook, sys.exit
+    mc.manual_seed(4)
+    single = mc.backend.rng().random()
+    world = FakeRank(1, 2)
+    monkeypatch.setattr(distributed, "_world", world)
+    with world:
+        distributed._take_over_process(world)
+        assert sys.exit is not exit_ and sys.excepthook is not hook
+        mc.manual_seed(4)
+        assert mc.backend.rng().random() != single                   # rank 1 draws its own numbers
+    assert (sys.exit, sys.excepthook, distributed._world, distributed._undo) == (exit_, hook, None, [])
+    mc.manual_seed(4)
+    assert mc.backend.rng().random() == single
 
 
 def test_sharded_loader_gives_each_rank_its_part_of_the_global_batch(monkeypatch):
