@@ -47,11 +47,16 @@ def test_ties_go_to_the_same_element_either_way():
     np.testing.assert_array_equal(*grads)
 
 
-def test_auto_follows_the_layout():
+def test_auto_follows_the_layout_and_says_why():
+    """The plan, as conv2d's: the algorithm, the output's layout and why; auto runs what it says."""
+    from minicnn.functional.pool import max_pool2d_plan
     x = rand(16, 2, 6, 6, seed=22)
+    plans = [max_pool2d_plan(mc.tensor(a)) for a in (x, batch_last_copy(x))]
+    assert [(p.algorithm, p.layout) for p in plans] == [("separable", "NCHW"), ("sweep", "batch-last")]
+    assert "batch-last input" in plans[1].why
     with mc.profiler.profile() as prof:
         F.max_pool2d(mc.tensor(x), 2)
         F.max_pool2d(mc.tensor(batch_last_copy(x)), 2)
     assert set(prof.totals()) == {"MaxPool2dSeparable", "MaxPool2dSweep"}
-    with pytest.raises(ValueError, match="unknown algorithm 'fast'"):
+    with pytest.raises(ValueError, match="unknown algorithm 'fast'; choose 'auto' or one of separable, sweep"):
         F.max_pool2d(mc.tensor(x), 2, algorithm="fast")

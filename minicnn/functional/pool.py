@@ -30,6 +30,7 @@ are runs of N there, and it was the faster one (measurements: benchmarks/RESULTS
 """
 from ..autograd import Function, shown_as
 from ..backend import get_array_module
+from .conv_algorithms.choice import Plan
 from .conv_algorithms.im2col import conv_output_size, crop, pad_nchw
 from ..layout import alloc_nchw, batch_last
 from .conv import pair
@@ -222,6 +223,15 @@ class MaxPool2dSeparable(_MaxPool):
 MAX_POOL_ALGORITHMS = {"separable": MaxPool2dSeparable, "sweep": MaxPool2dSweep}
 
 
+def max_pool2d_plan(x):
+    """What max_pool2d(..., algorithm="auto") runs for the array or tensor ``x``, and why, as conv2d's
+    choice.Plan: the R*S sweep on batch-last input (its slices are runs of N), the two separable sweeps
+    on NCHW (strided slices along W are slow); either leaves its output in x's layout."""
+    if batch_last(getattr(x, "array", x)):
+        return Plan("sweep", "batch-last", "batch-last input: each window offset's slice is a run of N images")
+    return Plan("separable", "NCHW", "NCHW input: S + R maxima instead of R*S, fewer strided slices along W")
+
+
 class AvgPool2d(Function):
     """The mean of each window: the sum of the R*S slices times 1 / divisor. ``divisor`` is
     None for R*S everywhere, else an (OH, OW) array (count_include_pad=False, ceil_mode, divisor_override)."""
@@ -278,15 +288,16 @@ class GlobalAvgPool2d(Function):
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
                return_indices=False, algorithm="auto"):
     """Max over each window; padding is -inf. See the module docstring. ``ceil_mode`` as PyTorch.
-    ``algorithm``: "separable" (two sweeps), "sweep" (R*S maxima), or "auto": sweep for batch-last
-    input, separable otherwise. Both give the same numbers and gradients."""
+    ``algorithm``: "separable" (two sweeps), "sweep" (R*S maxima), or "auto": what
+    :func:`max_pool2d_plan` picks for the input's layout. Both give the same numbers and gradients."""
     if dilation not in (1, (1, 1)) or return_indices:
         raise NotImplementedError("max_pool2d: dilation and return_indices are not supported (see the porting "
                                   "guide in README.md)")
     if algorithm == "auto":
-        algorithm = "sweep" if batch_last(input.array) else "separable"
+        algorithm = max_pool2d_plan(input).algorithm
     elif algorithm not in MAX_POOL_ALGORITHMS:
-        raise ValueError(f"max_pool2d: unknown algorithm {algorithm!r}; choose 'auto', 'separable' or 'sweep'")
+        raise ValueError(f"max_pool2d: unknown algorithm {algorithm!r}; choose 'auto' or one of "
+                         f"{', '.join(MAX_POOL_ALGORITHMS)}")
     kernel, stride, pads = _pool_args("max_pool2d", input.shape, kernel_size, stride, padding, ceil_mode)
     return MAX_POOL_ALGORITHMS[algorithm].apply(input, kernel=kernel, stride=stride, padding=pads)
 
