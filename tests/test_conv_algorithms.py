@@ -322,7 +322,8 @@ def test_grouped_ops_match_the_group_by_group_reference():
     (17, 4, 4, 5, 5, 2, 2, 1),
 ])
 def test_the_plan_is_what_auto_runs(N, C, K, H, kernel, stride, padding, groups):
-    """conv2d_plan names the algorithm and the output layout conv2d then gives; conv_plans lists them for
+    """conv2d_plan names the algorithm and the output layout conv2d then gives, and is the plan -- pieces,
+    what is kept, the input gradient's method -- the algorithm carries out; conv_plans lists them for
     every Conv2d of a model, with the thresholds that decided."""
     from minicnn.functional.conv_algorithms import ALGORITHMS
     from minicnn.layout import batch_last
@@ -332,7 +333,9 @@ def test_the_plan_is_what_auto_runs(N, C, K, H, kernel, stride, padding, groups)
     y = F.conv2d(x, w, stride=stride, padding=padding, groups=groups)
     assert type(y._ctx) is ALGORITHMS[plan.algorithm]
     assert (plan.layout == "batch-last") == batch_last(y.array)
-    assert plan.why
+    assert plan.why and plan.pieces and plan.input_grad
+    if groups == 1:
+        assert y._ctx.plan == plan and y._ctx.pieces == list(plan.pieces)
 
 
 def test_conv_plans_of_a_model_print_every_layer_and_why():

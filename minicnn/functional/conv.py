@@ -165,14 +165,11 @@ def _conv2d(x, weight, bias, stride, padding, dilation, groups, reference, algor
         raise ValueError(f"conv2d: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
     g = ConvGeometry(x.shape, weight.shape[2:], stride, pads)
     xp = get_array_module(x.array)
-    if algorithm == "auto":
-        algorithm = choice.choose(g, weight.shape[0], xp, x.dtype, weight.dtype)
-    else:
-        choice.check(algorithm, g, xp, x.dtype, weight.dtype)
-    fn = ALGORITHMS[algorithm]
+    plan = choice.plan(g, weight.shape[0], xp, x.dtype, weight.dtype, algorithm)
+    fn = ALGORITHMS[plan.algorithm]
     if bias is None:
-        return fn.apply(x, weight, stride=stride, padding=pads)
-    return fn.apply(x, weight, bias, stride=stride, padding=pads)
+        return fn.apply(x, weight, stride=stride, padding=pads, plan=plan)
+    return fn.apply(x, weight, bias, stride=stride, padding=pads, plan=plan)
 
 
 def conv2d_plan(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1, device="cpu",  # noqa: A002
@@ -190,7 +187,9 @@ def conv2d_plan(input_shape, weight_shape, stride=1, padding=0, dilation=1, grou
         name = choice.choose_grouped(C, groups)
         why = ("groups == C: one multiply-add a kernel offset over every channel at once" if name == "depthwise"
                else f"groups = {groups}: the groups' column matrices side by side, one batched GEMM")
-        return choice.Plan(name, "NCHW", why)
+        # both run the whole batch at once and keep what forward made (columns, or the input's phases)
+        return choice.Plan(name, "NCHW", why, pieces=((0, input_shape[0]),), keep=True,
+                           input_grad="sweep" if name == "depthwise" else "grouped col2im")
     stride = pair(stride, "stride")
     g = ConvGeometry(tuple(input_shape), (R, S), stride, conv_padding(padding, (R, S), stride))
     return choice.plan(g, weight_shape[0], xp_for(device), np.dtype(dtype), np.dtype(dtype))

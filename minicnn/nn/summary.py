@@ -109,8 +109,9 @@ def summary(model, input_shape, batch_size=1, print_fn=print, device=None):
 
 def conv_plans(model, input_shape, batch_size=1, print_fn=print, device=None):
     """For every Conv2d of ``model``, run once on zeros of shape (batch_size, *input_shape): the algorithm
-    conv2d picks for it, the memory layout of its output, and why (functional.conv2d_plan). Prints a
-    table with ``print_fn`` (None: no printing) and returns its rows (layer, input shape, plan)."""
+    conv2d picks for it, the memory layout of its output, how many pieces it runs in, whether backward
+    reuses what forward built, how it computes the input gradient, and why (functional.conv2d_plan).
+    Prints a table with ``print_fn`` (None: no printing) and returns its rows (layer, input shape, plan)."""
     from . import module as module_mod
     from .layers import Conv2d
     from ..functional.conv import conv2d_plan
@@ -127,7 +128,9 @@ def conv_plans(model, input_shape, batch_size=1, print_fn=print, device=None):
     _run_on_zeros(model, input_shape, batch_size, device, module_mod.register_module_forward_pre_hook(record))
     if print_fn is not None:
         width = max([len(name) for name, _, _ in rows] + [5])
-        print_fn(f"{'layer':<{width}}  {'input':<20} {'algorithm':<12} {'output':<11} why")
+        print_fn(f"{'layer':<{width}}  {'input':<20} {'algorithm':<12} {'output':<11} {'pieces':>6} {'kept':<5} "
+                 f"{'input grad':<14} why")
         for name, shape, plan in rows:
-            print_fn(f"{name:<{width}}  {str(shape):<20} {plan.algorithm:<12} {plan.layout:<11} {plan.why}")
+            print_fn(f"{name:<{width}}  {str(shape):<20} {plan.algorithm:<12} {plan.layout:<11} {len(plan.pieces):>6} "
+                     f"{'yes' if plan.keep else 'no':<5} {plan.input_grad:<14} {plan.why}")
     return rows

@@ -121,17 +121,88 @@ def winograd_can(g):
     return g.R == g.S == 3 and g.sh == g.sw == 1 and max(g.padding) <= 2
 
 
-Plan = namedtuple("Plan", ["algorithm", "layout", "why"])
-Plan.__doc__ = """What "auto" runs for one conv2d call: the algorithm, the layout it leaves its output in
-("NCHW" or "batch-last", see conv.py), and why, naming the thresholds above that decided."""
+Plan = namedtuple("Plan", ["algorithm", "layout", "why", "pieces", "keep", "input_grad"], defaults=(None, None, None))
+Plan.__doc__ = """What conv2d runs for one call, decided before it runs, and carried out by the algorithm:
+
+algorithm   its name (conv_algorithms/__init__.py)
+layout      the layout it leaves its output in, "NCHW" or "batch-last" (conv.py)
+why         the reason, naming the thresholds above that decided (or "asked for by name")
+pieces      the (start, stop) ranges it runs one at a time within the column budget: of images, or
+            for batch_last of output rows
+keep        whether forward's columns (im2col) or transformed input (Winograd) stay for the weight
+            gradient, instead of being built again in backward
+input_grad  how backward computes gx: "conv" (a convolution of gy with the flipped kernel), "col2im",
+            "col2im_wide" (col2im of a column gradient made on the wide grid), "winograd" (the same
+            Winograd algorithm on gy), "sweep" (depthwise), "grouped col2im"
+"""
 
 
-def plan(g, K, xp, dtype, wdtype):
-    """The Plan "auto" runs. On the CPU: Winograd F(4x4, 3x3) for wide 3x3 layers of a channel-first
-    batch on maps of WINOGRAD4_MIN_SIZE or more, and of a batch-last batch on maps of
-    WINOGRAD4_BATCH_LAST_MIN_SIZE or more; Winograd F(2x2, 3x3) for the widest (in batch-last pieces
-    of BATCH_LAST_MIN images or more); else batch-last im2col from BATCH_LAST_MIN images, pointwise
-    for 1x1 layers, channel-first im2col. On a GPU: pointwise or im2col."""
+def input_grad_as_conv(g, K):
+    """Whether backward computes gx as a convolution of gy with the flipped kernel: for stride 1 with
+    C >= K and at least 4x4 outputs. Then its GEMM reduces over K*R*S instead of K and an im2col
+    replaces col2im's R*S passes of adds: faster on VGG's layers, slower for C < K and on 2x2 maps
+    (RESULTS.md, "the input gradient as a convolution")."""
+    pt, pb, pl, pr = g.padding
+    return (g.sh == g.sw == 1 and not g.pointwise and g.C >= K and g.OH * g.OW >= 16
+            and max(pt, pb) < g.R and max(pl, pr) < g.S)
+
+
+def _cut(n, size):
+    """[0, n) in pieces of ``size`` from the start (the last one shorter)."""
+    return tuple((i, min(n, i + size)) for i in range(0, n, size))
+
+
+def carried_out(name, layout, why, g, K, xp, itemsize):
+    """The Plan for running algorithm ``name`` on this layer: its pieces, what it keeps and its input
+    gradient's method, as the algorithm will carry them out."""
+    cpu = xp is np
+    J = g.C * g.R * g.S                                                 # rows of the column matrix
+    if name in ("im2col", "pointwise"):
+        unit = g.OH * g.OW                                              # columns an image
+        if name == "pointwise" and cpu:
+            size = 1 if unit >= POINTWISE_PER_IMAGE_MIN_PIXELS else g.N
+        else:
+            size = max(1, min(g.N, col_budget(xp) // (J * unit * itemsize)))
+        pieces = _cut(g.N, size)
+        keep = len(pieces) == 1 or (not cpu and gpu_keeps_columns(xp, J * unit * g.N * itemsize))
+        stride1 = g.sh == g.sw == 1 and not g.pointwise
+        input_grad = "conv" if input_grad_as_conv(g, K) else "col2im_wide" if stride1 else "col2im"
+    elif name == "batch_last":
+        unit = g.OW * g.N                                               # columns an output row
+        pieces = _cut(g.OH, max(1, min(g.OH, col_budget(xp) // (J * unit * itemsize))))
+        keep = len(pieces) == 1
+        # few filters: gW^T @ gY is cheap, and on the wide grid col2im adds long contiguous runs
+        wide = g.sh == g.sw == 1 and K <= WIDE_COL2IM_MAX_K
+        input_grad = "conv" if input_grad_as_conv(g, K) else "col2im_wide" if wide else "col2im"
+    elif name in ("winograd", "winograd4x4"):
+        f = winograd.F2x3 if name == "winograd" else winograd.F4x3
+        pieces = tuple(winograd_pieces(g, K, itemsize, f, layout == "batch-last"))
+        TH, TW = f.tiles(g.OH, g.OW)
+        keep = f.a * f.a * g.C * g.N * TH * TW * itemsize <= WINOGRAD_KEEP_BYTES
+        input_grad = "winograd"
+    else:                                                               # reference: the textbook, whole
+        pieces, keep, input_grad = ((0, g.N),), True, "col2im"
+    return Plan(name, layout, why, pieces, keep, input_grad)
+
+
+def plan(g, K, xp, dtype, wdtype, algorithm="auto"):
+    """The Plan conv2d runs: ``algorithm`` as asked (after :func:`check`), or for "auto": on the CPU,
+    Winograd F(4x4, 3x3) for wide 3x3 layers of a channel-first batch on maps of WINOGRAD4_MIN_SIZE or
+    more, and of a batch-last batch on maps of WINOGRAD4_BATCH_LAST_MIN_SIZE or more; Winograd
+    F(2x2, 3x3) for the widest (in batch-last pieces of BATCH_LAST_MIN images or more); else batch-last
+    im2col from BATCH_LAST_MIN images, pointwise for 1x1 layers, channel-first im2col. On a GPU:
+    pointwise or im2col."""
+    itemsize = np.dtype(dtype).itemsize
+    if algorithm != "auto":
+        check(algorithm, g, xp, dtype, wdtype)
+        batch_last = algorithm == "batch_last" or (algorithm in ("winograd", "winograd4x4") and g.N >= BATCH_LAST_MIN)
+        return carried_out(algorithm, "batch-last" if batch_last else "NCHW", "asked for by name", g, K, xp, itemsize)
+    name, layout, why = _auto(g, K, xp, dtype, wdtype)
+    return carried_out(name, layout, why, g, K, xp, itemsize)
+
+
+def _auto(g, K, xp, dtype, wdtype):
+    """(algorithm, layout, why) of "auto" (see :func:`plan`)."""
     cpu = xp is np
     batch_last = cpu and g.N >= BATCH_LAST_MIN
     layout = "batch-last" if batch_last else "NCHW"
@@ -143,24 +214,24 @@ def plan(g, K, xp, dtype, wdtype):
     channels, size = min(g.C, K), min(g.OH, g.OW)
     if winograd_ok and not batch_last:
         if channels >= WINOGRAD4_MIN_CHANNELS and size >= WINOGRAD4_MIN_SIZE:
-            return Plan("winograd4x4", layout, f"3x3 stride 1; {images}; min(C, K) = {channels} >= "
+            return ("winograd4x4", layout, f"3x3 stride 1; {images}; min(C, K) = {channels} >= "
                         f"WINOGRAD4_MIN_CHANNELS ({WINOGRAD4_MIN_CHANNELS}) on {size}-wide maps >= "
                         f"WINOGRAD4_MIN_SIZE ({WINOGRAD4_MIN_SIZE})")
         if channels >= WINOGRAD4_WIDE_MIN_CHANNELS and size >= WINOGRAD4_WIDE_MAPS:
-            return Plan("winograd4x4", layout, f"3x3 stride 1; {images}; min(C, K) = {channels} >= "
+            return ("winograd4x4", layout, f"3x3 stride 1; {images}; min(C, K) = {channels} >= "
                         f"WINOGRAD4_WIDE_MIN_CHANNELS ({WINOGRAD4_WIDE_MIN_CHANNELS}) on {size}-wide maps >= "
                         f"WINOGRAD4_WIDE_MAPS ({WINOGRAD4_WIDE_MAPS})")
     width = 2 * g.C * K / (g.C + K)
     if (winograd_ok and batch_last and width >= WINOGRAD4_BATCH_LAST_MIN_WIDTH
             and size >= WINOGRAD4_BATCH_LAST_MIN_SIZE
             and _smallest_piece(g, K, dtype, winograd.F4x3) >= BATCH_LAST_MIN):
-        return Plan("winograd4x4", layout, f"3x3 stride 1; {images}; 2CK/(C+K) = {width:.0f} >= "
+        return ("winograd4x4", layout, f"3x3 stride 1; {images}; 2CK/(C+K) = {width:.0f} >= "
                     f"WINOGRAD4_BATCH_LAST_MIN_WIDTH ({WINOGRAD4_BATCH_LAST_MIN_WIDTH}) on {size}-wide maps >= "
                     f"WINOGRAD4_BATCH_LAST_MIN_SIZE ({WINOGRAD4_BATCH_LAST_MIN_SIZE})")
     # batch-last pieces must hold 16 images, or their runs of N get too short
     if (winograd_ok and winograd_fits(g, K)
             and (not batch_last or _smallest_piece(g, K, dtype, winograd.F2x3) >= BATCH_LAST_MIN)):
-        return Plan("winograd", layout, f"3x3 stride 1; {images}; min(C, K) = {channels} >= "
+        return ("winograd", layout, f"3x3 stride 1; {images}; min(C, K) = {channels} >= "
                     f"WINOGRAD_MIN_CHANNELS ({WINOGRAD_MIN_CHANNELS}) over {g.N * g.OH * g.OW} output pixels >= "
                     f"WINOGRAD_MIN_PIXELS ({WINOGRAD_MIN_PIXELS})")
     not_winograd = ""
@@ -174,11 +245,11 @@ def plan(g, K, xp, dtype, wdtype):
     elif cpu and g.R == g.S == 3:
         not_winograd = "; Winograd needs 3x3, stride 1, padding <= 2 and float32/64 of one dtype"
     if batch_last:
-        return Plan("batch_last", layout, f"{images}: columns (oh, ow, n), long runs for NumPy's copies{not_winograd}")
+        return ("batch_last", layout, f"{images}: columns (oh, ow, n), long runs for NumPy's copies{not_winograd}")
     if g.pointwise:
-        return Plan("pointwise", layout, f"{images}; a 1x1 kernel, stride 1, no padding: the input is its own "
+        return ("pointwise", layout, f"{images}; a 1x1 kernel, stride 1, no padding: the input is its own "
                     "column matrix")
-    return Plan("im2col", layout, f"{images}; channel-first im2col and one GEMM a piece{not_winograd}")
+    return ("im2col", layout, f"{images}; channel-first im2col and one GEMM a piece{not_winograd}")
 
 
 def _smallest_piece(g, K, dtype, f):
@@ -188,7 +259,7 @@ def _smallest_piece(g, K, dtype, f):
 
 def choose(g, K, xp, dtype, wdtype):
     """The algorithm "auto" runs (the first field of :func:`plan`)."""
-    return plan(g, K, xp, dtype, wdtype).algorithm
+    return _auto(g, K, xp, dtype, wdtype)[0]
 
 
 def choose_grouped(C, groups):

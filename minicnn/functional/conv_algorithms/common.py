@@ -47,12 +47,17 @@ class ConvFunction(Function):
     saves = (0, 1)
 
     kept = None                         # piece start -> its columns, when forward kept every piece's
+    algorithm = None                    # the algorithm's name in choice.NAMES, for its plan
 
-    def setup(self, x, w, b, stride, padding):
-        """Store the geometry, the weight and whether there is a bias; return (xp, g, K, W2)."""
+    def setup(self, x, w, b, stride, padding, plan=None):
+        """Store the geometry, the weight, whether there is a bias and the choice.Plan to carry out (the
+        one conv2d made, or this algorithm's own for the layer); return (xp, g, K, W2)."""
         xp = get_array_module(x)
         g = ConvGeometry(x.shape, w.shape[2:], stride, padding)
         self.g, self.w, self.has_bias = g, w, b is not None
+        if self.algorithm is not None:
+            self.plan = plan if plan is not None else choice.plan(g, w.shape[0], xp, x.dtype, w.dtype, self.algorithm)
+            self.pieces = list(self.plan.pieces)
         return xp, g, w.shape[0], w.reshape(w.shape[0], -1)
 
     def backward_setup(self, gy):
@@ -81,16 +86,6 @@ class ConvFunction(Function):
             return weight_product(gyp, col)
         gw += weight_product(gyp, col)
         return gw
-
-    def input_grad_as_conv(self):
-        """Whether backward computes gx as a convolution of gy with the flipped kernel: for stride 1
-        with C >= K and at least 4x4 outputs. Then its GEMM reduces over K*R*S instead of K and
-        an im2col replaces col2im's R*S passes of adds: faster on VGG's layers, slower for C < K
-        and on 2x2 maps (RESULTS.md, "the input gradient as a convolution")."""
-        g = self.g
-        pt, pb, pl, pr = g.padding
-        return (g.sh == g.sw == 1 and not g.pointwise and g.C >= self.w.shape[0] and g.OH * g.OW >= 16
-                and max(pt, pb) < g.R and max(pl, pr) < g.S)
 
     def flipped(self, xp):
         """Wf (C, K*R*S), Wf[c, (k, r, s)] = w[k, c, R-1-r, S-1-s], and the padding of gy that

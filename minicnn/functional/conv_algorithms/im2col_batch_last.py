@@ -21,13 +21,13 @@ from .common import ConvFunction, matmul_into
 
 class Conv2dBatchLast(ConvFunction):
     """conv2d by batch-last im2col and one GEMM a band of output rows (algorithm="batch_last")."""
+    algorithm = "batch_last"
 
-    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0)):
-        xp, g, K, w2 = self.setup(x, w, b, stride, padding)
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), plan=None):
+        xp, g, K, w2 = self.setup(x, w, b, stride, padding, plan)
         self.src = padded_batch_last(x, g)                              # (C, Hp, Wp, N), made once
         unit, count = g.OW * g.N, g.OH                                  # columns per output row
-        size = max(1, min(count, choice.col_budget(xp) // (w2.shape[1] * unit * x.itemsize)))
-        self.pieces = [(i, min(count, i + size)) for i in range(0, count, size)]
+        size = self.pieces[0][1] - self.pieces[0][0]                    # rows in the largest piece
         self.unit = unit
         if len(self.pieces) == 1:                                       # one piece: keep col for backward
             col = self._columns(0, count)
@@ -54,10 +54,9 @@ class Conv2dBatchLast(ConvFunction):
         gy2 = xp.ascontiguousarray(gy.transpose(1, 2, 3, 0)).reshape(K, -1)   # free when gy is batch-last
         gb = gy2.sum(axis=1) if self.has_bias and self.needs_grad[2] else None
         gw = None
-        as_conv = need_x and self.input_grad_as_conv()
+        as_conv = need_x and self.plan.input_grad == "conv"
         col2im = need_x and not as_conv
-        # few filters: gW^T @ gY is cheap, and on the wide grid col2im adds long contiguous runs
-        wide = col2im and g.sh == g.sw == 1 and K <= choice.WIDE_COL2IM_MAX_K
+        wide = col2im and self.plan.input_grad == "col2im_wide"
         if col2im:
             per_channel = g.Hp * g.Wp * g.N
             gflat = xp.zeros((g.C, per_channel + (g.S - 1) * g.N if wide else per_channel), dtype=gy.dtype)

@@ -7,7 +7,8 @@
 
 Large layers run in pieces, groups of images whose columns fit in choice.col_budget; the columns
 of one piece are kept for backward, those of several are rebuilt there (memory stays bounded), or
-on a GPU with memory to spare kept too (choice.gpu_keeps_columns).
+on a GPU with memory to spare kept too (choice.gpu_keeps_columns). The pieces, what is kept and the
+input gradient's method come from the layer's choice.Plan (choice.carried_out).
 One image a piece: its (K, OH*OW) product is that image's output, written straight into y.
 Pointwise (1x1) layers are the same algorithm with x[i] as its own column matrix.
 """
@@ -15,23 +16,18 @@ import numpy as np
 
 from ...backend import get_array_module
 from .im2col import ConvGeometry, col2im_fast, col2im_wide, im2col_fast
-from . import choice
 from ... import workspace
 from .common import ConvFunction, matmul_into
 
 
 class Conv2dIm2col(ConvFunction):
     """conv2d by channel-first im2col and one GEMM a piece (algorithm="im2col")."""
+    algorithm = "im2col"
 
-    def piece_size(self, xp, count, per_unit):
-        """Images per piece: as many as the column budget holds."""
-        return max(1, min(count, choice.col_budget(xp) // per_unit))
-
-    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0)):
-        xp, g, K, w2 = self.setup(x, w, b, stride, padding)
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), plan=None):
+        xp, g, K, w2 = self.setup(x, w, b, stride, padding, plan)
         self.src, unit, count = x, g.OH * g.OW, g.N                    # unit: columns per image
-        size = self.piece_size(xp, count, w2.shape[1] * unit * x.itemsize)
-        self.pieces = [(i, min(count, i + size)) for i in range(0, count, size)]
+        size = self.pieces[0][1] - self.pieces[0][0]                    # images in the largest piece
         self.unit = unit
         self.per_image = size == 1 and len(self.pieces) > 1
         if len(self.pieces) == 1:                                       # one piece: keep col for backward
@@ -50,7 +46,7 @@ class Conv2dIm2col(ConvFunction):
                 # each piece's (K, n*OH*OW) product goes through a contiguous workspace into its images of
                 # the NCHW output: CuPy's matmul would copy through a temporary into a column range anyway
                 y = xp.empty((g.N, K, g.OH, g.OW), dtype=x.dtype)
-                keep = self.requires_grad and choice.gpu_keeps_columns(xp, w2.shape[1] * unit * count * x.itemsize)
+                keep = self.requires_grad and self.plan.keep
                 self.kept = {} if keep else None                        # piece start -> its columns
                 for i0, i1 in self.pieces:
                     col = self._columns(i0, i1, None if keep else buf)
@@ -87,7 +83,7 @@ class Conv2dIm2col(ConvFunction):
             gy2 = xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(K, -1)     # in the column order
             gb = gy2.sum(axis=1) if self.has_bias and self.needs_grad[2] else None
         gx, gw = None, None
-        as_conv = need_x and self.input_grad_as_conv()
+        as_conv = need_x and self.plan.input_grad == "conv"
         if as_conv:
             wf, pad = self.flipped(xp)
         if need_x:
@@ -102,16 +98,16 @@ class Conv2dIm2col(ConvFunction):
                 self._input_grad_conv_images(gy, i0, i1, wf, pad, gx)
             else:
                 gc = ConvGeometry((i1 - i0,) + gx.shape[1:], (g.R, g.S), (g.sh, g.sw), g.padding)
-                gx[i0:i1] = self._input_grad(w2, gy[i0:i1], gyp, gc)
+                gx[i0:i1] = self._input_grad(w2, gy[i0:i1], gyp, gc, self.plan.input_grad == "col2im_wide")
         return self.grads(gx, gw.reshape(self.w.shape) if need_w else None, gb)
 
     @staticmethod
-    def _input_grad(w2, gy, gyp, g):
-        """Input gradient of images gy (n, K, OH, OW), gyp = the same as (K, n*OH*OW), by col2im.
-        For stride 1 the column gradient is computed on the wide grid (gy padded with zero columns
+    def _input_grad(w2, gy, gyp, g, wide):
+        """Input gradient of images gy (n, K, OH, OW), gyp = the same as (K, n*OH*OW), by col2im. With
+        ``wide`` (stride 1) the column gradient is computed on the wide grid (gy padded with zero columns
         to width Wp), where col2im adds long runs (minicnn/functional/conv_algorithms/im2col.py: col2im_wide)."""
         xp = get_array_module(gy)
-        if g.sh != 1 or g.sw != 1 or g.pointwise:
+        if not wide:
             return col2im_fast(matmul_into(xp, w2.T, gyp, "gcol"), g)
         wide = xp.zeros((gy.shape[1], g.N, g.OH, g.Wp), dtype=gy.dtype)
         wide[..., :g.OW] = gy.transpose(1, 0, 2, 3)
@@ -133,10 +129,7 @@ class Conv2dIm2col(ConvFunction):
 
 class Conv2dPointwise(Conv2dIm2col):
     """1x1 convolutions, stride 1, no padding (algorithm="pointwise"): x itself is the column matrix.
-    On the CPU, from POINTWISE_PER_IMAGE_MIN_PIXELS pixels a map, one GEMM per image, W2 @ x[i]
-    (no transposes at all); on smaller maps, or on a GPU, the whole batch in one GEMM."""
-
-    def piece_size(self, xp, count, per_unit):
-        if xp is np:
-            return 1 if self.g.OH * self.g.OW >= choice.POINTWISE_PER_IMAGE_MIN_PIXELS else count
-        return super().piece_size(xp, count, per_unit)
+    On the CPU, from choice.POINTWISE_PER_IMAGE_MIN_PIXELS pixels a map, one GEMM per image, W2 @ x[i]
+    (no transposes at all); on smaller maps, or on a GPU, the whole batch in one GEMM (its plan's
+    pieces say which)."""
+    algorithm = "pointwise"

@@ -12,7 +12,7 @@ from .common import ConvFunction
 class Conv2dReference(ConvFunction):
     """conv2d as the textbook writes it (algorithm="reference"): slow, short, and the oracle of the others."""
 
-    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0)):
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), plan=None):
         N, C, H, W = x.shape
         K, _, R, S = w.shape
         OH = conv_output_size(H, R, stride[0], padding[0], padding[1])

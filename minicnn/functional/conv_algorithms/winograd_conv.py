@@ -5,32 +5,30 @@
     U = G w G^T  (a*a, K, C)     V = B^T d B  (a*a, C, tiles)     y = A^T [U @ V] A
 
 backward: gW = G^T (sum over tiles of gM V^T) G, and gx = the same algorithm on gy with the flipped,
-channel-swapped kernel and padding 2 - p. The batch goes through in pieces of images
-(choice.winograd_pieces); from choice.BATCH_LAST_MIN images the input is read batch-last, the tiles
-are ordered (i, j, n) and the output is left batch-last, as the batch_last algorithm does. Same
-numbers as im2col up to float32 rounding.
+channel-swapped kernel and padding 2 - p. The batch goes through in pieces of images (the layer's
+choice.Plan: choice.winograd_pieces); from choice.BATCH_LAST_MIN images the input is read batch-last,
+the tiles are ordered (i, j, n) and the output is left batch-last, as the batch_last algorithm does.
+Same numbers as im2col up to float32 rounding.
 """
 import numpy as np
 
 from ...layout import alloc_nchw
-from . import choice, winograd
+from . import winograd
 from .common import ConvFunction
 
 
 class Conv2dWinograd(ConvFunction):
     """conv2d by Winograd F(2x2, 3x3) (algorithm="winograd")."""
     transform = winograd.F2x3
+    algorithm = "winograd"
 
-    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0)):
-        _, g, K, _ = self.setup(x, w, b, stride, padding)
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), plan=None):
+        _, g, K, _ = self.setup(x, w, b, stride, padding, plan)
         f = self.transform
-        self.batch_last = g.N >= choice.BATCH_LAST_MIN
-        self.pieces = choice.winograd_pieces(g, K, x.itemsize, f, self.batch_last)
+        self.batch_last = self.plan.layout == "batch-last"
         y = alloc_nchw(np.empty, (g.N, K, g.OH, g.OW), x.dtype, self.batch_last)
-        TH, TW = f.tiles(g.OH, g.OW)
         # the transformed input is kept for the weight gradient unless that would take too much memory
-        keep = self.requires_grad and f.a * f.a * g.C * g.N * TH * TW * x.itemsize <= choice.WINOGRAD_KEEP_BYTES
-        self.V = self._run(x, f.transform_weight(w), g.padding, y, keep)
+        self.V = self._run(x, f.transform_weight(w), g.padding, y, self.requires_grad and self.plan.keep)
         self.src = x if self.requires_grad else None
         if b is not None:
             y += b[:, None, None]
@@ -76,3 +74,4 @@ class Conv2dWinograd(ConvFunction):
 class Conv2dWinograd4x4(Conv2dWinograd):
     """conv2d by Winograd F(4x4, 3x3) (algorithm="winograd4x4"): the same steps with F(4x4)'s matrices."""
     transform = winograd.F4x3
+    algorithm = "winograd4x4"
