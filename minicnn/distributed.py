@@ -66,7 +66,8 @@ GRACE_S = 5.0                    # how long rank 0 listens for the ranks that ti
 _TAG_WAITED = 7701
 
 _world = None
-_undo = []                       # how to put back what init changed for the process, newest last
+_undo = []
+BUCKETS = workspace.Slot("allreduce buckets")      # one buffer per bucket layout: grads stay views of it                       # how to put back what init changed for the process, newest last
 
 
 class Communicator:
@@ -558,9 +559,9 @@ def average_gradients(parameters, count=None, bucket_mb=BUCKET_MB):
     for i, group in enumerate(groups):
         extra = 1 if i == 0 else 0
         # a slot per bucket shape: the gradients stay views of their bucket until the next call
-        slot = ("allreduce", extra) + tuple((a.shape, a.dtype.str) for a in group)
+        key = (extra,) + tuple((a.shape, a.dtype.str) for a in group)
         n = sum(a.size for a in group) + extra
-        buf = workspace.flat(backend.get_array_module(group[0]), n, group[0].dtype, slot)[:n]
+        buf = BUCKETS.flat(backend.get_array_module(group[0]), n, group[0].dtype, key)[:n]
         end = _pack(group, buf, None if count is None else group[0].dtype.type(weight))
         if i == 0:
             buf[end] = weight                               # the counts ride along with the first bucket

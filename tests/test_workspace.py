@@ -6,14 +6,17 @@ from minicnn import workspace
 
 def test_a_slot_is_reused_and_grows_only_when_asked_for_more():
     workspace.release()
-    a = workspace.flat(np, 100, np.float32, "t")
+    t, u = workspace.Slot("t"), workspace.Slot("t")                    # same name, two owners
+    a = t.flat(np, 100, np.float32)
     assert a.size >= 100 and a.dtype == np.float32
-    assert workspace.flat(np, 60, np.float32, "t") is a                 # smaller: the same memory
-    b = workspace.flat(np, 200, np.float32, "t")
-    assert b is not a and b.size >= 200 and workspace.flat(np, 10, np.float32, "t") is b
-    assert workspace.flat(np, 10, np.float32, "u") is not b               # another slot
-    assert workspace.flat(np, 10, np.float64, "t").dtype == np.float64    # another dtype
-    assert workspace.nbytes() == 200 * 4 + 10 * 4 + 10 * 8
+    assert t.flat(np, 60, np.float32) is a                              # smaller: the same memory
+    b = t.flat(np, 200, np.float32)
+    assert b is not a and b.size >= 200 and t.flat(np, 10, np.float32) is b
+    assert u.flat(np, 10, np.float32) is not b                          # another slot, though named alike
+    assert t.flat(np, 10, np.float32, key=1) is not b                   # another key
+    assert t.flat(np, 10, np.float64).dtype == np.float64               # another dtype
+    assert workspace.nbytes() == 200 * 4 + 10 * 4 + 10 * 4 + 10 * 8
+    assert workspace.report() == {"t": 200 * 4 + 10 * 4 + 10 * 4 + 10 * 8}
     workspace.release()
     assert workspace.nbytes() == 0
 
@@ -34,5 +37,5 @@ def test_optimizers_and_convolution_pieces_take_their_temporaries_from_the_cache
     x = mc.randn(4, 3, 8, 8)
     mc.functional.cross_entropy(model(x), mc.tensor(np.array([0, 1, 0, 1]))).backward()
     opt.step()
-    slots = {key[2] for key in workspace._cache}
-    assert "col" in slots and ("optimizer", "MainThread") in slots              # a scratch per thread
+    held = {(slot.name, key) for slot, _, _, key in workspace._cache}
+    assert ("conv2d columns", None) in held and ("optimizer scratch", "MainThread") in held   # a scratch per thread

@@ -13,6 +13,8 @@ import numpy as np
 from .. import backend, threads, workspace
 from ..cpu_tuning import tune_cpu
 
+SCRATCH = workspace.Slot("optimizer scratch")          # one buffer a thread, reused by every step
+
 
 class Optimizer:
     """The base of every optimizer: parameter groups, state, zero_grad, step, state_dict; a subclass
@@ -58,8 +60,8 @@ class Optimizer:
         parameters and slices (no allocation per step: VGG-16's 102M-weight layer would otherwise
         fault in a fresh 400 MB array). Valid until the next call."""
         xp = backend.get_array_module(like)
-        slot = ("optimizer", threading.current_thread().name)          # slices update on several threads
-        return workspace.shaped(workspace.flat(xp, like.size, like.dtype, slot), like.shape)
+        # slices update on several threads: a buffer each
+        return SCRATCH.shaped(xp, like.shape, like.dtype, key=threading.current_thread().name)
 
     def _indexed(self):
         i = 0

@@ -9,10 +9,18 @@ from ... import workspace
 from . import choice
 
 
+# The convolution's reused scratch (workspace.py): a piece's column matrix (forward, and rebuilt for
+# the weight gradient); the column gradient W^T @ gY, or gy's columns for gx as a convolution; a GPU
+# piece's product; a piece's input gradient on its way into gx.
+COLUMNS = workspace.Slot("conv2d columns")
+GRAD_COLUMNS = workspace.Slot("conv2d gradient columns")
+PRODUCT = workspace.Slot("conv2d piece product")
+INPUT_GRAD = workspace.Slot("conv2d piece input gradient")
+
+
 def matmul_into(xp, a, b, slot):
-    """a @ b written into a reused workspace buffer (valid until the next call for the same slot)."""
-    shape = (a.shape[0], b.shape[1])
-    return xp.matmul(a, b, out=workspace.shaped(workspace.flat(xp, shape[0] * shape[1], a.dtype, slot), shape))
+    """a @ b written into the workspace ``slot`` (valid until that slot's next use)."""
+    return xp.matmul(a, b, out=slot.shaped(xp, (a.shape[0], b.shape[1]), a.dtype))
 
 
 def weight_product(gy, col):
@@ -81,7 +89,7 @@ class ConvFunction(Function):
             col = self.kept[i0]
         else:                                                           # rebuilt, not kept
             g = self.g
-            col = self._columns(i0, i1, workspace.flat(xp, g.C * g.R * g.S * (i1 - i0) * self.unit, gyp.dtype, "col"))
+            col = self._columns(i0, i1, COLUMNS.flat(xp, g.C * g.R * g.S * (i1 - i0) * self.unit, gyp.dtype))
         if gw is None:
             return weight_product(gyp, col)
         gw += weight_product(gyp, col)

@@ -15,8 +15,7 @@ from ...backend import get_array_module
 from .im2col import (ConvGeometry, add_patches_batch_last, add_patches_wide_batch_last, im2col_batch_last,
                         padded_batch_last)
 from . import choice
-from ... import workspace
-from .common import ConvFunction, matmul_into
+from .common import COLUMNS, GRAD_COLUMNS, ConvFunction, matmul_into
 
 
 class Conv2dBatchLast(ConvFunction):
@@ -35,7 +34,7 @@ class Conv2dBatchLast(ConvFunction):
             self.col = col if self.requires_grad else None
         else:
             y = xp.empty((K, unit * count), dtype=x.dtype)
-            buf = workspace.flat(xp, w2.shape[1] * unit * size, x.dtype, "col")
+            buf = COLUMNS.flat(xp, w2.shape[1] * unit * size, x.dtype)
             for i0, i1 in self.pieces:
                 xp.matmul(w2, self._columns(i0, i1, buf), out=y[:, i0 * unit:i1 * unit])
         if len(self.pieces) == 1 or not self.requires_grad:
@@ -69,10 +68,10 @@ class Conv2dBatchLast(ConvFunction):
             if need_w:
                 gw = self.add_weight_grad(gw, gyp, i0, i1, xp)
             if wide:
-                gcol = matmul_into(xp, w2.T, gyw[:, i0:i1].reshape(K, -1), "gcol")
+                gcol = matmul_into(xp, w2.T, gyw[:, i0:i1].reshape(K, -1), GRAD_COLUMNS)
                 add_patches_wide_batch_last(gflat, gcol, g, i0, i1)
             elif col2im:
-                add_patches_batch_last(gimg, matmul_into(xp, w2.T, gyp, "gcol"), g, i0, i1)
+                add_patches_batch_last(gimg, matmul_into(xp, w2.T, gyp, GRAD_COLUMNS), g, i0, i1)
         gx = None
         if as_conv:                                                     # gy2 is gy batch-last
             wf, pad = self.flipped(xp)
@@ -91,7 +90,7 @@ class Conv2dBatchLast(ConvFunction):
         src = padded_batch_last(gy, gg)                                 # (K, OH+.., OW+.., N)
         unit = g.W * g.N
         rows = max(1, min(g.H, choice.col_budget(xp) // (wf.shape[1] * unit * gy.itemsize)))
-        buf = workspace.flat(xp, wf.shape[1] * unit * rows, gy.dtype, "gcol")
+        buf = GRAD_COLUMNS.flat(xp, wf.shape[1] * unit * rows, gy.dtype)
         gx = xp.empty((g.C, g.H * unit), dtype=gy.dtype)
         for h0 in range(0, g.H, rows):
             h1 = min(g.H, h0 + rows)

@@ -16,8 +16,7 @@ import numpy as np
 
 from ...backend import get_array_module
 from .im2col import ConvGeometry, col2im_fast, col2im_wide, im2col_fast
-from ... import workspace
-from .common import ConvFunction, matmul_into
+from .common import COLUMNS, GRAD_COLUMNS, INPUT_GRAD, PRODUCT, ConvFunction, matmul_into
 
 
 class Conv2dIm2col(ConvFunction):
@@ -36,7 +35,7 @@ class Conv2dIm2col(ConvFunction):
             self.col = col if self.requires_grad else None
             self.src = None                                             # backward needs no input
         else:
-            buf = workspace.flat(xp, w2.shape[1] * unit * size, x.dtype, "col")
+            buf = COLUMNS.flat(xp, w2.shape[1] * unit * size, x.dtype)
             if xp is np:
                 y = xp.empty((g.N, K, unit) if self.per_image else (K, unit * count), dtype=x.dtype)
                 for i0, i1 in self.pieces:
@@ -50,7 +49,7 @@ class Conv2dIm2col(ConvFunction):
                 self.kept = {} if keep else None                        # piece start -> its columns
                 for i0, i1 in self.pieces:
                     col = self._columns(i0, i1, None if keep else buf)
-                    prod = matmul_into(xp, w2, col, "y")
+                    prod = matmul_into(xp, w2, col, PRODUCT)
                     y[i0:i1] = prod.reshape(K, i1 - i0, g.OH, g.OW).transpose(1, 0, 2, 3)
                     if keep:
                         self.kept[i0] = col
@@ -108,10 +107,10 @@ class Conv2dIm2col(ConvFunction):
         to width Wp), where col2im adds long runs (minicnn/functional/conv_algorithms/im2col.py: col2im_wide)."""
         xp = get_array_module(gy)
         if not wide:
-            return col2im_fast(matmul_into(xp, w2.T, gyp, "gcol"), g)
+            return col2im_fast(matmul_into(xp, w2.T, gyp, GRAD_COLUMNS), g)
         wide = xp.zeros((gy.shape[1], g.N, g.OH, g.Wp), dtype=gy.dtype)
         wide[..., :g.OW] = gy.transpose(1, 0, 2, 3)
-        return col2im_wide(matmul_into(xp, w2.T, wide.reshape(gy.shape[1], -1), "gcol"), g)
+        return col2im_wide(matmul_into(xp, w2.T, wide.reshape(gy.shape[1], -1), GRAD_COLUMNS), g)
 
     def _input_grad_conv_images(self, gy, i0, i1, wf, pad, gx):
         """gx[i0:i1] as one convolution of images gy[i0:i1], Wf @ im2col(gy) (C, n*H*W); one
@@ -120,11 +119,11 @@ class Conv2dIm2col(ConvFunction):
         g = self.g
         gyn = gy[i0:i1]
         gg = ConvGeometry(gyn.shape, (g.R, g.S), (1, 1), pad)          # its output grid is H x W
-        col = im2col_fast(gyn, gg, out=workspace.flat(xp, wf.shape[1] * (i1 - i0) * g.H * g.W, gy.dtype, "gcol"))
+        col = im2col_fast(gyn, gg, out=GRAD_COLUMNS.flat(xp, wf.shape[1] * (i1 - i0) * g.H * g.W, gy.dtype))
         if i1 - i0 == 1:
             xp.matmul(wf, col, out=gx[i0].reshape(g.C, -1))
         else:
-            gx[i0:i1] = matmul_into(xp, wf, col, "gx").reshape(g.C, i1 - i0, g.H, g.W).transpose(1, 0, 2, 3)
+            gx[i0:i1] = matmul_into(xp, wf, col, INPUT_GRAD).reshape(g.C, i1 - i0, g.H, g.W).transpose(1, 0, 2, 3)
 
 
 class Conv2dPointwise(Conv2dIm2col):
