@@ -15,8 +15,14 @@
 | col_budget   | --                                  | 16 MiB                   | bytes of column matrix one conv2d piece may take on the CPU |
 | gpu_col_budget | --                                | 1 GiB                    | the same on a GPU                         |
 | gpu_keep_fraction | --                             | 1/16                     | the share of a GPU's memory a layer's pieces may keep from forward |
+| thread_min_elements | --                           | 2**21                    | the least work (array elements) a thread is handed (threads.py) |
+| thread_block | --                                  | 2**16                    | elements threads.elementwise's passes take at a time |
+| norm_block   | --                                  | 2**17                    | elements batch norm's passes take at a time (norm.py) |
+| fit_numpy_buffer | --                              | on                       | NumPy's buffer fitted to short rows in batch norm (layout.py) |
 
-The three budgets bound convolution's memory (functional/conv_algorithms/choice.py says why each is
+The last four are tunings, measured on the CPU (RESULTS.md, "Threads", "Batch norm blocks" and
+"Batch norm's rows"), kept here so that a test or a benchmark can set them for a block; any value
+gives the same numbers. The three budgets bound convolution's memory (functional/conv_algorithms/choice.py says why each is
 what it is, RESULTS.md "Column budget" and "GPU" have the measurements); a smaller col_budget cuts
 a layer into more pieces, the same numbers in more steps.
 
@@ -51,8 +57,16 @@ _READ = {
     "gpu_col_budget": lambda: 1 << 30,
     # the GPU profile showed VGG-16 rebuilding its large layers' columns in backward; not yet measured
     "gpu_keep_fraction": lambda: 1 / 16,
+    # below this share, handing work to a thread costs more than the second core saves
+    "thread_min_elements": lambda: 1 << 21,
+    # blocks small enough that fn's passes over one find it still in the cache
+    "thread_block": lambda: 1 << 16,
+    # 512 KB of float32: (x - mean) and the other per-element temporaries live in the cache, so each
+    # pass reads x (and gy) from memory once
+    "norm_block": lambda: 128 << 10,
+    "fit_numpy_buffer": lambda: True,
 }
-_BYTES = ("col_budget", "gpu_col_budget")
+_WHOLE = ("threads", "col_budget", "gpu_col_budget", "thread_min_elements", "thread_block", "norm_block")
 
 
 class Config:
@@ -73,7 +87,7 @@ class Config:
     def __setattr__(self, name, value):
         if name not in _READ:
             raise AttributeError(f"minicnn has no setting {name!r}; the settings are {', '.join(_READ)}")
-        if name == "threads" or name in _BYTES:
+        if name in _WHOLE:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"config.{name} must be a whole number of 1 or more, got {value!r}")
         elif name == "gpu_keep_fraction":

@@ -11,6 +11,8 @@ import contextlib
 
 import numpy as np
 
+from .configuration import config
+
 
 def batch_last(a):
     """True when a 4-D (N, C, H, W) array lies in memory as (C, H, W, N): the layout conv2d
@@ -38,9 +40,10 @@ SHORT_ROWS = (128, 8192)
 def rows_of(n, xp=None):
     """Within the block, NumPy's buffer size fits rows of ``n`` elements: the power of two at least
     ``n``, for SHORT_ROWS[0] <= n < SHORT_ROWS[1]; otherwise, or for CuPy arrays' module ``xp``, nothing
-    changes (shorter rows were faster buffered). NumPy keeps the setting per thread; it is restored on exit."""
+    changes (shorter rows were faster buffered), nor with config.fit_numpy_buffer off. NumPy keeps the
+    setting per thread; it is restored on exit."""
     lo, hi = SHORT_ROWS
-    if (xp is not None and xp is not np) or not lo <= n < hi:
+    if (xp is not None and xp is not np) or not lo <= n < hi or not config.fit_numpy_buffer:
         yield
         return
     old = np.getbufsize()

@@ -9,7 +9,7 @@ sum, is produced by the same operations in the same order):
                                     # the results of every run joined, in item order
     elementwise(fn, outs, ins)      # fn(*outs, *ins) over blocks of the arrays' memory
 
-The caller's thread takes the first run itself. Work smaller than MIN_PER_THREAD elements a thread
+The caller's thread takes the first run itself. Work smaller than config.thread_min_elements a thread
 stays on the caller's thread, as does everything on a GPU. The number of threads, :func:`count`,
 is the setting ``threads`` (minicnn/configuration.py: MINICNN_THREADS, else OMP_NUM_THREADS, which
 minicnn.distributed sets when ranks share a machine, else the cores this process may run on;
@@ -28,13 +28,9 @@ import numpy as np
 
 from .configuration import config
 
-# A thread's share must be at least this many elements: below, handing the work over costs more
-# than the second core saves (RESULTS.md, "Threads").
-MIN_PER_THREAD = 1 << 21
-# elementwise() goes through its arrays in blocks of this many elements, so that the passes of fn
-# over one block find it still in the cache.
-BLOCK = 1 << 16
-
+# A thread's share must be at least config.thread_min_elements (RESULTS.md, "Threads"), and
+# elementwise() goes through its arrays in blocks of config.thread_block elements, so that the passes
+# of fn over one block find it still in the cache (minicnn/configuration.py).
 _pool = None
 _pool_size = 0
 _lock = threading.Lock()
@@ -75,7 +71,7 @@ def map_runs(fn, items, elements=None):
     """fn(run) for contiguous runs of ``items``, one run per thread, joined in item order: fn returns
     a list (one entry per item of its run). ``elements``: the work's size in array elements, to keep
     small work on the caller's thread (default: run threaded whenever there are items to share)."""
-    n = count() if elements is None else min(count(), elements // MIN_PER_THREAD)
+    n = count() if elements is None else min(count(), elements // config.thread_min_elements)
     n = min(n, len(items))
     if n <= 1 or threading.current_thread().name.startswith("minicnn"):   # a worker never waits on the pool
         return fn(items)
@@ -98,12 +94,13 @@ def flat(a):
 
 
 def elementwise(fn, outs, ins):
-    """fn(*outs, *ins) for arrays of one shape and one memory layout, run over blocks of BLOCK
-    elements (every pass of fn over a block while it is in the cache) split among the threads.
+    """fn(*outs, *ins) for arrays of one shape and one memory layout, run over blocks of
+    config.thread_block elements (every pass of fn over a block while it is in the cache) split among the threads.
     With any other layout, shape or device, fn runs once on the whole arrays."""
     arrays = list(outs) + list(ins)
     a0 = arrays[0]
-    if a0.size <= 4 * BLOCK or type(a0) is not np.ndarray:            # fits in the cache whole, or a GPU's
+    block = config.thread_block
+    if a0.size <= 4 * block or type(a0) is not np.ndarray:            # fits in the cache whole, or a GPU's
         return fn(*arrays)
     if any(type(a) is not np.ndarray or a.shape != a0.shape for a in arrays):
         return fn(*arrays)
@@ -115,8 +112,8 @@ def elementwise(fn, outs, ins):
 
     def run(ranges):
         for lo, hi in ranges:
-            for b in range(lo, hi, BLOCK):
-                fn(*(f[b:min(hi, b + BLOCK)] for f in flats))
+            for b in range(lo, hi, block):
+                fn(*(f[b:min(hi, b + block)] for f in flats))
         return []
 
     map_runs(run, split(size, count()), elements=size)
@@ -125,7 +122,7 @@ def elementwise(fn, outs, ins):
 def copy(dst, src):
     """dst[...] = src, split among the threads along the first axis long enough to share (each
     thread copies its own slab: the same bytes land in the same places)."""
-    if type(dst) is not np.ndarray or dst.size < 2 * MIN_PER_THREAD or count() == 1:
+    if type(dst) is not np.ndarray or dst.size < 2 * config.thread_min_elements or count() == 1:
         dst[...] = src
         return
     axis = next((i for i, n in enumerate(dst.shape) if n >= count()), None)

@@ -81,17 +81,16 @@ def test_rows_of_fits_numpy_buffer_to_the_rows_and_restores_it(n, inside):
 
 
 @pytest.mark.parametrize("shape", [(2, 8, 28, 28), (3, 5, 14, 14), (2, 4, 60, 60)])
-def test_batch_norm_gives_the_same_bits_with_numpy_buffer_fitted_to_its_rows(monkeypatch, shape):
+def test_batch_norm_gives_the_same_bits_with_numpy_buffer_fitted_to_its_rows(shape):
     """The buffer size changes how NumPy walks the arrays, not the arithmetic: batch norm's output and
     gradients are bit for bit those of the default buffer (rows of 784, 196 and 3600 values)."""
-    from minicnn import layout
     results = []
-    for rows in (layout.SHORT_ROWS, (0, 0)):                             # fitted, then never
-        monkeypatch.setattr(layout, "SHORT_ROWS", rows)
-        x = mc.tensor(rand(*shape, seed=30), requires_grad=True)
-        w, b = (mc.tensor(rand(shape[1], seed=s), requires_grad=True) for s in (31, 32))
-        y = F.batch_norm(x, None, None, w, b, training=True)
-        y.backward(mc.tensor(rand(*shape, seed=33)))
-        results.append([a.numpy() for a in (y, x.grad, w.grad, b.grad)])
+    for fit in (True, False):                                           # fitted, then never
+        with mc.using_config(fit_numpy_buffer=fit):
+            x = mc.tensor(rand(*shape, seed=30), requires_grad=True)
+            w, b = (mc.tensor(rand(shape[1], seed=s), requires_grad=True) for s in (31, 32))
+            y = F.batch_norm(x, None, None, w, b, training=True)
+            y.backward(mc.tensor(rand(*shape, seed=33)))
+            results.append([a.numpy() for a in (y, x.grad, w.grad, b.grad)])
     for fitted, default in zip(*results):
         np.testing.assert_array_equal(fitted, default)

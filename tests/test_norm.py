@@ -30,13 +30,12 @@ def test_batch_norm(device, shape, training):
 @pytest.mark.parametrize("block", [40, 200, None])       # runs of channels, groups of images, whole
 @pytest.mark.parametrize("layout", ["nchw", "batch-last"])
 @pytest.mark.parametrize("training", [True, False])
-def test_batch_norm_in_blocks(device, monkeypatch, block, layout, training):
-    """Batch norm goes through its input in blocks (norm.BLOCK elements); any block size and
+def test_batch_norm_in_blocks(device, config, block, layout, training):
+    """Batch norm goes through its input in blocks (config.norm_block elements); any block size and
     layout gives PyTorch's numbers. The upstream gradient comes NCHW, so a batch-last input also
     takes the path where gy is first copied into x's layout."""
-    from minicnn.functional import norm
     if block is not None:
-        monkeypatch.setattr(norm, "BLOCK", block)
+        config(norm_block=block)
     C = 3
     rm, rv = rand(C, seed=32), np.abs(rand(C, seed=33)) + 0.5
     x = rand(4, C, 6, 5, seed=34) * 2 + 1
@@ -66,9 +65,8 @@ def test_gradcheck_batch_norm(shape, training):
 
 
 @pytest.mark.parametrize("training", [True, False])
-def test_gradcheck_batch_norm_in_blocks(monkeypatch, training):
-    from minicnn.functional import norm
-    monkeypatch.setattr(norm, "BLOCK", 10)                           # runs of one channel (L = 12)
+def test_gradcheck_batch_norm_in_blocks(config, training):
+    config(norm_block=10)                                            # runs of one channel (L = 12)
     rm, rv = np.zeros(2), np.ones(2) * 1.5
     check(lambda x, w, b: F.batch_norm(x, rm.copy(), rv.copy(), w, b, training=training),
           T(3, 2, 3, 4, seed=18), T(2, seed=19, shift=1.0), T(2, seed=20))

@@ -13,12 +13,12 @@ from conftest import rand
 
 
 @pytest.fixture
-def many(monkeypatch):
+def many():
     """Four threads, and every array big enough to share: the threaded paths run on test-sized data."""
-    monkeypatch.setattr(threads, "MIN_PER_THREAD", 16)
-    old = threads.set_count(4)
-    yield
-    threads.set_count(old)
+    with mc.using_config(thread_min_elements=16):
+        old = threads.set_count(4)
+        yield
+        threads.set_count(old)
 
 
 def pool_calls(monkeypatch):
@@ -74,14 +74,14 @@ def test_small_work_stays_on_the_callers_thread(monkeypatch):
     try:
         seen = set()
         threads.map_runs(lambda run: seen.add(threading.current_thread().name) or [], [1, 2, 3],
-                         elements=threads.MIN_PER_THREAD)
+                         elements=mc.config.thread_min_elements)
         assert seen == {threading.current_thread().name}
     finally:
         threads.set_count(old)
 
 
-def test_elementwise_runs_by_blocks_and_falls_back_on_mixed_layouts(many, monkeypatch):
-    monkeypatch.setattr(threads, "BLOCK", 7)
+def test_elementwise_runs_by_blocks_and_falls_back_on_mixed_layouts(many, config):
+    config(thread_block=7)
     x = rand(3, 4, 5, 6, seed=1)
     y = np.empty_like(x)
     threads.elementwise(lambda y, x: np.multiply(x, 2, out=y), [y], [x])
@@ -112,8 +112,8 @@ def test_im2col_threaded_is_bit_identical(many, monkeypatch, n):
 
 
 @pytest.mark.parametrize("n", [3, 17])                             # NCHW and batch-last
-def test_a_threaded_block_is_bit_identical(many, monkeypatch, n):
-    monkeypatch.setattr(threads, "BLOCK", 16)                       # 4 * BLOCK < the ReLU's size: blocks
+def test_a_threaded_block_is_bit_identical(many, monkeypatch, config, n):
+    config(thread_block=16)                                         # 4 blocks < the ReLU's size: blocks
 
     def step():
         x = mc.tensor(rand(n, 4, 6, 5, seed=4), requires_grad=True)
@@ -174,5 +174,10 @@ def test_settings_are_scoped_checked_and_put_back_after_an_error():
             pass
     with pytest.raises(ValueError, match=r"config.offline is a switch: True or False, got 'yes'"):
         mc.config.offline = "yes"
+    for tuning in ("thread_min_elements", "thread_block", "norm_block"):
+        with pytest.raises(ValueError, match=rf"config.{tuning} must be a whole number of 1 or more, got 0.5"):
+            setattr(mc.config, tuning, 0.5)
+    with pytest.raises(ValueError, match=r"config.fit_numpy_buffer is a switch"):
+        mc.config.fit_numpy_buffer = 1
     assert (mc.config.threads, mc.config.cuda_kernels) == before
     assert repr(mc.config).startswith("Config(threads=")

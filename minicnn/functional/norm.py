@@ -32,15 +32,15 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
+from ..configuration import config
 from ..layout import alloc_nchw, batch_last, rows_of
 from ..tensor import Tensor
 from .math import as_tensor
 
 
-# Batch norm works through its input in blocks of about this many elements (512 KB of float32),
-# so that (x - mean) and the other per-element temporaries live in the cache: each pass then
-# reads x (and gy) from memory once. The size was measured (RESULTS.md, "batch norm blocks").
-BLOCK = 128 << 10
+# Batch norm works through its input in blocks of about config.norm_block elements (512 KB of
+# float32), so that (x - mean) and the other per-element temporaries live in the cache: each pass then
+# reads x (and gy) from memory once. The size was measured (RESULTS.md, "Batch norm blocks").
 
 
 def _as_3d(a):
@@ -53,16 +53,17 @@ def _as_3d(a):
 
 
 def _blocks(shape, xp):
-    """Index tuples (images, channels) covering a (B, C, L) array in blocks of about BLOCK
+    """Index tuples (images, channels) covering a (B, C, L) array in blocks of about config.norm_block
     elements: groups of whole images when one image is smaller, else runs of channels. On the
     GPU one block: the whole array (each block costs a few kernel launches there)."""
     B, C, L = shape
     if xp is not np:
         return [(slice(None), slice(None))]
-    if C * L <= BLOCK:
-        step = BLOCK // (C * L)
+    block = config.norm_block
+    if C * L <= block:
+        step = block // (C * L)
         return [(slice(b, min(B, b + step)), slice(None)) for b in range(0, B, step)]
-    step = max(1, BLOCK // L)
+    step = max(1, block // L)
     return [(slice(b, b + 1), slice(c, min(C, c + step))) for b in range(B) for c in range(0, C, step)]
 
 
@@ -97,7 +98,7 @@ def _allreduce_channel_sums(comm, sums, count=0):
 
 
 class BatchNorm(Function):
-    """Each pass goes through x (and gy) block by block (BLOCK); x, not xhat, is kept for backward
+    """Each pass goes through x (and gy) block by block (config.norm_block); x, not xhat, is kept for backward
     and xhat = (x - mean) * inv_std is remade per block where needed."""
     torch_name = "NativeBatchNormBackward0"
     saves = (0, 1)
