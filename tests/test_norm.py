@@ -1,4 +1,4 @@
-"""Batch norm and local response normalization (minicnn/functional/norm.py).
+"""Batch norm, layer norm and local response normalization (minicnn/functional/norm.py).
 
 Each op's checks side by side: against PyTorch in float32; gradcheck in float64; bad input."""
 import numpy as np
@@ -47,6 +47,54 @@ def test_batch_norm_in_blocks(device, config, block, layout, training):
                  [x, rand(C, seed=35), rand(C, seed=36)], device)
 
 
+LAYER_NORM_CASES = [((8, 10), 10), ((4, 3, 6, 5), (6, 5)), ((2, 3, 4, 5), (3, 4, 5)), ((1, 7), 7), ((3, 1), 1),
+                    ((5, 2, 3), (3,))]
+
+
+@pytest.mark.parametrize("shape,normalized", LAYER_NORM_CASES)
+@pytest.mark.parametrize("affine", ["both", "weight", "none"])
+def test_layer_norm(device, shape, normalized, affine):
+    """Per sample over the last dimensions, against PyTorch: odd sizes, one sample, one value (its
+    variance 0: the output is the bias), weight and bias, weight alone, neither."""
+    ns = (normalized,) if isinstance(normalized, int) else normalized
+    x = rand(*shape, seed=40) * 3 + 2
+    params = {"both": [rand(*ns, seed=41), rand(*ns, seed=42)], "weight": [rand(*ns, seed=41)], "none": []}[affine]
+    # one value a sample: x's gradient is 0, which PyTorch computes to within 1.5e-5 (times 1/sqrt(eps))
+    atol = 1e-4 if ns == (1,) else 1e-5
+    torch_oracle(lambda x, *p: F.layer_norm(x, normalized, *p), lambda x, *p: TF.layer_norm(x, ns, *p),
+                 [x] + params, device, atol=atol)
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1e3])
+def test_layer_norm_at_large_and_small_magnitudes(scale):
+    x = rand(4, 6, seed=43) * scale + scale
+    torch_oracle(lambda x, w, b: F.layer_norm(x, 6, w, b, eps=1e-5), lambda x, w, b: TF.layer_norm(x, (6,), w, b, eps=1e-5),
+                 [x, rand(6, seed=44), rand(6, seed=45)], rtol=1e-3, atol=1e-4)
+
+
+def test_layer_norm_layer_as_pytorch():
+    """nn.LayerNorm: its parameters, repr, grad_fn's name, and the same numbers as torch.nn.LayerNorm;
+    bias=False has no bias, elementwise_affine=False no parameters."""
+    ours, theirs = mc.nn.LayerNorm((3, 4)), torch.nn.LayerNorm((3, 4))
+    assert repr(ours) == repr(theirs) == "LayerNorm((3, 4), eps=1e-05, elementwise_affine=True, bias=True)"
+    for kw in ({"bias": False}, {"elementwise_affine": False}):
+        assert repr(mc.nn.LayerNorm(4, **kw)) == repr(torch.nn.LayerNorm(4, **kw))
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    x = rand(2, 5, 3, 4, seed=46)
+    y, ty = ours(mc.tensor(x)), theirs(torch.tensor(x))
+    assert_close(y, ty, 1e-5, 1e-5, "forward")
+    assert y.grad_fn.name() == ty.grad_fn.name() == "NativeLayerNormBackward0"
+    assert mc.nn.LayerNorm(4, bias=False).bias is None and not list(mc.nn.LayerNorm(4, elementwise_affine=False).parameters())
+
+
+def test_layer_norm_refuses_shapes_that_do_not_fit():
+    with pytest.raises(ValueError, match=r"layer_norm: normalized_shape \(5,\) must be the last dimensions of the "
+                                         r"input, got input of shape \(2, 4\)"):
+        F.layer_norm(mc.tensor(zeros32(2, 4)), 5)
+    with pytest.raises(ValueError, match=r"layer_norm: weight must have shape \(4,\)"):
+        F.layer_norm(mc.tensor(zeros32(2, 4)), 4, mc.tensor(zeros32(3)))
+
+
 @pytest.mark.parametrize("size", [2, 3, 5])
 def test_local_response_norm(device, size):
     x = rand(2, 7, 4, 3, seed=32) * 3
@@ -70,6 +118,13 @@ def test_gradcheck_batch_norm_in_blocks(config, training):
     rm, rv = np.zeros(2), np.ones(2) * 1.5
     check(lambda x, w, b: F.batch_norm(x, rm.copy(), rv.copy(), w, b, training=training),
           T(3, 2, 3, 4, seed=18), T(2, seed=19, shift=1.0), T(2, seed=20))
+
+
+@pytest.mark.parametrize("shape,normalized", [((3, 5), 5), ((2, 3, 2, 3), (2, 3))])
+def test_gradcheck_layer_norm(shape, normalized):
+    ns = (normalized,) if isinstance(normalized, int) else normalized
+    check(lambda x, w, b: F.layer_norm(x, normalized, w, b), T(*shape, seed=22), T(*ns, seed=23, shift=1.0),
+          T(*ns, seed=24))
 
 
 def test_gradcheck_local_response_norm():

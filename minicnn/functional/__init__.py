@@ -14,7 +14,7 @@ from .conv import conv2d, conv2d_plan, conv_transpose2d  # noqa: F401
 from .pool import max_pool2d, avg_pool2d, global_avg_pool2d, adaptive_avg_pool2d  # noqa: F401
 from .linear import linear, flatten, concat, pad2d, pad  # noqa: F401
 cat = concat
-from .norm import batch_norm, local_response_norm  # noqa: F401
+from .norm import batch_norm, layer_norm, local_response_norm  # noqa: F401
 from .dropout import dropout, dropout2d  # noqa: F401
 from .loss import (cross_entropy, nll_loss, binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                    mse_loss)

@@ -1,4 +1,4 @@
-"""Normalization: batch norm and local response norm.
+"""Normalization: batch norm, layer norm and local response norm.
 
 batch_norm, x (N, C), (N, C, L) or (N, C, H, W); statistics per channel c over the other axes
 (m = N, N*L or N*H*W values):
@@ -22,6 +22,17 @@ batch_norm, x (N, C), (N, C, L) or (N, C, H, W); statistics per channel c over t
   the two sums of gy; rank r's sums are weighted by its count m_r and divided by m_r * M, which
   is exact when gradients are then averaged with weights m_r (fit does) and is PyTorch's
   SyncBatchNorm when every rank has the same count.
+
+layer_norm, x (..., *normalized_shape); statistics per sample over its last D = prod(normalized_shape)
+values, the same in training and evaluation (no running statistics):
+
+    mean = (1/D) sum x            var = (1/D) sum (x - mean)^2           (biased)
+    xhat = (x - mean) / sqrt(var + eps)
+    y    = weight * xhat + bias   (weight and bias shaped normalized_shape, element by element)
+
+  backward, with g = gy * weight, the means over the same D values:
+      gx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps)
+      gweight = sum over the samples of gy * xhat,   gbias = sum over the samples of gy
 
 local_response_norm (AlexNet), over channels, window of ``size`` channels centred on c:
 
@@ -223,6 +234,53 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     bias = as_tensor(xp.zeros(C, dtype=x.dtype), x) if bias is None else bias
     return BatchNorm.apply(x, weight, bias, running_mean=rm, running_var=rv, training=training,
                            momentum=momentum, eps=eps, comm=comm, unbiased=unbiased_running_var)
+
+
+class LayerNorm(Function):
+    """Layer norm over the last ``D`` values of each sample (the module docstring): x seen as (M, D),
+    weight and bias as (D,)."""
+    torch_name = "NativeLayerNormBackward0"
+    saves = (1,)
+
+    def forward(self, x, weight, bias, D=1, eps=1e-5):
+        xp = get_array_module(x)
+        x2 = x.reshape(-1, D)
+        centred = x2 - x2.mean(axis=1, keepdims=True)
+        var = xp.mean(centred * centred, axis=1, keepdims=True)
+        self.inv_std = 1 / xp.sqrt(var + x.dtype.type(eps))              # (M, 1)
+        self.xhat = centred * self.inv_std                             # (M, D): what backward needs of x
+        self.weight = weight
+        return (self.xhat * weight.reshape(-1) + bias.reshape(-1)).reshape(x.shape)
+
+    def backward(self, gy):
+        xhat, weight = self.xhat, self.weight
+        gy2 = gy.reshape(xhat.shape)
+        g = gy2 * weight.reshape(-1)
+        gx = (g - g.mean(axis=1, keepdims=True) - xhat * (g * xhat).mean(axis=1, keepdims=True)) * self.inv_std
+        gw = (gy2 * xhat).sum(axis=0).reshape(weight.shape) if self.needs_grad[1] else None
+        gb = gy2.sum(axis=0).reshape(weight.shape) if self.needs_grad[2] else None
+        return gx.reshape(gy.shape) if self.needs_grad[0] else None, gw, gb
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """Layer norm (PyTorch's F.layer_norm): normalize each sample over its last dimensions
+    ``normalized_shape`` (an int or a tuple), then scale by ``weight`` and shift by ``bias`` (both
+    shaped normalized_shape, optional). The formulas are in the module docstring."""
+    x = input
+    shape = (int(normalized_shape),) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not shape or len(shape) > x.ndim or tuple(x.shape[x.ndim - len(shape):]) != shape:
+        raise ValueError(f"layer_norm: normalized_shape {shape} must be the last dimensions of the input, "
+                         f"got input of shape {tuple(x.shape)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != shape:
+            raise ValueError(f"layer_norm: {name} must have shape {shape} (normalized_shape), got {tuple(p.shape)}")
+    xp = get_array_module(x.array)
+    weight = as_tensor(xp.ones(shape, dtype=x.dtype), x) if weight is None else weight
+    bias = as_tensor(xp.zeros(shape, dtype=x.dtype), x) if bias is None else bias
+    D = 1
+    for n in shape:
+        D *= n
+    return LayerNorm.apply(x, weight, bias, D=D, eps=eps)
 
 
 def _channel_window_sum(a, before, after):

@@ -350,6 +350,26 @@ class SyncBatchNorm(_BatchNorm):
         return module
 
 
+class LayerNorm(Module):
+    """Layer norm over each sample's last dimensions ``normalized_shape``: y = (x - mean) /
+    sqrt(var + eps) * weight + bias, with weight (ones) and bias (zeros) shaped normalized_shape when
+    ``elementwise_affine`` (``bias=False`` drops the bias); the same in training and eval()."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
+        super().__init__()
+        shape = (int(normalized_shape),) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
+        self.weight = Parameter(np.ones(shape, np.float32)) if elementwise_affine else None
+        self.bias = Parameter(np.zeros(shape, np.float32)) if elementwise_affine and bias else None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
+
+
 class LocalResponseNorm(Module):
     """AlexNet's local response normalization across ``size`` neighbouring channels:
     y = x / (k + alpha/size * sum x^2)^beta."""
