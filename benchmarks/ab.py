@@ -9,6 +9,7 @@ drift over minutes hits both alike. What a change buys is the ratio new / old.
     python benchmarks/ab.py HEAD~1 --conv 2,256,64,56,1                   # one conv2d, fwd + bwd:
                                                                           # N,C,K,H,kernel (padding k//2)
     python benchmarks/ab.py HEAD~1 --conv 4,144,144,32,3,144,2            # ... with groups and stride
+    python benchmarks/ab.py HEAD~1 --grouped mobilenetv2 --batch 4        # a kuangliu model of grouped.py
     python benchmarks/ab.py HEAD~1 --main-job                             # 100 steps of the main job's loop:
                                                                           # LeNet-5, Adam, batch 32, batches
                                                                           # read and transformed by its loader
@@ -70,6 +71,16 @@ def conv_fn(mc, args, rng):
     return run
 
 
+def grouped_fn(mc, args, rng):
+    """A training step of one of benchmarks/grouped.py's models (kuangliu's MobileNet family, built
+    with minicnn as torch) on 32x32 inputs."""
+    from grouped import models, step_fn as grouped_step
+    mc.manual_seed(0)
+    model = models(mc)[args.grouped]()
+    x = rng.standard_normal((args.batch, 3, 32, 32)).astype(np.float32)
+    return grouped_step(mc, model, x, rng.integers(0, 10, args.batch))
+
+
 def main_job_fn(mc, args, rng):
     """The main job's training loop on random Fashion-MNIST-shaped data: DataLoader, ToTensor, LeNet-5, Adam."""
     importlib.import_module("minicnn.data")
@@ -100,6 +111,8 @@ def main():
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--conv", default=None, help="time one conv2d instead: N,C,K,H,kernel[,groups[,stride]]")
     ap.add_argument("--main-job", action="store_true", help="time 100 steps of the main job's loop instead")
+    ap.add_argument("--grouped", default=None, help="time a training step of this benchmarks/grouped.py model instead "
+                                                    "(mobilenet, mobilenetv2, shufflenetv2, efficientnetb0), 32x32")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -108,11 +121,12 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         archive = subprocess.run(["git", "-C", root, "archive", args.old, "minicnn"], check=True, capture_output=True)
         subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
-        make = main_job_fn if args.main_job else conv_fn if args.conv else step_fn
+        make = main_job_fn if args.main_job else conv_fn if args.conv else grouped_fn if args.grouped else step_fn
         funcs = {"old": make(load(tmp), args, np.random.default_rng(0)),
                  "new": make(load(root), args, np.random.default_rng(0))}
         what = ("100 main-job steps (LeNet-5, Adam, batch 32, with loading)" if args.main_job else
-                f"conv2d {args.conv} fwd+bwd" if args.conv else f"{args.model} b{args.batch} {args.size}x{args.size} step")
+                f"conv2d {args.conv} fwd+bwd" if args.conv else f"{args.grouped} b{args.batch} 32x32 step" if args.grouped
+                else f"{args.model} b{args.batch} {args.size}x{args.size} step")
         r = compare(funcs, rounds=args.rounds, warmup=1, block_time=1.0, settle=0.3)
     print(f"# {machine()}, BLAS {blas}; {what}; old = {args.old}, new = working tree")
     print(f"old {r['old'] * 1e3:.1f} ms, new {r['new'] * 1e3:.1f} ms, new/old {r['new'] / r['old']:.3f}")

@@ -44,7 +44,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..configuration import config
-from ..layout import alloc_nchw, batch_last, rows_of
+from ..layout import SHORT_ROWS, alloc_nchw, batch_last, rows_of
 from ..tensor import Tensor
 from .math import as_tensor
 
@@ -78,22 +78,38 @@ def _blocks(shape, xp):
     return [(slice(b, b + 1), slice(c, min(C, c + step))) for b in range(B) for c in range(0, C, step)]
 
 
-def _per_channel(v):
-    """(C,) -> (1, C, 1), to broadcast against a (B, C, L) block (index [:, c] for its channels)."""
+def _short(a):
+    """Whether a (B, C, L) array on the CPU has rows shorter than SHORT_ROWS[0] (a small map of a small
+    batch, NCHW): NumPy then pays per row, not per value, for a per-channel op walked row by row."""
+    return a.shape[2] < SHORT_ROWS[0] and isinstance(a, np.ndarray)
+
+
+def _per_channel(v, like):
+    """(C,) -> (1, C, 1), to broadcast against (B, C, L) blocks like ``like`` (index [:, c] for its
+    channels). For short rows, (1, C, L) with each value repeated along its row: NumPy then walks a
+    block and the vector as one run of C*L values instead of C runs of L (RESULTS.md, "Batch norm on
+    short rows")."""
+    if _short(like):
+        return np.repeat(v, like.shape[2]).reshape(1, -1, like.shape[2])
     return v.reshape(1, -1, 1)
 
 
 def _channel_sum(a):
-    """Sum over every axis but 1 of a (B, C, L) block, the contiguous axis first (fast in NumPy)."""
+    """Sum over every axis but 1 of a (B, C, L) block, the contiguous axis first (fast in NumPy);
+    short rows as a product with a vector of ones, one BLAS call instead of B*C sums of a few values
+    (RESULTS.md, "Batch norm on short rows")."""
+    if _short(a):
+        return (a @ np.ones(a.shape[2], a.dtype)).sum(axis=0)
     return a.sum(axis=2).sum(axis=0)
 
 
 def _channel_dot(a, b):
     """Sum over every axis but 1 of a * b, for (B, C, L) blocks: on the CPU one dot product per
-    row (BLAS), a pass fewer than multiplying and then summing (RESULTS.md, "Batch norm's sums");
-    on a GPU the product and its sum (the whole array is one block there)."""
+    row (BLAS), a pass fewer than multiplying and then summing (RESULTS.md, "Batch norm's sums"),
+    but for short rows the product and its sum by ones (a dot product of a few values costs more than
+    its values); on a GPU the product and its sum (the whole array is one block there)."""
     xp = get_array_module(a)
-    if xp is not np:
+    if xp is not np or _short(a):
         return _channel_sum(a * b)
     B, C, L = a.shape
     return np.matmul(a.reshape(B * C, 1, L), b.reshape(B * C, L, 1)).reshape(B, C).sum(axis=0)
@@ -129,7 +145,7 @@ class BatchNorm(Function):
                     (s1,), m = _allreduce_channel_sums(comm, [s1], count=m)   # m: the count over all ranks
                     self.M = m
                 mean = (s1 / m).astype(x.dtype)
-                mean3 = _per_channel(mean)
+                mean3 = _per_channel(mean, x3)
                 tmp = xp.empty(max(x3[b, c].size for b, c in blocks), dtype=x.dtype)
                 sq = xp.zeros(x3.shape[1], dtype=x.dtype)
                 for b, c in blocks:                                          # sum of (x - mean)^2
@@ -150,7 +166,7 @@ class BatchNorm(Function):
                 mean, var = running_mean, running_var
             inv_std = 1 / xp.sqrt(var + t(eps))
             a = weight * inv_std                                             # y = a x + (bias - a mean)
-            a3, shift3 = _per_channel(a), _per_channel(bias - a * mean)
+            a3, shift3 = _per_channel(a, x3), _per_channel(bias - a * mean, x3)
             self.x_batch_last = batch_last(x)
             y = alloc_nchw(xp.empty, x.shape, x.dtype, self.x_batch_last)
             y3 = _as_3d(y)                                                   # a view of y
@@ -165,7 +181,8 @@ class BatchNorm(Function):
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        x3, mean3, inv_std = self.x3, _per_channel(self.mean), self.inv_std
+        x3, inv_std = self.x3, self.inv_std
+        mean3 = _per_channel(self.mean, x3)
         if self.x_batch_last and not batch_last(gy):                    # gy into x's layout
             g = alloc_nchw(xp.empty, gy.shape, gy.dtype, True)
             g[...] = gy
@@ -191,8 +208,8 @@ class BatchNorm(Function):
                 else:
                     (s_g, s_gx), _ = _allreduce_channel_sums(self.comm, [gbias * self.m, gweight * self.m])
                     mean_g, mean_gx = [(v / (self.m * self.M)).astype(gy.dtype) for v in (s_g, s_gx)]
-                k3, shift3 = _per_channel(scale * inv_std * mean_gx), _per_channel(scale * mean_g)
-            scale3 = _per_channel(scale)
+                k3, shift3 = _per_channel(scale * inv_std * mean_gx, x3), _per_channel(scale * mean_g, x3)
+            scale3 = _per_channel(scale, x3)
             gx = alloc_nchw(xp.empty, g.shape, g.dtype, self.x_batch_last)
             gx3 = _as_3d(gx)
             for b, c in blocks:
