@@ -21,10 +21,11 @@
 | fit_numpy_buffer | --                              | on                       | NumPy's buffer fitted to short rows in batch norm (layout.py) |
 
 The last four are tunings, measured on the CPU (RESULTS.md, "Threads", "Batch norm blocks" and
-"Batch norm's rows"), kept here so that a test or a benchmark can set them for a block; any value
-gives the same numbers. The three budgets bound convolution's memory (functional/conv_algorithms/choice.py says why each is
-what it is, RESULTS.md "Column budget" and "GPU" have the measurements); a smaller col_budget cuts
-a layer into more pieces, the same numbers in more steps.
+"Batch norm's rows"), kept here so that a test or a benchmark can set them for a block: the thread
+settings and the buffer switch leave every bit as it is, norm_block moves batch norm's sums by float
+rounding only. The three budgets bound convolution's memory (functional/conv_algorithms/choice.py
+says why each is what it is, RESULTS.md "Column budget" and "GPU" have the measurements); a smaller
+col_budget cuts a layer into more pieces, the same numbers in more steps.
 
 Each setting is read from its variable the first time it is asked for (environment.py says how a
 switch or a count is read, and refuses garbage), and then only changed in code: no op reads the

@@ -66,8 +66,8 @@ GRACE_S = 5.0                    # how long rank 0 listens for the ranks that ti
 _TAG_WAITED = 7701
 
 _world = None
-_undo = []
-BUCKETS = workspace.Slot("allreduce buckets")      # one buffer per bucket layout: grads stay views of it                       # how to put back what init changed for the process, newest last
+_undo = []                       # how to put back what init changed for the process, newest last
+BUCKETS = workspace.Slot("allreduce buckets")      # one buffer per bucket layout: grads stay views of it
 
 
 class Communicator:
