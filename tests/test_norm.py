@@ -84,6 +84,11 @@ def test_layer_norm_layer_as_pytorch():
     y, ty = ours(mc.tensor(x)), theirs(torch.tensor(x))
     assert_close(y, ty, 1e-5, 1e-5, "forward")
     assert y.grad_fn.name() == ty.grad_fn.name() == "NativeLayerNormBackward0"
+    g = rand(*y.shape, seed=47)                                     # the input wants no gradient: only the parameters
+    y.backward(mc.tensor(g))
+    ty.backward(torch.tensor(g))
+    assert_close(ours.weight.grad, theirs.weight.grad, 1e-4, 1e-5, "weight")
+    assert_close(ours.bias.grad, theirs.bias.grad, 1e-4, 1e-5, "bias")
     assert mc.nn.LayerNorm(4, bias=False).bias is None and not list(mc.nn.LayerNorm(4, elementwise_affine=False).parameters())
 
 

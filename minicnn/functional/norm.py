@@ -272,11 +272,14 @@ class LayerNorm(Function):
     def backward(self, gy):
         xhat, weight = self.xhat, self.weight
         gy2 = gy.reshape(xhat.shape)
-        g = gy2 * weight.reshape(-1)
-        gx = (g - g.mean(axis=1, keepdims=True) - xhat * (g * xhat).mean(axis=1, keepdims=True)) * self.inv_std
+        gx = None
+        if self.needs_grad[0]:
+            g = gy2 * weight.reshape(-1)
+            gx = ((g - g.mean(axis=1, keepdims=True) - xhat * (g * xhat).mean(axis=1, keepdims=True))
+                  * self.inv_std).reshape(gy.shape)
         gw = (gy2 * xhat).sum(axis=0).reshape(weight.shape) if self.needs_grad[1] else None
         gb = gy2.sum(axis=0).reshape(weight.shape) if self.needs_grad[2] else None
-        return gx.reshape(gy.shape) if self.needs_grad[0] else None, gw, gb
+        return gx, gw, gb
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002

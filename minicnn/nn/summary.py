@@ -50,7 +50,7 @@ def _run_on_zeros(model, input_shape, batch_size, device, hook):
     model.eval()
     try:
         x = Tensor(np.zeros((batch_size,) + tuple(input_shape), np.float32)).to(device or model.device)
-        with autograd.no_grad(), hook:
+        with autograd.no_grad():
             model(x)
     finally:
         hook.remove()
