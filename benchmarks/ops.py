@@ -38,12 +38,15 @@ POOL_CASES = [
     ("maxpool 32x192@28x28 3/1 p1", 32, 192, 28, 28, 3, 1, 1),
 ]
 
-# (name, N, C, H, W): training-mode batch norm, ResNet-50's shapes at batch 2
+# (name, N, C, H, W): training-mode batch norm, ResNet-50's shapes at batch 2, and MobileNetV2's small
+# maps at batch 4 on CIFAR (rows of 64 and 16 values)
 BN_CASES = [
     ("batchnorm 2x64@112x112", 2, 64, 112, 112),
     ("batchnorm 2x256@56x56", 2, 256, 56, 56),
     ("batchnorm 2x512@28x28", 2, 512, 28, 28),
     ("batchnorm 2x1024@14x14", 2, 1024, 14, 14),
+    ("batchnorm 4x576@8x8", 4, 576, 8, 8),
+    ("batchnorm 4x960@4x4", 4, 960, 4, 4),
 ]
 
 # (name, rows, in_features, out_features): VGG-16's fc1 and fc2 at batch 1, 2 and 8, LeNet-5's fc1 at 128
