@@ -299,27 +299,31 @@ def test_depthwise_rows_with_unequal_strides_kernels_and_padding(device, kernel,
 
 @pytest.mark.parametrize("kernel,stride,padding,k", [
     (3, 1, 1, 1), (3, 2, 1, 1), (3, 1, 1, 2), ((5, 3), (3, 2), (2, 1), 1), (1, 1, 0, 1), (3, 1, 2, 3)])
-def test_depthwise_channels_last_on_small_maps(device, kernel, stride, padding, k):
-    """More channels than grid positions (MobileNet's 4x4 and 8x8 layers): the sweep runs channels-last
-    (_Phases.last), with any stride, kernel, padding and filters a channel; against PyTorch, and in
-    float64 against the group-by-group reference."""
-    from minicnn.functional.conv_algorithms.grouped import _Phases
+@pytest.mark.parametrize("H,W", [(4, 5), (15, 14)])
+def test_depthwise_both_layouts(device, kernel, stride, padding, k, H, W):
+    """The sweep runs channel-first or, on small maps, channels-last (_Sweep.last): both, with any
+    stride, kernel, padding and filters a channel, against PyTorch, and in float64 against the
+    group-by-group reference; gradcheck on the same geometry."""
+    from minicnn.functional.conv_algorithms.grouped import LAST_ROWS, _Sweep
     from minicnn.functional.conv_algorithms.im2col import ConvGeometry
-    C = 64
-    x, w, b = rand(3, C, 4, 5, seed=49), rand(C * k, 1, *((kernel,) * 2 if isinstance(kernel, int) else kernel),
+    C = 24
+    x, w, b = rand(3, C, H, W, seed=49), rand(C * k, 1, *((kernel,) * 2 if isinstance(kernel, int) else kernel),
                                               seed=50), rand(C * k, seed=51)
-    pads = F.conv.conv_padding(padding, w.shape[2:], (stride,) * 2 if isinstance(stride, int) else stride)
-    g = ConvGeometry(x.shape, w.shape[2:], (stride,) * 2 if isinstance(stride, int) else stride, pads)
-    assert _Phases(g, k).last
+    stride2 = (stride,) * 2 if isinstance(stride, int) else stride
+    g = ConvGeometry((3, C * k, H, W), w.shape[2:], stride2, F.conv.conv_padding(padding, w.shape[2:], stride2))
+    sweep = _Sweep(g)
+    assert sweep.last == (sweep.Hq > LAST_ROWS * g.OH)
+    if (kernel, stride, padding) == (3, 1, 1):
+        assert sweep.last == (H == 4)                           # the small map channels-last, the other not
     torch_oracle(lambda t, v, c: F.conv2d(t, v, c, stride, padding, groups=C, algorithm="depthwise"),
                  lambda t, v, c: TF.conv2d(t, v, c, stride, padding, groups=C), [x, w, b], device)
     ts = [mc.tensor(a, dtype=mc.float64, requires_grad=True) for a in (x, w)]
     ours = F.conv2d(*ts, stride=stride, padding=padding, groups=C, algorithm="depthwise")
     ref = F.conv2d(*ts, stride=stride, padding=padding, groups=C, algorithm="reference")
     assert_close(ours.numpy(), ref.numpy(), rtol=1e-12, atol=1e-12)
-    C = 40                                                      # fewer, for gradcheck; still more than L
+    C = 5                                                       # fewer, for gradcheck
     check(lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding, groups=C, algorithm="depthwise"),
-          T(2, C, 3, 3, seed=52), T(C * k, 1, *w.shape[2:], seed=53), T(C * k, seed=54))
+          T(2, C, H, W, seed=52), T(C * k, 1, *w.shape[2:], seed=53), T(C * k, seed=54))
 
 
 @pytest.mark.parametrize("algorithm,groups,K", [("grouped", 2, 4), ("depthwise", 4, 4), ("depthwise", 4, 8)])

@@ -186,7 +186,7 @@ def conv2d_plan(input_shape, weight_shape, stride=1, padding=0, dilation=1, grou
     if groups > 1:
         name = choice.choose_grouped(C, groups)
         why = ("groups == C: one multiply-add a kernel offset over every channel at once (channels-last when "
-               "the map's grid has fewer positions than channels)" if name == "depthwise"
+               "the map is small enough that its padding rows cost more than a transpose)" if name == "depthwise"
                else f"groups = {groups}: the groups' column matrices side by side, one batched GEMM")
         # both run the whole batch at once and keep what forward made (columns, or the input's phases)
         return choice.Plan(name, "NCHW", why, pieces=((0, input_shape[0]),), keep=True,
