@@ -1,4 +1,4 @@
-"""conv2d, max_pool2d, batch_norm and linear, forward + backward: minicnn vs PyTorch in the same run.
+"""conv2d (depthwise too), max_pool2d, batch_norm, relu and linear, forward + backward: minicnn vs PyTorch in the same run.
 
     python benchmarks/ops.py                 # CPU, 2 threads
     python benchmarks/ops.py --device cuda   # CuPy vs PyTorch CUDA (cuDNN on)
@@ -31,6 +31,17 @@ CONV_CASES = [
     ("conv 32x3@227x227 k96 11x11 s4", 32, 3, 227, 227, 96, 11, 4, 0),
     ("conv 32x192@28x28 k64 1x1", 32, 192, 28, 28, 64, 1, 1, 0),
 ]
+# (name, N, C, H, W, K, R, stride, padding, groups): depthwise layers of kuangliu's MobileNetV2 (3x3) and
+# EfficientNetB0 (5x5) at batch 4 on CIFAR
+DEPTHWISE_CASES = [
+    ("depthwise 4x144@32x32 3x3 p1", 4, 144, 32, 32, 144, 3, 1, 1, 144),
+    ("depthwise 4x144@32x32 3x3 s2 p1", 4, 144, 32, 32, 144, 3, 2, 1, 144),
+    ("depthwise 4x192@16x16 3x3 p1", 4, 192, 16, 16, 192, 3, 1, 1, 192),
+    ("depthwise 4x384@8x8 3x3 p1", 4, 384, 8, 8, 384, 3, 1, 1, 384),
+    ("depthwise 4x960@4x4 3x3 p1", 4, 960, 4, 4, 960, 3, 1, 1, 960),
+    ("depthwise 4x480@8x8 5x5 p2", 4, 480, 8, 8, 480, 5, 1, 2, 480),
+]
+
 # (name, N, C, H, W, kernel, stride, padding)
 POOL_CASES = [
     ("maxpool 64x64@32x32 2/2", 64, 64, 32, 32, 2, 2, 0),
@@ -38,15 +49,23 @@ POOL_CASES = [
     ("maxpool 32x192@28x28 3/1 p1", 32, 192, 28, 28, 3, 1, 1),
 ]
 
-# (name, N, C, H, W): training-mode batch norm, ResNet-50's shapes at batch 2, and MobileNetV2's small
-# maps at batch 4 on CIFAR (rows of 64 and 16 values)
+# (name, N, C, H, W): training-mode batch norm, ResNet-50's shapes at batch 2, and MobileNetV2's
+# at batch 4 on CIFAR (rows of 1024, 256, 64 and 16 values)
 BN_CASES = [
     ("batchnorm 2x64@112x112", 2, 64, 112, 112),
     ("batchnorm 2x256@56x56", 2, 256, 56, 56),
     ("batchnorm 2x512@28x28", 2, 512, 28, 28),
     ("batchnorm 2x1024@14x14", 2, 1024, 14, 14),
+    ("batchnorm 4x144@32x32", 4, 144, 32, 32),
+    ("batchnorm 4x192@16x16", 4, 192, 16, 16),
     ("batchnorm 4x576@8x8", 4, 576, 8, 8),
     ("batchnorm 4x960@4x4", 4, 960, 4, 4),
+]
+
+# (name, N, C, H, W): ReLU, MobileNetV2's largest map at batch 4 and VGG-16's first at batch 8
+RELU_CASES = [
+    ("relu 4x144@32x32", 4, 144, 32, 32),
+    ("relu 8x64@224x224", 8, 64, 224, 224),
 ]
 
 # (name, rows, in_features, out_features): VGG-16's fc1 and fc2 at batch 1, 2 and 8, LeNet-5's fc1 at 128
@@ -59,17 +78,17 @@ LINEAR_CASES = [
 ]
 
 
-def conv_case(device, N, C, H, W, K, R, stride, padding):
+def conv_case(device, N, C, H, W, K, R, stride, padding, groups=1):
     import torch
     rng = np.random.default_rng(0)
     x = rng.standard_normal((N, C, H, W), dtype=np.float32)
-    w = rng.standard_normal((K, C, R, R), dtype=np.float32) * 0.05
+    w = rng.standard_normal((K, C // groups, R, R), dtype=np.float32) * 0.05
     b = rng.standard_normal(K, dtype=np.float32)
     OH = (H + 2 * padding - R) // stride + 1
     OW = (W + 2 * padding - R) // stride + 1
     g = rng.standard_normal((N, K, OH, OW), dtype=np.float32)
-    return weighted_case(device, x, w, b, g, lambda *a: F.conv2d(*a, stride=stride, padding=padding),
-                         lambda *a: torch.nn.functional.conv2d(*a, stride=stride, padding=padding))
+    return weighted_case(device, x, w, b, g, lambda *a: F.conv2d(*a, stride=stride, padding=padding, groups=groups),
+                         lambda *a: torch.nn.functional.conv2d(*a, stride=stride, padding=padding, groups=groups))
 
 
 def weighted_case(device, x, w, b, g, ours_op, theirs_op):
@@ -138,6 +157,25 @@ def bn_case(device, N, C, H, W):
     return ours, theirs
 
 
+def relu_case(device, N, C, H, W):
+    import torch
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, C, H, W), dtype=np.float32)
+    g = rng.standard_normal((N, C, H, W), dtype=np.float32)
+    X, G = mc.tensor(x, device=device, requires_grad=True), mc.tensor(g, device=device)
+    tx, tg = (torch.tensor(a, device="cuda" if device == "cuda" else "cpu") for a in (x, g))
+    tx.requires_grad_()
+
+    def ours():
+        X.grad = None
+        F.relu(X).backward(G)
+
+    def theirs():
+        tx.grad = None
+        torch.nn.functional.relu(tx).backward(tg)
+    return ours, theirs
+
+
 def linear_case(device, rows, n_in, n_out):
     import torch
     rng = np.random.default_rng(0)
@@ -172,8 +210,10 @@ def main():
     print(f"# minicnn vs PyTorch {torch.__version__}, {time.strftime('%Y-%m-%d')}, {machine()}")
     print(f"# device: {dev}; float32; forward + backward; median of {args.rounds} alternating rounds")
     rows = []
-    cases = [(c[0], conv_case, c[1:]) for c in CONV_CASES] + [(c[0], pool_case, c[1:]) for c in POOL_CASES]
-    cases += [(c[0], bn_case, c[1:]) for c in BN_CASES] + [(c[0], linear_case, c[1:]) for c in LINEAR_CASES]
+    cases = [(c[0], conv_case, c[1:]) for c in CONV_CASES + DEPTHWISE_CASES]
+    cases += [(c[0], pool_case, c[1:]) for c in POOL_CASES]
+    cases += [(c[0], bn_case, c[1:]) for c in BN_CASES] + [(c[0], relu_case, c[1:]) for c in RELU_CASES]
+    cases += [(c[0], linear_case, c[1:]) for c in LINEAR_CASES]
     for name, make, params in cases:
         if args.only and args.only not in name:
             continue
