@@ -47,6 +47,20 @@ def test_batch_norm_in_blocks(device, config, block, layout, training):
                  [x, rand(C, seed=35), rand(C, seed=36)], device)
 
 
+@pytest.mark.parametrize("H,W", [(4, 4), (14, 14), (1, 511), (16, 32), (28, 28)])
+def test_batch_norm_rows_on_both_sides_of_short_rows(device, H, W):
+    """Rows (H*W values) shorter than norm.SHORT_ROWS are walked as whole blocks with repeated
+    per-channel vectors, longer ones row by row: both give PyTorch's numbers, training mode."""
+    from minicnn.functional.norm import SHORT_ROWS
+    assert (H * W < SHORT_ROWS) == (H * W < 512)
+    C = 6
+    rm, rv = rand(C, seed=37), np.abs(rand(C, seed=38)) + 0.5
+    torch_oracle(lambda x, w, b: F.batch_norm(x, mc.tensor(rm, device=device), mc.tensor(rv, device=device), w, b,
+                                                  training=True),
+                 lambda x, w, b: TF.batch_norm(x, torch.tensor(rm), torch.tensor(rv), w, b, training=True),
+                 [rand(3, C, H, W, seed=39) * 2 + 1, rand(C, seed=40), rand(C, seed=41)], device)
+
+
 LAYER_NORM_CASES = [((8, 10), 10), ((4, 3, 6, 5), (6, 5)), ((2, 3, 4, 5), (3, 4, 5)), ((1, 7), 7), ((3, 1), 1),
                     ((5, 2, 3), (3,))]
 

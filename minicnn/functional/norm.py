@@ -44,10 +44,15 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..configuration import config
-from ..layout import SHORT_ROWS, alloc_nchw, batch_last, rows_of
+from ..layout import alloc_nchw, batch_last, rows_of
 from ..tensor import Tensor
 from .math import as_tensor
 
+
+# Rows (H*W values of one image and channel) shorter than SHORT_ROWS are walked as whole blocks, with
+# per-channel vectors repeated along them: below 512 values that was 15-30% faster, at 784 and more
+# slower (RESULTS.md, "Batch norm on short rows").
+SHORT_ROWS = 512
 
 # Batch norm works through its input in blocks of about config.norm_block elements (512 KB of
 # float32), so that (x - mean) and the other per-element temporaries live in the cache: each pass then
@@ -79,9 +84,9 @@ def _blocks(shape, xp):
 
 
 def _short(a):
-    """Whether a (B, C, L) array on the CPU has rows shorter than SHORT_ROWS[0] (a small map of a small
+    """Whether a (B, C, L) array on the CPU has rows shorter than SHORT_ROWS (a small map of a small
     batch, NCHW): NumPy then pays per row, not per value, for a per-channel op walked row by row."""
-    return a.shape[2] < SHORT_ROWS[0] and isinstance(a, np.ndarray)
+    return a.shape[2] < SHORT_ROWS and isinstance(a, np.ndarray)
 
 
 def _per_channel(v, like):
