@@ -50,8 +50,8 @@ from .math import as_tensor
 
 
 # Rows (H*W values of one image and channel) shorter than SHORT_ROWS are walked as whole blocks, with
-# per-channel vectors repeated along them: below 512 values that was 15-30% faster, at 784 and more
-# slower (RESULTS.md, "Batch norm on short rows").
+# per-channel vectors repeated along them: rows of 196 and 256 values gained, rows of 784 and more
+# did not (benchmarks/bn_rows.py; RESULTS.md, "Batch norm on short rows").
 SHORT_ROWS = 512
 
 # Batch norm works through its input in blocks of about config.norm_block elements (512 KB of
