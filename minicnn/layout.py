@@ -11,6 +11,7 @@ import contextlib
 
 import numpy as np
 
+from .backend import get_array_module
 from .configuration import config
 
 
@@ -27,6 +28,17 @@ def alloc_nchw(alloc, shape, dtype, batch_last_layout):
         N, C, H, W = shape
         return alloc((C, H, W, N), dtype=dtype).transpose(3, 0, 1, 2)
     return alloc(shape, dtype=dtype)
+
+
+def in_layout(a, batch_last_layout):
+    """``a`` (N, C, H, W) in the layout asked for: itself when it is already so laid out, else a copy.
+    An op's input gradient comes in its input's layout, so that the op before it, which saved arrays
+    in that layout (ReLU's mask), walks both in one order."""
+    if batch_last(a) == batch_last_layout and (batch_last_layout or a.flags.c_contiguous):
+        return a
+    out = alloc_nchw(get_array_module(a).empty, a.shape, a.dtype, batch_last_layout)
+    out[...] = a
+    return out
 
 
 # NumPy buffers an element-wise op whose operands cannot all be walked in one stride -- a per-channel

@@ -299,30 +299,38 @@ def test_depthwise_rows_with_unequal_strides_kernels_and_padding(device, kernel,
 
 @pytest.mark.parametrize("kernel,stride,padding,k", [
     (3, 1, 1, 1), (3, 2, 1, 1), (3, 1, 1, 2), ((5, 3), (3, 2), (2, 1), 1), (1, 1, 0, 1), (3, 1, 2, 3)])
-@pytest.mark.parametrize("H,W", [(4, 5), (15, 14)])
-def test_depthwise_both_layouts(device, kernel, stride, padding, k, H, W):
-    """The sweep runs channel-first or, on small maps, channels-last (_Sweep.last): both, with any
-    stride, kernel, padding and filters a channel, against PyTorch, and in float64 against the
+@pytest.mark.parametrize("H,W,batch_last_input", [(4, 5, False), (15, 14, False), (15, 14, True)])
+def test_depthwise_every_layout(device, kernel, stride, padding, k, H, W, batch_last_input):
+    """The sweep runs NCHW, channels-last on small maps, or batch-last for a batch-last input (_Sweep.layout),
+    with any stride, kernel, padding and filters a channel: against PyTorch, and in float64 against the
     group-by-group reference; gradcheck on the same geometry."""
     from minicnn.functional.conv_algorithms.grouped import LAST_ROWS, _Sweep
     from minicnn.functional.conv_algorithms.im2col import ConvGeometry
+    from minicnn.layout import batch_last
     C = 24
     x, w, b = rand(3, C, H, W, seed=49), rand(C * k, 1, *((kernel,) * 2 if isinstance(kernel, int) else kernel),
                                               seed=50), rand(C * k, seed=51)
+    if batch_last_input:
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
     stride2 = (stride,) * 2 if isinstance(stride, int) else stride
     g = ConvGeometry((3, C * k, H, W), w.shape[2:], stride2, F.conv.conv_padding(padding, w.shape[2:], stride2))
-    sweep = _Sweep(g)
-    assert sweep.last == (sweep.Hq > LAST_ROWS * g.OH)
-    if (kernel, stride, padding) == (3, 1, 1):
-        assert sweep.last == (H == 4)                           # the small map channels-last, the other not
+    sweep = _Sweep(g, batch_last_input and k == 1)              # k > 1 repeats x's channels into NCHW
+    expect = ("batch-last" if batch_last_input and k == 1 else
+              "channels-last" if sweep.Hq > LAST_ROWS * g.OH else "NCHW")
+    assert sweep.layout == expect
+    if (kernel, stride, padding) == (3, 1, 1) and not batch_last_input:
+        assert sweep.layout == ("channels-last" if H == 4 else "NCHW")    # the small map channels-last
     torch_oracle(lambda t, v, c: F.conv2d(t, v, c, stride, padding, groups=C, algorithm="depthwise"),
                  lambda t, v, c: TF.conv2d(t, v, c, stride, padding, groups=C), [x, w, b], device)
     ts = [mc.tensor(a, dtype=mc.float64, requires_grad=True) for a in (x, w)]
     ours = F.conv2d(*ts, stride=stride, padding=padding, groups=C, algorithm="depthwise")
     ref = F.conv2d(*ts, stride=stride, padding=padding, groups=C, algorithm="reference")
     assert_close(ours.numpy(), ref.numpy(), rtol=1e-12, atol=1e-12)
+    assert batch_last(ts[0].array) == batch_last_input and batch_last(ours.array) == (expect == "batch-last")
     C = 5                                                       # fewer, for gradcheck
-    check(lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding, groups=C, algorithm="depthwise"),
+    def laid_out(x):                                            # batch-last in memory, as conv2d leaves it
+        return x.permute(1, 2, 3, 0).contiguous().permute(3, 0, 1, 2) if batch_last_input else x
+    check(lambda x, w, b: F.conv2d(laid_out(x), w, b, stride=stride, padding=padding, groups=C, algorithm="depthwise"),
           T(2, C, H, W, seed=52), T(C * k, 1, *w.shape[2:], seed=53), T(C * k, seed=54))
 
 
@@ -350,14 +358,19 @@ def test_grouped_ops_match_the_group_by_group_reference():
     (2, 128, 128, 28, 3, 1, 1, 1), (32, 64, 128, 8, 3, 1, 1, 1), (2, 6, 6, 9, 3, 1, 1, 6), (2, 8, 4, 9, 3, 2, 1, 2),
     (17, 4, 4, 5, 5, 2, 2, 1),
 ])
-def test_the_plan_is_what_auto_runs(N, C, K, H, kernel, stride, padding, groups):
+@pytest.mark.parametrize("batch_last_input", [False, True])
+def test_the_plan_is_what_auto_runs(N, C, K, H, kernel, stride, padding, groups, batch_last_input):
     """conv2d_plan names the algorithm and the output layout conv2d then gives, and is the plan -- pieces,
     what is kept, the input gradient's method -- the algorithm carries out; conv_plans lists them for
     every Conv2d of a model, with the thresholds that decided."""
     from minicnn.functional.conv_algorithms import ALGORITHMS
     from minicnn.layout import batch_last
-    plan = F.conv2d_plan((N, C, H, H), (K, C // groups, kernel, kernel), stride, padding, groups=groups)
-    x = mc.tensor(rand(N, C, H, H, seed=1), requires_grad=True)
+    plan = F.conv2d_plan((N, C, H, H), (K, C // groups, kernel, kernel), stride, padding, groups=groups,
+                         batch_last_input=batch_last_input)
+    x = rand(N, C, H, H, seed=1)
+    if batch_last_input:
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    x = mc.tensor(x, requires_grad=True)
     w = mc.tensor(rand(K, C // groups, kernel, kernel, seed=2))
     y = F.conv2d(x, w, stride=stride, padding=padding, groups=groups)
     assert type(y._ctx) is ALGORITHMS[plan.algorithm]
@@ -377,4 +390,4 @@ def test_conv_plans_of_a_model_print_every_layer_and_why():
     assert rows[1][1] == (2, 128, 28, 28) and len(lines) == 5
     assert "WINOGRAD4_MIN_CHANNELS (128)" in lines[2] and "not Winograd: min(C, K) = 3" in lines[1]
     rows = mc.nn.conv_plans(model, (3, 8, 8), batch_size=16, print_fn=None)
-    assert [plan.layout for _, _, plan in rows] == ["batch-last", "batch-last", "NCHW", "batch-last"]
+    assert [plan.layout for _, _, plan in rows] == ["batch-last"] * 4     # the depthwise layer keeps its input's

@@ -54,6 +54,46 @@ def test_activation_layout_from_sixteen_images(device):
         assert batch_last(x.grad.array) == expect
 
 
+def mobile_ours(x, w1, w2, w3, gamma, beta):
+    """MobileNetV2's block on batch-last activations: the depthwise and grouped layers take a
+    batch-last input and give NCHW; their input gradients must come back batch-last."""
+    h = F.relu(F.batch_norm(F.conv2d(x, w1), None, None, gamma, beta, training=True))
+    h = F.relu(F.conv2d(h, w2, padding=1, groups=8))
+    return F.relu(F.conv2d(h, w3, padding=1, groups=2))
+
+
+def mobile_torch(x, w1, w2, w3, gamma, beta):
+    h = TF.relu(TF.batch_norm(TF.conv2d(x, w1), None, None, gamma, beta, training=True))
+    h = TF.relu(TF.conv2d(h, w2, padding=1, groups=8))
+    return TF.relu(TF.conv2d(h, w3, padding=1, groups=2))
+
+
+def test_grouped_layers_on_batch_last_activations(device):
+    """From 16 images a 1x1 layer's output is batch-last; the depthwise and grouped layers after it
+    return their input gradients in that layout (ReLU's mask was saved in it), with PyTorch's numbers;
+    ReLU's backward takes an upstream gradient of the other layout too."""
+    from minicnn.layout import batch_last
+    args = [rand(16, 4, 6, 5, seed=68), rand(8, 4, 1, 1, seed=69), rand(16, 1, 3, 3, seed=70),
+            rand(6, 8, 3, 3, seed=71), rand(8, seed=72) + 1, rand(8, seed=73)]
+    torch_oracle(mobile_ours, mobile_torch, args, device, rtol=1e-4, atol=1e-4)
+    x = mc.tensor(args[0], device=device)
+    h = F.conv2d(x, mc.tensor(args[1], device=device))
+    h.requires_grad_()
+    for name, layer in (("depthwise", lambda t: F.conv2d(t, mc.tensor(args[2], device=device), padding=1, groups=8)),
+                        ("grouped", lambda t: F.conv2d(t, mc.tensor(rand(6, 4, 3, 3, seed=75), device=device), padding=1,
+                                                       groups=2))):
+        h.grad = None
+        layer(h).sum().backward()
+        assert batch_last(h.grad.array) == batch_last(h.array), name
+    y = F.relu(h)
+    gy = rand(*y.shape, seed=74)
+    g_other = mc.tensor(np.ascontiguousarray(gy) if batch_last(y.array) else
+                        np.ascontiguousarray(gy.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2), device=device)
+    h.grad = None
+    y.backward(g_other)
+    np.testing.assert_array_equal(h.grad.numpy(), gy * (h.numpy() > 0))
+
+
 # -------------------------------- gradcheck in float64, random upstream gradient
 def test_gradcheck_block_on_batch_last_activations():
     """16 images: conv2d returns batch-last views and the ops after it keep that layout."""

@@ -24,6 +24,7 @@ from .. import threads
 from ..autograd import Function
 from ..backend import get_array_module
 from ..configuration import config
+from ..layout import batch_last, in_layout
 
 
 # NumPy runs maximum(x, 0) against an array of zeros 2-4 times faster than against a scalar zero (its
@@ -68,6 +69,8 @@ class ReLU(Function):
 
     def backward(self, gy):
         xp = get_array_module(gy)
+        if gy.ndim == 4:
+            gy = in_layout(gy, batch_last(self.mask))   # else NumPy walks one of them against its grain
         gx = xp.empty_like(self.mask, dtype=gy.dtype)
         threads.elementwise(lambda gx, gy, mask: xp.multiply(gy, mask, out=gx), [gx], [gy, self.mask])
         return gx

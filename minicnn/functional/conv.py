@@ -173,10 +173,12 @@ def _conv2d(x, weight, bias, stride, padding, dilation, groups, reference, algor
 
 
 def conv2d_plan(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1, device="cpu",  # noqa: A002
-                dtype=np.float32):
+                dtype=np.float32, batch_last_input=False):
     """What conv2d(..., algorithm="auto") would run for an input and weight of these shapes, and why: a
     choice.Plan (algorithm, the output's memory layout, the reason with the thresholds that decided).
-    ``minicnn.nn.conv_plans(model, input_shape)`` lists it for every convolution of a model."""
+    ``batch_last_input``: whether the input lies batch-last in memory (a depthwise layer's output keeps
+    its input's layout). ``minicnn.nn.conv_plans(model, input_shape)`` lists it for every convolution
+    of a model."""
     from ..backend import xp_for
     if len(input_shape) != 4 or len(weight_shape) != 4:
         raise ValueError(f"conv2d_plan: expected 4-D shapes (N, C, H, W) and (K, C/groups, R, S), got "
@@ -185,11 +187,13 @@ def conv2d_plan(input_shape, weight_shape, stride=1, padding=0, dilation=1, grou
     R, S = (weight_shape[2] - 1) * dh + 1, (weight_shape[3] - 1) * dw + 1       # the dilated kernel conv2d runs
     if groups > 1:
         name = choice.choose_grouped(C, groups)
-        why = ("groups == C: one multiply-add a kernel offset over every channel at once (channels-last when "
-               "the map is small enough that its padding rows cost more than a transpose)" if name == "depthwise"
+        why = ("groups == C: one multiply-add a kernel offset over every channel at once (batch-last as its "
+               "input; else channels-last when the map is small enough that its padding rows cost more than a "
+               "transpose)" if name == "depthwise"
                else f"groups = {groups}: the groups' column matrices side by side, one batched GEMM")
+        layout = "batch-last" if name == "depthwise" and batch_last_input else "NCHW"
         # both run the whole batch at once and keep what forward made (columns, or the input's phases)
-        return choice.Plan(name, "NCHW", why, pieces=((0, input_shape[0]),), keep=True,
+        return choice.Plan(name, layout, why, pieces=((0, input_shape[0]),), keep=True,
                            input_grad="sweep" if name == "depthwise" else "grouped col2im")
     stride = pair(stride, "stride")
     g = ConvGeometry(tuple(input_shape), (R, S), stride, conv_padding(padding, (R, S), stride))

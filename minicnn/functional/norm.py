@@ -44,7 +44,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..configuration import config
-from ..layout import alloc_nchw, batch_last, rows_of
+from ..layout import alloc_nchw, batch_last, in_layout, rows_of
 from ..tensor import Tensor
 from .math import as_tensor
 
@@ -188,11 +188,7 @@ class BatchNorm(Function):
         xp = get_array_module(gy)
         x3, inv_std = self.x3, self.inv_std
         mean3 = _per_channel(self.mean, x3)
-        if self.x_batch_last and not batch_last(gy):                    # gy into x's layout
-            g = alloc_nchw(xp.empty, gy.shape, gy.dtype, True)
-            g[...] = gy
-        else:
-            g = gy if self.x_batch_last else xp.ascontiguousarray(gy)
+        g = in_layout(gy, self.x_batch_last) if gy.ndim == 4 else xp.ascontiguousarray(gy)   # x's layout
         g3, blocks = _as_3d(g), self.blocks
         with rows_of(g3.shape[2], xp):
             tmp = xp.empty(max(g3[b, c].size for b, c in blocks), dtype=gy.dtype)

@@ -115,6 +115,7 @@ def conv_plans(model, input_shape, batch_size=1, print_fn=print, device=None):
     from . import module as module_mod
     from .layers import Conv2d
     from ..functional.conv import conv2d_plan
+    from ..layout import batch_last
     names = {id(m): name for name, m in model.named_modules() if isinstance(m, Conv2d)}
     rows = []
 
@@ -122,7 +123,7 @@ def conv_plans(model, input_shape, batch_size=1, print_fn=print, device=None):
         if id(module) in names:
             x = args[0]
             plan = conv2d_plan(x.shape, module.weight.shape, module.stride, module.padding, module.dilation,
-                               module.groups, x.device, x.dtype)
+                               module.groups, x.device, x.dtype, batch_last_input=batch_last(x.array))
             rows.append((names[id(module)], tuple(x.shape), plan))
 
     _run_on_zeros(model, input_shape, batch_size, device, module_mod.register_module_forward_pre_hook(record))

@@ -20,6 +20,7 @@ depthwise (G = C: one input channel a group, k = K/C filters each, MobileNet's 3
 The oracle of both is conv2d's loop over the groups with algorithm="reference".
 """
 from ...backend import get_array_module
+from ...layout import alloc_nchw, batch_last, in_layout
 from .im2col import col2im_fast, im2col_fast
 from .common import ConvFunction
 
@@ -39,7 +40,7 @@ class Conv2dGrouped(ConvFunction):
         y = xp.ascontiguousarray(xp.matmul(wg, col).reshape(K, g.N, g.OH, g.OW).transpose(1, 0, 2, 3))
         if b is not None:
             y += b.reshape(1, K, 1, 1)                                         # in place: one copy, not two
-        self.col, self.groups = col, G
+        self.col, self.groups, self.x_batch_last = col, G, batch_last(x)
         return y
 
     def backward(self, gy):
@@ -49,7 +50,7 @@ class Conv2dGrouped(ConvFunction):
         gx = gw = None
         if need_x:
             gcol = xp.matmul(W2.reshape(G, K // G, -1).transpose(0, 2, 1), gy3)  # (G, c*R*S, N*OH*OW)
-            gx = col2im_fast(gcol.reshape(g.col_shape), g)
+            gx = in_layout(col2im_fast(gcol.reshape(g.col_shape), g), self.x_batch_last)   # x's layout
         if need_w:
             gw = xp.matmul(gy3, self.col.transpose(0, 2, 1)).reshape(self.w.shape)
         return self.grads(gx, gw, gy.sum(axis=(0, 2, 3)) if self.has_bias else None)
@@ -66,25 +67,26 @@ class Conv2dDepthwise(ConvFunction):
     def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), groups=1):
         xp = get_array_module(x)
         self.k = k = w.shape[0] // x.shape[1]
+        self.x_batch_last = batch_last(x)                               # gx is made in x's layout
         if k > 1:
             x = xp.repeat(x, k, axis=1)
         xp, g, K, _ = self.setup(x, w, b, stride, padding)
-        self.sweep = sweep = _Sweep(g)
+        self.sweep = sweep = _Sweep(g, batch_last(x))
         self.phases = sweep.split(x)
-        y = xp.empty((g.N, sweep.row), dtype=x.dtype)
+        y = xp.empty((sweep.rows, sweep.row), dtype=x.dtype)
         tmp, wt = xp.empty_like(y), xp.empty(sweep.row, dtype=x.dtype)
         for t in range(len(sweep.taps)):
             xp.multiply(sweep.tap(self.phases, t), sweep.weight(w, t, wt), out=tmp if t else y)
             if t:
                 y += tmp
-        y = sweep.output(y)                                             # (N, K, OH, OW), NCHW
+        y = sweep.output(y)                                             # (N, K, OH, OW)
         if b is not None:
             y += b.reshape(1, K, 1, 1)
         return y
 
     def backward(self, gy):
         xp, g, sweep = get_array_module(gy), self.g, self.sweep
-        gyg = sweep.on_grid(gy)                                         # (N, row), 0 past the output
+        gyg = sweep.on_grid(gy)                                         # (rows, row), 0 past the output
         wt = xp.empty(sweep.row, dtype=gy.dtype)
         gx = gw = None
         if self.needs_grad[0]:
@@ -93,9 +95,11 @@ class Conv2dDepthwise(ConvFunction):
             for t in range(len(sweep.taps)):
                 xp.multiply(gyg, sweep.weight(self.w, t, wt), out=tmp)
                 sweep.tap(gphases, t)[...] += tmp
-            gx = sweep.join(gphases)
-            if self.k > 1:                                              # the k copies' gradients, added
-                gx = gx.reshape(g.N, -1, self.k, g.H, g.W).sum(axis=2)
+            if self.k == 1:
+                gx = sweep.join(gphases, self.x_batch_last)
+            else:                                                       # the k copies' gradients, added
+                gx = sweep.join(gphases, False).reshape(g.N, -1, self.k, g.H, g.W).sum(axis=2)
+                gx = in_layout(gx, self.x_batch_last)
         if self.needs_grad[1]:
             gw = xp.empty((g.C, len(sweep.taps)), dtype=gy.dtype)
             for t in range(len(sweep.taps)):
@@ -119,34 +123,53 @@ class _Sweep:
     (a + sh*i, b + sw*j) on a grid of Hq x G positions. Output (oh, ow), at grid position
     q = oh*G + ow, reads for kernel offset (r, s) position q + (r // sh)*G + s // sw of phase
     (r % sh, s % sw). Each phase is one flat buffer for the whole batch, so an offset's reads are one
-    slice of it: a run of a whole image's values, where a 2-D window would be C*OH short runs of OW
-    (NumPy pays per run, and a run against a broadcast weight costs twice a plain one: RESULTS.md,
-    "Grouped convolutions"). The offset's weights are laid out along the same run (each channel's
-    weight repeated over its positions), so each multiply is of two plain runs of memory.
+    slice of it: runs of a whole image's values, where a 2-D window would be C*OH short runs of OW
+    (NumPy pays per run: RESULTS.md, "Grouped convolutions"). The sweep's arrays are (rows, row):
+    each row one run of memory. Three layouts (``layout``):
 
-    Channel-first, an image's phase is (C, Hq, G): the sweep computes all C*Hq*G positions, the rows
-    past OH and the columns past OW included (reads past a channel's end land in the next channel or
-    in the buffer's tail, and only those dropped positions make them). Channels-last (``last``), an
-    image's phase is (Hq, G, C) and the sweep computes the first OH*G*C values only (rows past OH
-    skipped), at the price of transposing x, y, gy and gx once each: chosen where the rows it skips
-    are worth more than the transposes (small maps: MobileNet's 8x8 and 4x4 layers)."""
+    "NCHW"        an image's phase is (C, Hq, G); a row is one image, all C*Hq*G positions (the rows
+                  past OH and the columns past OW included: reads past a channel's end land in the
+                  next channel or in the buffer's tail, and only those dropped positions make them).
+                  The offset's weights are laid out along the row (each channel's repeated over its
+                  positions): a run against a broadcast weight cost twice a plain one.
+    "channels-last"  an image's phase is (Hq, G, C); a row is one image's first OH*G*C values (rows
+                  past OH skipped), the weights tiled along it, at the price of transposing x, y, gy
+                  and gx once each: where the rows it skips are worth more (LAST_ROWS; small maps).
+    "batch-last"  for an input that is batch-last in memory (conv2d's output from BATCH_LAST_MIN
+                  images): the phase is (C, Hq, G, N), a row is one channel, Hq*G*N values long,
+                  against that channel's weight; the output and gx are batch-last too, so that the
+                  layers around it keep one layout and no copy transposes."""
 
-    def __init__(self, g):
+    def __init__(self, g, batch_last_input=False):
         self.g = g
+        C, N = g.C, g.N
         self.Hq, self.G = -(-g.Hp // g.sh), -(-g.Wp // g.sw)
-        self.block = g.C * self.Hq * self.G             # one image's phase, in elements
-        self.last = self.Hq > LAST_ROWS * g.OH
-        unit = g.C if self.last else 1                  # elements between neighbouring grid positions
-        self.row = g.OH * self.G * g.C if self.last else self.block      # the values an image's sweep computes
+        P = self.Hq * self.G                             # a channel's grid positions in a phase
+        if batch_last_input:
+            self.layout, unit, self.rows, self.stride, self.row = "batch-last", N, C, P * N, P * N
+        elif self.Hq > LAST_ROWS * g.OH:
+            self.layout, unit, self.rows, self.stride, self.row = "channels-last", C, N, C * P, g.OH * self.G * C
+        else:
+            self.layout, unit, self.rows, self.stride, self.row = "NCHW", 1, N, C * P, C * P
+        self.size = N * C * P                           # a phase's grid, in elements
         self.taps = [((r % g.sh) * g.sw + s % g.sw, ((r // g.sh) * self.G + s // g.sw) * unit)
                      for r in range(g.R) for s in range(g.S)]            # (phase, offset), in w's order
         self.tail = max(o for _, o in self.taps)
 
     def _grid(self, buf):
-        """A phase buffer's (N, C, Hq, G) grid -- (N, Hq, G, C) channels-last."""
+        """A phase buffer's grid: (N, C, Hq, G), (N, Hq, G, C) channels-last, (C, Hq, G, N) batch-last."""
         g = self.g
-        shape = (g.N, self.Hq, self.G, g.C) if self.last else (g.N, g.C, self.Hq, self.G)
-        return buf[:g.N * self.block].reshape(shape)
+        shape = {"NCHW": (g.N, g.C, self.Hq, self.G), "channels-last": (g.N, self.Hq, self.G, g.C),
+                 "batch-last": (g.C, self.Hq, self.G, g.N)}[self.layout]
+        return buf[:self.size].reshape(shape)
+
+    def _on(self, grid, rows, cols):
+        """The part of a grid at these rows and columns, as (N, C, rows, cols)."""
+        if self.layout == "NCHW":
+            return grid[:, :, rows, cols]
+        if self.layout == "channels-last":
+            return grid[:, rows, cols].transpose(0, 3, 1, 2)
+        return grid[:, rows, cols].transpose(3, 0, 1, 2)
 
     def _pieces(self):
         """For each phase: the (rows, columns) of its grid that hold input pixels, and the input's rows
@@ -158,74 +181,83 @@ class _Sweep:
                 j0, j1, w0 = _phase_span(b, g.sw, g.padding[2], g.W)
                 yield (slice(i0, i1), slice(j0, j1)), (slice(h0, None, g.sh), slice(w0, None, g.sw))
 
-    def _on(self, grid, rows, cols):
-        """The part of a grid at these rows and columns, as (N, C, rows, cols)."""
-        return grid[:, rows, cols].transpose(0, 3, 1, 2) if self.last else grid[:, :, rows, cols]
-
     def split(self, x):
-        """x (N, C, H, W) zero-padded and cut into its phases: flat buffers of N * block values and a
-        tail of zeros (the last reads of the last image)."""
+        """x (N, C, H, W) zero-padded and cut into its phases: flat buffers of the grid's values and a
+        tail of zeros (the last reads of the last row)."""
         xp = get_array_module(x)
         phases = []
         for (rows, cols), (hs, ws) in self._pieces():
-            buf = xp.zeros(self.g.N * self.block + self.tail, dtype=x.dtype)
+            buf = xp.zeros(self.size + self.tail, dtype=x.dtype)
             self._on(self._grid(buf), rows, cols)[...] = x[:, :, hs, ws]
             phases.append(buf)
         return phases
 
-    def join(self, phases):
-        """The (N, C, H, W) image whose phases these are (split's inverse, padding dropped)."""
+    def join(self, phases, batch_last_layout):
+        """The (N, C, H, W) image whose phases these are (split's inverse, padding dropped), batch-last
+        in memory or not as asked."""
         g = self.g
         xp = get_array_module(phases[0])
-        x = xp.empty((g.N, g.C, g.H, g.W), dtype=phases[0].dtype)
+        x = alloc_nchw(xp.empty, (g.N, g.C, g.H, g.W), phases[0].dtype, batch_last_layout)
         for ((rows, cols), (hs, ws)), buf in zip(self._pieces(), phases):
             x[:, :, hs, ws] = self._on(self._grid(buf), rows, cols)
         return x
 
     def tap(self, phases, t):
-        """The (N, row) values that kernel offset t reads for the sweep's positions: one slice of its
+        """The (rows, row) values that kernel offset t reads for the sweep's positions: one slice of its
         phase's buffer (writable: backward adds gx's share into it)."""
         p, o = self.taps[t]
-        return phases[p][o:o + self.g.N * self.block].reshape(self.g.N, self.block)[:, :self.row]
+        return phases[p][o:o + self.rows * self.stride].reshape(self.rows, self.stride)[:, :self.row]
 
     def weight(self, w, t, out):
-        """Kernel offset t's weights (w (C, 1, R, S)) laid out along the sweep's row, in ``out`` (row,):
-        each channel's repeated over its Hq*G positions, or channels-last the C of them over and over."""
+        """Kernel offset t's weights (w (C, 1, R, S)) to multiply the (rows, row) arrays by: laid out along
+        the row in ``out`` (row,), each channel's repeated over its Hq*G positions, or channels-last the
+        C of them over and over; batch-last each row's channel's weight, (C, 1)."""
         g = self.g
         wt = w.reshape(g.C, -1)[:, t]
-        if self.last:
+        if self.layout == "batch-last":
+            return wt[:, None]
+        if self.layout == "channels-last":
             out.reshape(-1, g.C)[...] = wt
         else:
             out.reshape(g.C, -1)[...] = wt[:, None]
         return out
 
     def output(self, y):
-        """The sweep's (N, row) result as the (N, C, OH, OW) NCHW output, the extra positions dropped."""
+        """The sweep's (rows, row) result as the (N, C, OH, OW) output, the extra positions dropped;
+        batch-last in memory for the batch-last layout, else NCHW."""
         g = self.g
         xp = get_array_module(y)
-        if self.last:
+        if self.layout == "batch-last":
+            out = alloc_nchw(xp.empty, (g.N, g.C, g.OH, g.OW), y.dtype, True)
+            out.transpose(1, 2, 3, 0)[...] = y.reshape(g.C, self.Hq, self.G, g.N)[:, :g.OH, :g.OW]
+            return out
+        if self.layout == "channels-last":
             return xp.ascontiguousarray(y.reshape(g.N, g.OH, self.G, g.C)[:, :, :g.OW].transpose(0, 3, 1, 2))
         return xp.ascontiguousarray(y.reshape(g.N, g.C, self.Hq, self.G)[:, :, :g.OH, :g.OW])
 
     def on_grid(self, gy):
-        """gy (N, C, OH, OW) laid out as the sweep's (N, row), zero on the extra positions."""
+        """gy (N, C, OH, OW) laid out as the sweep's (rows, row), zero on the extra positions."""
         g = self.g
         xp = get_array_module(gy)
-        if self.last:
+        if self.layout == "batch-last":
+            gyg = xp.zeros((g.C, self.Hq, self.G, g.N), dtype=gy.dtype)
+            gyg[:, :g.OH, :g.OW] = gy.transpose(1, 2, 3, 0)
+        elif self.layout == "channels-last":
             gyg = xp.zeros((g.N, g.OH, self.G, g.C), dtype=gy.dtype)
             gyg[:, :, :g.OW] = gy.transpose(0, 2, 3, 1)
         else:
             gyg = xp.zeros((g.N, g.C, self.Hq, self.G), dtype=gy.dtype)
             gyg[:, :, :g.OH, :g.OW] = gy
-        return gyg.reshape(g.N, self.row)
+        return gyg.reshape(self.rows, self.row)
 
     def channel_dot(self, a, b):
-        """Per channel, the sum over the batch and the grid of a * b, for two (N, row) arrays: one dot
-        product a channel and image channel-first, one multiply and a sum over the positions
-        channels-last."""
+        """Per channel, the sum over the batch and the grid of a * b, for two (rows, row) arrays: one dot
+        product a channel (batch-last) or a channel and image (NCHW); channels-last one multiply and a
+        sum over the positions."""
         g = self.g
         xp = get_array_module(a)
-        if self.last:
+        if self.layout == "channels-last":
             return (a * b).reshape(-1, g.C).sum(axis=0)
-        P = self.block // g.C
-        return xp.matmul(a.reshape(-1, 1, P), b.reshape(-1, P, 1)).reshape(g.N, g.C).sum(axis=0)
+        n = self.row if self.layout == "batch-last" else self.row // g.C
+        dots = xp.matmul(a.reshape(-1, 1, n), b.reshape(-1, n, 1))
+        return dots.reshape(g.C) if self.layout == "batch-last" else dots.reshape(g.N, g.C).sum(axis=0)
