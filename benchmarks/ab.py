@@ -9,6 +9,7 @@ drift over minutes hits both alike. What a change buys is the ratio new / old.
     python benchmarks/ab.py HEAD~1 --conv 2,256,64,56,1                   # one conv2d, fwd + bwd:
                                                                           # N,C,K,H,kernel (padding k//2)
     python benchmarks/ab.py HEAD~1 --conv 4,144,144,32,3,144,2            # ... with groups and stride
+    python benchmarks/ab.py HEAD~1 --conv 32,144,144,32,3,144 --batch-last  # ... input and gy batch-last
     python benchmarks/ab.py HEAD~1 --grouped mobilenetv2 --batch 4        # a kuangliu model of grouped.py
     python benchmarks/ab.py HEAD~1 --main-job                             # 100 steps of the main job's loop:
                                                                           # LeNet-5, Adam, batch 32, batches
@@ -60,10 +61,14 @@ def step_fn(mc, args, rng):
 def conv_fn(mc, args, rng):
     N, C, K, H, k, groups, stride = ([int(v) for v in args.conv.split(",")] + [1, 1])[:7]
     x = rng.standard_normal((N, C, H, H)).astype(np.float32)
+    if args.batch_last:                                             # as conv2d leaves it from 16 images
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
     w = (rng.standard_normal((K, C // groups, k, k)) * (2 / (C // groups * k * k)) ** 0.5).astype(np.float32)
     X, Wt = mc.Tensor(x, requires_grad=True), mc.Tensor(w, requires_grad=True)
     OH = (H + 2 * (k // 2) - k) // stride + 1
     gy = rng.standard_normal((N, K, OH, OH)).astype(np.float32)
+    if args.batch_last:
+        gy = np.ascontiguousarray(gy.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
 
     def run():
         mc.functional.conv2d(X, Wt, stride=stride, padding=k // 2, groups=groups).backward(gy)
@@ -110,6 +115,7 @@ def main():
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--conv", default=None, help="time one conv2d instead: N,C,K,H,kernel[,groups[,stride]]")
+    ap.add_argument("--batch-last", action="store_true", help="with --conv: the input and gy batch-last in memory")
     ap.add_argument("--main-job", action="store_true", help="time 100 steps of the main job's loop instead")
     ap.add_argument("--grouped", default=None, help="time a training step of this benchmarks/grouped.py model instead "
                                                     "(mobilenet, mobilenetv2, shufflenetv2, efficientnetb0), 32x32")
@@ -125,7 +131,7 @@ def main():
         funcs = {"old": make(load(tmp), args, np.random.default_rng(0)),
                  "new": make(load(root), args, np.random.default_rng(0))}
         what = ("100 main-job steps (LeNet-5, Adam, batch 32, with loading)" if args.main_job else
-                f"conv2d {args.conv} fwd+bwd" if args.conv else f"{args.grouped} b{args.batch} 32x32 step" if args.grouped
+                f"conv2d {args.conv}{' batch-last' if args.batch_last else ''} fwd+bwd" if args.conv else f"{args.grouped} b{args.batch} 32x32 step" if args.grouped
                 else f"{args.model} b{args.batch} {args.size}x{args.size} step")
         r = compare(funcs, rounds=args.rounds, warmup=1, block_time=1.0, settle=0.3)
     print(f"# {machine()}, BLAS {blas}; {what}; old = {args.old}, new = working tree")

@@ -334,6 +334,24 @@ def test_depthwise_every_layout(device, kernel, stride, padding, k, H, W, batch_
           T(2, C, H, W, seed=52), T(C * k, 1, *w.shape[2:], seed=53), T(C * k, seed=54))
 
 
+@pytest.mark.parametrize("N,C,H,batch_last_input,layout", [
+    (32, 64, 32, False, "NCHW"), (16, 32, 32, True, "batch-last"), (128, 1024, 4, False, "channels-last")])
+def test_depthwise_in_blocks_on_large_batches(device, N, C, H, batch_last_input, layout):
+    """Arrays too large for the cache are swept in blocks of rows (_Sweep.blocks), every layout: against
+    PyTorch."""
+    from minicnn.functional.conv_algorithms.grouped import _Sweep
+    from minicnn.functional.conv_algorithms.im2col import ConvGeometry
+    x, w, b = rand(N, C, H, H, seed=55), rand(C, 1, 3, 3, seed=56), rand(C, seed=57)
+    if batch_last_input:
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    sweep = _Sweep(ConvGeometry(x.shape, (3, 3), (1, 1), (1, 1, 1, 1)), batch_last_input)
+    assert sweep.layout == layout
+    if device == "cpu":
+        assert len(list(sweep.blocks(sweep.split(x)))) > 1
+    torch_oracle(lambda t, v, c: F.conv2d(t, v, c, padding=1, groups=C, algorithm="depthwise"),
+                 lambda t, v, c: TF.conv2d(t, v, c, padding=1, groups=C), [x, w, b], device)
+
+
 @pytest.mark.parametrize("algorithm,groups,K", [("grouped", 2, 4), ("depthwise", 4, 4), ("depthwise", 4, 8)])
 @pytest.mark.parametrize("stride,padding", [(1, 1), (2, 0), ((1, 2), (2, 1))])
 def test_gradcheck_grouped_and_depthwise(algorithm, groups, K, stride, padding):

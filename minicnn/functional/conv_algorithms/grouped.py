@@ -19,10 +19,19 @@ depthwise (G = C: one input channel a group, k = K/C filters each, MobileNet's 3
 
 The oracle of both is conv2d's loop over the groups with algorithm="reference".
 """
+import numpy as np
+
 from ...backend import get_array_module
 from ...layout import alloc_nchw, batch_last, in_layout
 from .im2col import col2im_fast, im2col_fast
 from .common import ConvFunction
+
+# The depthwise sweep goes through its arrays in blocks of about SWEEP_BLOCK elements when they hold more
+# than SWEEP_WHOLE (then out of the cache: a large batch), every offset over one block before the next.
+# Its NCHW and channels-last layouts must lay every offset's weights out first (R*S rows of memory), so
+# they wait for 4 times as many elements and at least R*S rows (RESULTS.md, "Grouped convolutions").
+SWEEP_WHOLE = 1 << 19
+SWEEP_BLOCK = 1 << 16
 
 # The depthwise sweep runs channels-last where a phase's grid has more than LAST_ROWS times the
 # output's rows (the rows channel-first computes and drops).
@@ -74,11 +83,12 @@ class Conv2dDepthwise(ConvFunction):
         self.sweep = sweep = _Sweep(g, batch_last(x))
         self.phases = sweep.split(x)
         y = xp.empty((sweep.rows, sweep.row), dtype=x.dtype)
-        tmp, wt = xp.empty_like(y), xp.empty(sweep.row, dtype=x.dtype)
-        for t in range(len(sweep.taps)):
-            xp.multiply(sweep.tap(self.phases, t), sweep.weight(w, t, wt), out=tmp if t else y)
-            if t:
-                y += tmp
+        for rows, taps, weights in sweep.blocks(self.phases, w):
+            yb, tmp = y[rows], xp.empty_like(y[rows])
+            for t, (xt, wt) in enumerate(zip(taps, weights)):
+                xp.multiply(xt, wt, out=tmp if t else yb)
+                if t:
+                    yb += tmp
         y = sweep.output(y)                                             # (N, K, OH, OW)
         if b is not None:
             y += b.reshape(1, K, 1, 1)
@@ -87,23 +97,25 @@ class Conv2dDepthwise(ConvFunction):
     def backward(self, gy):
         xp, g, sweep = get_array_module(gy), self.g, self.sweep
         gyg = sweep.on_grid(gy)                                         # (rows, row), 0 past the output
-        wt = xp.empty(sweep.row, dtype=gy.dtype)
         gx = gw = None
         if self.needs_grad[0]:
             gphases = [xp.zeros_like(p) for p in self.phases]
-            tmp = xp.empty_like(gyg)
-            for t in range(len(sweep.taps)):
-                xp.multiply(gyg, sweep.weight(self.w, t, wt), out=tmp)
-                sweep.tap(gphases, t)[...] += tmp
+            for rows, taps, weights in sweep.blocks(gphases, self.w):
+                gb = gyg[rows]
+                tmp = xp.empty_like(gb)
+                for gxt, wt in zip(taps, weights):
+                    xp.multiply(gb, wt, out=tmp)
+                    gxt += tmp                                          # into a view of gphases
             if self.k == 1:
                 gx = sweep.join(gphases, self.x_batch_last)
             else:                                                       # the k copies' gradients, added
                 gx = sweep.join(gphases, False).reshape(g.N, -1, self.k, g.H, g.W).sum(axis=2)
                 gx = in_layout(gx, self.x_batch_last)
         if self.needs_grad[1]:
-            gw = xp.empty((g.C, len(sweep.taps)), dtype=gy.dtype)
-            for t in range(len(sweep.taps)):
-                gw[:, t] = sweep.channel_dot(gyg, sweep.tap(self.phases, t))
+            gw = xp.zeros((g.C, len(sweep.taps)), dtype=gy.dtype)
+            for rows, taps, _ in sweep.blocks(self.phases):
+                for t, xt in enumerate(taps):
+                    sweep.add_channel_dot(gw[:, t], gyg[rows], xt, rows)
             gw = gw.reshape(self.w.shape)
         return self.grads(gx, gw, gy.sum(axis=(0, 2, 3)) if self.has_bias else None)
 
@@ -208,19 +220,62 @@ class _Sweep:
         p, o = self.taps[t]
         return phases[p][o:o + self.rows * self.stride].reshape(self.rows, self.stride)[:, :self.row]
 
-    def weight(self, w, t, out):
+    def weight(self, w, t, out=None):
         """Kernel offset t's weights (w (C, 1, R, S)) to multiply the (rows, row) arrays by: laid out along
-        the row in ``out`` (row,), each channel's repeated over its Hq*G positions, or channels-last the
-        C of them over and over; batch-last each row's channel's weight, (C, 1)."""
+        the row (row,), each channel's repeated over its Hq*G positions, or channels-last the C of them
+        over and over (in ``out``, or a new array); batch-last each row's channel's weight, (C, 1)."""
         g = self.g
+        xp = get_array_module(w)
         wt = w.reshape(g.C, -1)[:, t]
         if self.layout == "batch-last":
             return wt[:, None]
+        out = xp.empty(self.row, dtype=w.dtype) if out is None else out
         if self.layout == "channels-last":
             out.reshape(-1, g.C)[...] = wt
         else:
             out.reshape(g.C, -1)[...] = wt[:, None]
         return out
+
+    def blocks(self, phases, w=None):
+        """The sweep in blocks of rows, each (rows, [tap t's (rows, row) slice of the phases for every t],
+        [tap t's weights for those rows]) (no weights without w). The whole array is one block where it
+        fits in the cache (SWEEP_WHOLE), else blocks of about SWEEP_BLOCK elements, so that a block's
+        2*R*S passes find it in the cache; the weights are then laid out once for all the blocks (R*S
+        rows of memory; a row is one image, or one channel batch-last)."""
+        T = len(self.taps)
+        taps = [self.tap(phases, t) for t in range(T)]
+        xp = get_array_module(phases[0])
+        weighted = self.layout != "batch-last"
+        if (self.rows * self.row <= SWEEP_WHOLE * (4 if weighted else 1) or (weighted and self.rows < T)
+                or xp is not np):                                                  # a GPU: one block
+            if w is None:
+                yield slice(None), taps, None
+                return
+            buf = xp.empty(self.row, dtype=w.dtype)                       # one offset's at a time
+            yield slice(None), taps, (self.weight(w, t, buf) for t in range(T))
+            return
+        weights = None if w is None else [self.weight(w, t) for t in range(T)]
+        step = max(1, SWEEP_BLOCK // self.row)
+        for r in range(0, self.rows, step):
+            rows = slice(r, min(r + step, self.rows))
+            part = None if w is None else [wt[rows] if self.layout == "batch-last" else wt for wt in weights]
+            yield rows, [a[rows] for a in taps], part
+
+    def add_channel_dot(self, out, a, b, rows):
+        """out (C,) += per channel, the sum over the images and the grid of a * b, for a block of rows of
+        the sweep's arrays: one dot product a channel (batch-last: out[rows], a row a channel) or a
+        channel and image (NCHW); channels-last one multiply and a sum over the positions."""
+        g = self.g
+        xp = get_array_module(a)
+        if self.layout == "channels-last":
+            out += (a * b).reshape(-1, g.C).sum(axis=0)
+            return
+        n = self.row if self.layout == "batch-last" else self.row // g.C
+        dots = xp.matmul(a.reshape(-1, 1, n), b.reshape(-1, n, 1))
+        if self.layout == "batch-last":
+            out[rows] += dots.reshape(-1)
+        else:
+            out += dots.reshape(-1, g.C).sum(axis=0)
 
     def output(self, y):
         """The sweep's (rows, row) result as the (N, C, OH, OW) output, the extra positions dropped;
@@ -249,15 +304,3 @@ class _Sweep:
             gyg = xp.zeros((g.N, g.C, self.Hq, self.G), dtype=gy.dtype)
             gyg[:, :, :g.OH, :g.OW] = gy
         return gyg.reshape(self.rows, self.row)
-
-    def channel_dot(self, a, b):
-        """Per channel, the sum over the batch and the grid of a * b, for two (rows, row) arrays: one dot
-        product a channel (batch-last) or a channel and image (NCHW); channels-last one multiply and a
-        sum over the positions."""
-        g = self.g
-        xp = get_array_module(a)
-        if self.layout == "channels-last":
-            return (a * b).reshape(-1, g.C).sum(axis=0)
-        n = self.row if self.layout == "batch-last" else self.row // g.C
-        dots = xp.matmul(a.reshape(-1, 1, n), b.reshape(-1, n, 1))
-        return dots.reshape(g.C) if self.layout == "batch-last" else dots.reshape(g.N, g.C).sum(axis=0)
