@@ -374,7 +374,7 @@ def test_grouped_ops_match_the_group_by_group_reference():
 @pytest.mark.parametrize("N,C,K,H,kernel,stride,padding,groups", [
     (2, 3, 8, 12, 3, 1, 1, 1), (16, 3, 8, 12, 3, 1, 1, 1), (4, 8, 6, 10, 1, 1, 0, 1), (4, 8, 6, 10, 1, 2, 0, 1),
     (2, 128, 128, 28, 3, 1, 1, 1), (32, 64, 128, 8, 3, 1, 1, 1), (2, 6, 6, 9, 3, 1, 1, 6), (2, 8, 4, 9, 3, 2, 1, 2),
-    (17, 4, 4, 5, 5, 2, 2, 1),
+    (17, 4, 4, 5, 5, 2, 2, 1), (2, 6, 12, 9, 3, 1, 1, 6),
 ])
 @pytest.mark.parametrize("batch_last_input", [False, True])
 def test_the_plan_is_what_auto_runs(N, C, K, H, kernel, stride, padding, groups, batch_last_input):

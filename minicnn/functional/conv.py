@@ -191,7 +191,8 @@ def conv2d_plan(input_shape, weight_shape, stride=1, padding=0, dilation=1, grou
                "input; else channels-last when the map is small enough that its padding rows cost more than a "
                "transpose)" if name == "depthwise"
                else f"groups = {groups}: the groups' column matrices side by side, one batched GEMM")
-        layout = "batch-last" if name == "depthwise" and batch_last_input else "NCHW"
+        # a depthwise layer with k > 1 filters a channel repeats the channels into an NCHW copy first
+        layout = "batch-last" if name == "depthwise" and batch_last_input and weight_shape[0] == C else "NCHW"
         # both run the whole batch at once and keep what forward made (columns, or the input's phases)
         return choice.Plan(name, layout, why, pieces=((0, input_shape[0]),), keep=True,
                            input_grad="sweep" if name == "depthwise" else "grouped col2im")
