@@ -130,8 +130,9 @@ def main():
         make = main_job_fn if args.main_job else conv_fn if args.conv else grouped_fn if args.grouped else step_fn
         funcs = {"old": make(load(tmp), args, np.random.default_rng(0)),
                  "new": make(load(root), args, np.random.default_rng(0))}
+        layout = " batch-last" if args.batch_last else ""
         what = ("100 main-job steps (LeNet-5, Adam, batch 32, with loading)" if args.main_job else
-                f"conv2d {args.conv}{' batch-last' if args.batch_last else ''} fwd+bwd" if args.conv else f"{args.grouped} b{args.batch} 32x32 step" if args.grouped
+                f"conv2d {args.conv}{layout} fwd+bwd" if args.conv else f"{args.grouped} b{args.batch} 32x32 step" if args.grouped
                 else f"{args.model} b{args.batch} {args.size}x{args.size} step")
         r = compare(funcs, rounds=args.rounds, warmup=1, block_time=1.0, settle=0.3)
     print(f"# {machine()}, BLAS {blas}; {what}; old = {args.old}, new = working tree")

@@ -1,6 +1,6 @@
 """Batch norm's walk over short rows, at several thresholds: where repeating per-channel vectors pays.
 
-minicnn.functional.norm walks rows (H*W values of one image and channel) shorter than norm.SHORT_ROWS
+minicnn.functional.norm walks rows (H*W values of one image and channel) shorter than norm.REPEAT_ROWS
 as whole blocks, each per-channel vector repeated along the row, and longer rows one by one. This
 times batch norm (training mode, forward + backward, every gradient) at row lengths from 64 to 1024
 with the threshold set to each of several values in turn, alternating in one process (timing.compare),
@@ -38,7 +38,7 @@ def main():
     thresholds = [int(t) for t in args.thresholds.split(",")]
     print(f"# {machine()}; BLAS {blas}; batch norm, training, forward + backward; median of {args.rounds} "
           f"alternating rounds; ms, and the ratio to the first threshold")
-    print("| shape | row | " + " | ".join(f"SHORT_ROWS {t}" for t in thresholds) + " |")
+    print("| shape | row | " + " | ".join(f"REPEAT_ROWS {t}" for t in thresholds) + " |")
     print("|---|---:|" + "---:|" * len(thresholds))
     rng = np.random.default_rng(0)
     for N, C, H, W in SHAPES:
@@ -49,7 +49,7 @@ def main():
 
         def step(threshold):
             def run():
-                norm.SHORT_ROWS = threshold
+                norm.REPEAT_ROWS = threshold
                 x.grad = w.grad = b.grad = None
                 F.batch_norm(x, rm, rv, w, b, training=True).backward(g)
             return run

@@ -1,4 +1,5 @@
-"""conv2d (depthwise too), max_pool2d, batch_norm, relu and linear, forward + backward: minicnn vs PyTorch in the same run.
+"""conv2d (depthwise too), max_pool2d, batch_norm, relu and linear, forward + backward: minicnn vs PyTorch
+in the same run.
 
     python benchmarks/ops.py                 # CPU, 2 threads
     python benchmarks/ops.py --device cuda   # CuPy vs PyTorch CUDA (cuDNN on)

@@ -80,8 +80,8 @@ def test_grouped_layers_on_batch_last_activations(device):
     h = F.conv2d(x, mc.tensor(args[1], device=device))
     h.requires_grad_()
     for name, layer in (("depthwise", lambda t: F.conv2d(t, mc.tensor(args[2], device=device), padding=1, groups=8)),
-                        ("grouped", lambda t: F.conv2d(t, mc.tensor(rand(6, 4, 3, 3, seed=75), device=device), padding=1,
-                                                       groups=2))):
+                        ("grouped", lambda t: F.conv2d(t, mc.tensor(rand(6, 4, 3, 3, seed=75), device=device),
+                                                       padding=1, groups=2))):
         h.grad = None
         layer(h).sum().backward()
         assert batch_last(h.grad.array) == batch_last(h.array), name

@@ -49,10 +49,10 @@ def test_batch_norm_in_blocks(device, config, block, layout, training):
 
 @pytest.mark.parametrize("H,W", [(4, 4), (14, 14), (1, 511), (16, 32), (28, 28)])
 def test_batch_norm_rows_on_both_sides_of_short_rows(device, H, W):
-    """Rows (H*W values) shorter than norm.SHORT_ROWS are walked as whole blocks with repeated
+    """Rows (H*W values) shorter than norm.REPEAT_ROWS are walked as whole blocks with repeated
     per-channel vectors, longer ones row by row: both give PyTorch's numbers, training mode."""
-    from minicnn.functional.norm import SHORT_ROWS
-    assert (H * W < SHORT_ROWS) == (H * W < 512)
+    from minicnn.functional.norm import REPEAT_ROWS
+    assert (H * W < REPEAT_ROWS) == (H * W < 512)
     C = 6
     rm, rv = rand(C, seed=37), np.abs(rand(C, seed=38)) + 0.5
     torch_oracle(lambda x, w, b: F.batch_norm(x, mc.tensor(rm, device=device), mc.tensor(rv, device=device), w, b,

@@ -49,10 +49,10 @@ from ..tensor import Tensor
 from .math import as_tensor
 
 
-# Rows (H*W values of one image and channel) shorter than SHORT_ROWS are walked as whole blocks, with
+# Rows (H*W values of one image and channel) shorter than REPEAT_ROWS are walked as whole blocks, with
 # per-channel vectors repeated along them: rows of 196 and 256 values gained, rows of 784 and more
 # did not (benchmarks/bn_rows.py; RESULTS.md, "Batch norm on short rows").
-SHORT_ROWS = 512
+REPEAT_ROWS = 512
 
 # Batch norm works through its input in blocks of about config.norm_block elements (512 KB of
 # float32), so that (x - mean) and the other per-element temporaries live in the cache: each pass then
@@ -84,9 +84,9 @@ def _blocks(shape, xp):
 
 
 def _short(a):
-    """Whether a (B, C, L) array on the CPU has rows shorter than SHORT_ROWS (a small map of a small
+    """Whether a (B, C, L) array on the CPU has rows shorter than REPEAT_ROWS (a small map of a small
     batch, NCHW): NumPy then pays per row, not per value, for a per-channel op walked row by row."""
-    return a.shape[2] < SHORT_ROWS and isinstance(a, np.ndarray)
+    return a.shape[2] < REPEAT_ROWS and isinstance(a, np.ndarray)
 
 
 def _per_channel(v, like):
