@@ -184,8 +184,8 @@ def test_ranks_sharing_a_machine_share_its_cores():
     in each rank made LeNet-5 steps 11x slower); a thread count set by the user is kept."""
     code = ("import os, minicnn as mc; from mpi4py import MPI; from threadpoolctl import threadpool_info; "
             "blas = lambda: max(i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'); "
-            "before = (blas(), mc.config.threads); mc.distributed.init(); n = blas(); "
-            "import sys; counts = MPI.COMM_WORLD.gather(n); sys.stdout.write(f'threads {counts}\\n') if counts else None; "
+            "before = (blas(), mc.config.threads); mc.distributed.init(); n = blas(); import sys; "
+            "counts = MPI.COMM_WORLD.gather(n); sys.stdout.write(f'threads {counts}\\n') if counts else None; "
             "mc.distributed.shutdown(); sys.stdout.write(f'given back {(blas(), mc.config.threads) == before} "
             "{\"OMP_NUM_THREADS\" in os.environ}\\n')")     # one write a line: the ranks' lines must not interleave
     env = {k: v for k, v in os.environ.items() if k not in distributed.THREAD_VARIABLES}

@@ -55,8 +55,9 @@ def test_activation_layout_from_sixteen_images(device):
 
 
 def mobile_ours(x, w1, w2, w3, gamma, beta):
-    """MobileNetV2's block on batch-last activations: the depthwise and grouped layers take a
-    batch-last input and give NCHW; their input gradients must come back batch-last."""
+    """MobileNetV2's block on batch-last activations: a 1x1 layer's batch-last output into a depthwise
+    layer of 2 filters a channel and a grouped one, which give NCHW outputs; their input gradients must
+    come back batch-last."""
     h = F.relu(F.batch_norm(F.conv2d(x, w1), None, None, gamma, beta, training=True))
     h = F.relu(F.conv2d(h, w2, padding=1, groups=8))
     return F.relu(F.conv2d(h, w3, padding=1, groups=2))

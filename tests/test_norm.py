@@ -48,7 +48,7 @@ def test_batch_norm_in_blocks(device, config, block, layout, training):
 
 
 @pytest.mark.parametrize("H,W", [(4, 4), (14, 14), (1, 511), (16, 32), (28, 28)])
-def test_batch_norm_rows_on_both_sides_of_short_rows(device, H, W):
+def test_batch_norm_rows_on_both_sides_of_repeat_rows(device, H, W):
     """Rows (H*W values) shorter than norm.REPEAT_ROWS are walked as whole blocks with repeated
     per-channel vectors, longer ones row by row: both give PyTorch's numbers, training mode."""
     from minicnn.functional.norm import REPEAT_ROWS
