@@ -14,8 +14,8 @@ depthwise (G = C: one input channel a group, k = K/C filters each, MobileNet's 3
       y[n, ch, j]       += x_pad[n, ch, oh*sh + r, ow*sw + s] * w[ch, j, r, s]
       gx_pad[.. r, s ..] += sum_j gy[n, ch, j] * w[ch, j, r, s]
       gw[ch, j, r, s]    = sum over n, oh, ow of gy[n, ch, j] * x_pad[.. r, s ..]
-  R*S vectorized multiply-adds over the whole batch each way, each slice one run of memory an
-  image (_Sweep).
+  R*S vectorized multiply-adds over the whole batch each way, each slice a few long runs of memory
+  (_Sweep).
 
 The oracle of both is conv2d's loop over the groups with algorithm="reference".
 """
@@ -143,7 +143,8 @@ class _Sweep:
                   past OH and the columns past OW included: reads past a channel's end land in the
                   next channel or in the buffer's tail, and only those dropped positions make them).
                   The offset's weights are laid out along the row (each channel's repeated over its
-                  positions): a run against a broadcast weight cost twice a plain one.
+                  positions), so that a multiply reads two plain runs, not one against a broadcast
+                  per-channel weight (RESULTS.md, "Grouped convolutions", item 1).
     "channels-last"  an image's phase is (Hq, G, C); a row is one image's first OH*G*C values (rows
                   past OH skipped), the weights tiled along it, at the price of transposing x, y, gy
                   and gx once each: where the rows it skips are worth more (LAST_ROWS; small maps).
@@ -168,12 +169,21 @@ class _Sweep:
                      for r in range(g.R) for s in range(g.S)]            # (phase, offset), in w's order
         self.tail = max(o for _, o in self.taps)
 
-    def _grid(self, buf):
-        """A phase buffer's grid: (N, C, Hq, G), (N, Hq, G, C) channels-last, (C, Hq, G, N) batch-last."""
+    def _grid(self, a, rows=None):
+        """The flat buffer or (rows, row) array ``a`` as a grid of ``rows`` rows (default Hq): (N, C, rows, G),
+        (N, rows, G, C) channels-last, (C, rows, G, N) batch-last."""
         g = self.g
-        shape = {"NCHW": (g.N, g.C, self.Hq, self.G), "channels-last": (g.N, self.Hq, self.G, g.C),
-                 "batch-last": (g.C, self.Hq, self.G, g.N)}[self.layout]
-        return buf[:self.size].reshape(shape)
+        h = self.Hq if rows is None else rows
+        shape = {"NCHW": (g.N, g.C, h, self.G), "channels-last": (g.N, h, self.G, g.C),
+                 "batch-last": (g.C, h, self.G, g.N)}[self.layout]
+        return a.reshape(-1)[:g.N * g.C * h * self.G].reshape(shape)
+
+    def _outputs(self, a):
+        """The output positions of the sweep's (rows, row) array ``a``, as an (N, C, OH, OW) view (its rows
+        hold OH grid rows channels-last, Hq otherwise)."""
+        g = self.g
+        grid = self._grid(a, g.OH if self.layout == "channels-last" else None)
+        return self._on(grid, slice(0, g.OH), slice(0, g.OW))
 
     def _on(self, grid, rows, cols):
         """The part of a grid at these rows and columns, as (N, C, rows, cols)."""
@@ -281,26 +291,12 @@ class _Sweep:
         """The sweep's (rows, row) result as the (N, C, OH, OW) output, the extra positions dropped;
         batch-last in memory for the batch-last layout, else NCHW."""
         g = self.g
-        xp = get_array_module(y)
-        if self.layout == "batch-last":
-            out = alloc_nchw(xp.empty, (g.N, g.C, g.OH, g.OW), y.dtype, True)
-            out.transpose(1, 2, 3, 0)[...] = y.reshape(g.C, self.Hq, self.G, g.N)[:, :g.OH, :g.OW]
-            return out
-        if self.layout == "channels-last":
-            return xp.ascontiguousarray(y.reshape(g.N, g.OH, self.G, g.C)[:, :, :g.OW].transpose(0, 3, 1, 2))
-        return xp.ascontiguousarray(y.reshape(g.N, g.C, self.Hq, self.G)[:, :, :g.OH, :g.OW])
+        out = alloc_nchw(get_array_module(y).empty, (g.N, g.C, g.OH, g.OW), y.dtype, self.layout == "batch-last")
+        out[...] = self._outputs(y)
+        return out
 
     def on_grid(self, gy):
         """gy (N, C, OH, OW) laid out as the sweep's (rows, row), zero on the extra positions."""
-        g = self.g
-        xp = get_array_module(gy)
-        if self.layout == "batch-last":
-            gyg = xp.zeros((g.C, self.Hq, self.G, g.N), dtype=gy.dtype)
-            gyg[:, :g.OH, :g.OW] = gy.transpose(1, 2, 3, 0)
-        elif self.layout == "channels-last":
-            gyg = xp.zeros((g.N, g.OH, self.G, g.C), dtype=gy.dtype)
-            gyg[:, :, :g.OW] = gy.transpose(0, 2, 3, 1)
-        else:
-            gyg = xp.zeros((g.N, g.C, self.Hq, self.G), dtype=gy.dtype)
-            gyg[:, :, :g.OH, :g.OW] = gy
-        return gyg.reshape(self.rows, self.row)
+        gyg = get_array_module(gy).zeros((self.rows, self.row), dtype=gy.dtype)
+        self._outputs(gyg)[...] = gy
+        return gyg
