@@ -10,6 +10,7 @@ drift over minutes hits both alike. What a change buys is the ratio new / old.
                                                                           # N,C,K,H,kernel (padding k//2)
     python benchmarks/ab.py HEAD~1 --conv 4,144,144,32,3,144,2            # ... with groups and stride
     python benchmarks/ab.py HEAD~1 --conv 32,144,144,32,3,144 --batch-last  # ... input and gy batch-last
+    python benchmarks/ab.py HEAD~1 --bn 2,64,112                          # batch norm, training, fwd + bwd
     python benchmarks/ab.py HEAD~1 --grouped mobilenetv2 --batch 4        # a kuangliu model of grouped.py
     python benchmarks/ab.py HEAD~1 --main-job                             # 100 steps of the main job's loop:
                                                                           # LeNet-5, Adam, batch 32, batches
@@ -76,6 +77,24 @@ def conv_fn(mc, args, rng):
     return run
 
 
+def bn_fn(mc, args, rng):
+    """Batch norm in training mode, forward + backward with every gradient, on an (N, C, H, H) input
+    (batch-last in memory with --batch-last)."""
+    N, C, H = [int(v) for v in args.bn.split(",")]
+    x = rng.standard_normal((N, C, H, H)).astype(np.float32)
+    gy = rng.standard_normal((N, C, H, H)).astype(np.float32)
+    if args.batch_last:
+        x, gy = (np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2) for a in (x, gy))
+    X = mc.Tensor(x, requires_grad=True)
+    w, b = (mc.Tensor(np.full(C, v, np.float32), requires_grad=True) for v in (1, 0))
+    rm, rv = np.zeros(C, np.float32), np.ones(C, np.float32)
+
+    def run():
+        mc.functional.batch_norm(X, rm, rv, w, b, training=True).backward(gy)
+        X.grad = w.grad = b.grad = None
+    return run
+
+
 def grouped_fn(mc, args, rng):
     """A training step of one of benchmarks/grouped.py's models (kuangliu's MobileNet family, built
     with minicnn as torch) on 32x32 inputs."""
@@ -115,7 +134,9 @@ def main():
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--conv", default=None, help="time one conv2d instead: N,C,K,H,kernel[,groups[,stride]]")
-    ap.add_argument("--batch-last", action="store_true", help="with --conv: the input and gy batch-last in memory")
+    ap.add_argument("--bn", default=None, help="time batch norm (training, fwd + bwd) instead: N,C,H")
+    ap.add_argument("--batch-last", action="store_true",
+                    help="with --conv or --bn: the input and gy batch-last in memory")
     ap.add_argument("--main-job", action="store_true", help="time 100 steps of the main job's loop instead")
     ap.add_argument("--grouped", default=None, help="time a training step of this benchmarks/grouped.py model instead "
                                                     "(mobilenet, mobilenetv2, shufflenetv2, efficientnetb0), 32x32")
@@ -127,16 +148,18 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         archive = subprocess.run(["git", "-C", root, "archive", args.old, "minicnn"], check=True, capture_output=True)
         subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
-        make = main_job_fn if args.main_job else conv_fn if args.conv else grouped_fn if args.grouped else step_fn
+        make = (main_job_fn if args.main_job else conv_fn if args.conv else bn_fn if args.bn else
+                grouped_fn if args.grouped else step_fn)
         funcs = {"old": make(load(tmp), args, np.random.default_rng(0)),
                  "new": make(load(root), args, np.random.default_rng(0))}
         layout = " batch-last" if args.batch_last else ""
         what = ("100 main-job steps (LeNet-5, Adam, batch 32, with loading)" if args.main_job else
-                f"conv2d {args.conv}{layout} fwd+bwd" if args.conv else f"{args.grouped} b{args.batch} 32x32 step" if args.grouped
+                f"conv2d {args.conv}{layout} fwd+bwd" if args.conv else f"batch norm {args.bn}{layout} fwd+bwd"
+                if args.bn else f"{args.grouped} b{args.batch} 32x32 step" if args.grouped
                 else f"{args.model} b{args.batch} {args.size}x{args.size} step")
         r = compare(funcs, rounds=args.rounds, warmup=1, block_time=1.0, settle=0.3)
     print(f"# {machine()}, BLAS {blas}; {what}; old = {args.old}, new = working tree")
-    print(f"old {r['old'] * 1e3:.1f} ms, new {r['new'] * 1e3:.1f} ms, new/old {r['new'] / r['old']:.3f}")
+    print(f"old {r['old'] * 1e3:.2f} ms, new {r['new'] * 1e3:.2f} ms, new/old {r['new'] / r['old']:.3f}")
 
 
 if __name__ == "__main__":
