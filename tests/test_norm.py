@@ -47,12 +47,14 @@ def test_batch_norm_in_blocks(device, config, block, layout, training):
                  [x, rand(C, seed=35), rand(C, seed=36)], device)
 
 
-@pytest.mark.parametrize("H,W", [(4, 4), (14, 14), (1, 511), (16, 32), (28, 28)])
-def test_batch_norm_rows_on_both_sides_of_repeat_rows(device, H, W):
+@pytest.mark.parametrize("H,W", [(4, 4), (7, 9), (8, 8), (14, 14), (1, 511), (16, 32), (28, 28)])
+def test_batch_norm_rows_on_both_sides_of_the_row_thresholds(device, H, W):
     """Rows (H*W values) shorter than norm.REPEAT_ROWS are walked as whole blocks with repeated
-    per-channel vectors, longer ones row by row: both give PyTorch's numbers, training mode."""
-    from minicnn.functional.norm import REPEAT_ROWS
-    assert (H * W < REPEAT_ROWS) == (H * W < 512)
+    per-channel vectors, longer ones row by row; rows of norm.DOT_ROWS values and more take their sums
+    of products as a dot product a row, shorter ones as a product summed: all give PyTorch's numbers,
+    training mode."""
+    from minicnn.functional.norm import DOT_ROWS, REPEAT_ROWS
+    assert (H * W < REPEAT_ROWS) == (H * W < 512) and (H * W < DOT_ROWS) == (H * W < 64)
     C = 6
     rm, rv = rand(C, seed=37), np.abs(rand(C, seed=38)) + 0.5
     torch_oracle(lambda x, w, b: F.batch_norm(x, mc.tensor(rm, device=device), mc.tensor(rv, device=device), w, b,

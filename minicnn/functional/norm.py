@@ -54,6 +54,11 @@ from .math import as_tensor
 # did not (benchmarks/bn_rows.py; RESULTS.md, "Batch norm on short rows").
 REPEAT_ROWS = 512
 
+# Per-channel dot products run one row at a time (np.vecdot) for rows of at least DOT_ROWS values; a
+# row's dot product costs more than multiplying a shorter row out and summing it by ones
+# (benchmarks/bn_rows.py; RESULTS.md, "Batch norm's dot products").
+DOT_ROWS = 64
+
 # Batch norm works through its input in blocks of about config.norm_block elements (512 KB of
 # float32), so that (x - mean) and the other per-element temporaries live in the cache: each pass then
 # reads x (and gy) from memory once. The size was measured (RESULTS.md, "Batch norm blocks").
@@ -109,15 +114,12 @@ def _channel_sum(a):
 
 
 def _channel_dot(a, b):
-    """Sum over every axis but 1 of a * b, for (B, C, L) blocks: on the CPU one dot product per
-    row (BLAS), a pass fewer than multiplying and then summing (RESULTS.md, "Batch norm's sums"),
-    but for short rows the product and its sum by ones (a dot product of a few values costs more than
-    its values); on a GPU the product and its sum (the whole array is one block there)."""
-    xp = get_array_module(a)
-    if xp is not np or _short(a):
+    """Sum over every axis but 1 of a * b, for (B, C, L) blocks: on the CPU one dot product per row
+    (NumPy's vecdot), a pass fewer than multiplying and then summing, for rows of DOT_ROWS values or
+    more; shorter rows, and a GPU (the whole array is one block there), multiply and sum."""
+    if get_array_module(a) is not np or a.shape[2] < DOT_ROWS:
         return _channel_sum(a * b)
-    B, C, L = a.shape
-    return np.matmul(a.reshape(B * C, 1, L), b.reshape(B * C, L, 1)).reshape(B, C).sum(axis=0)
+    return np.vecdot(a, b).sum(axis=0)
 
 
 def _allreduce_channel_sums(comm, sums, count=0):

@@ -281,7 +281,10 @@ class _Sweep:
             out += (a * b).reshape(-1, g.C).sum(axis=0)
             return
         n = self.row if self.layout == "batch-last" else self.row // g.C
-        dots = xp.matmul(a.reshape(-1, 1, n), b.reshape(-1, n, 1))
+        if xp is np:                                    # no product a pair (RESULTS.md, "Batch norm's dot products")
+            dots = np.vecdot(a.reshape(-1, n), b.reshape(-1, n))
+        else:
+            dots = xp.matmul(a.reshape(-1, 1, n), b.reshape(-1, n, 1))
         if self.layout == "batch-last":
             out[rows] += dots.reshape(-1)
         else:
