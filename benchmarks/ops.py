@@ -1,4 +1,4 @@
-"""conv2d (depthwise too), max_pool2d, batch_norm, relu and linear, forward + backward: minicnn vs PyTorch
+"""conv2d (depthwise too), max_pool2d, batch_norm, relu, sigmoid and linear, forward + backward: minicnn vs PyTorch
 in the same run.
 
     python benchmarks/ops.py                 # CPU, 2 threads
@@ -63,10 +63,13 @@ BN_CASES = [
     ("batchnorm 4x960@4x4", 4, 960, 4, 4),
 ]
 
-# (name, N, C, H, W): ReLU, MobileNetV2's largest map at batch 4 and VGG-16's first at batch 8
-RELU_CASES = [
+# (name, N, C, H, W): ReLU, MobileNetV2's largest map at batch 4 and VGG-16's first at batch 8; sigmoid,
+# EfficientNetB0's swish on its largest maps at batch 4
+ACTIVATION_CASES = [
     ("relu 4x144@32x32", 4, 144, 32, 32),
     ("relu 8x64@224x224", 8, 64, 224, 224),
+    ("sigmoid 4x96@32x32", 4, 96, 32, 32),
+    ("sigmoid 4x144@16x16", 4, 144, 16, 16),
 ]
 
 # (name, rows, in_features, out_features): VGG-16's fc1 and fc2 at batch 1, 2 and 8, LeNet-5's fc1 at 128
@@ -158,7 +161,8 @@ def bn_case(device, N, C, H, W):
     return ours, theirs
 
 
-def relu_case(device, N, C, H, W):
+def activation_case(device, N, C, H, W, name):
+    """relu or sigmoid (``name``), forward and backward, in both libraries."""
     import torch
     rng = np.random.default_rng(0)
     x = rng.standard_normal((N, C, H, W), dtype=np.float32)
@@ -169,11 +173,11 @@ def relu_case(device, N, C, H, W):
 
     def ours():
         X.grad = None
-        F.relu(X).backward(G)
+        getattr(F, name)(X).backward(G)
 
     def theirs():
         tx.grad = None
-        torch.nn.functional.relu(tx).backward(tg)
+        getattr(torch, name)(tx).backward(tg)
     return ours, theirs
 
 
@@ -213,7 +217,8 @@ def main():
     rows = []
     cases = [(c[0], conv_case, c[1:]) for c in CONV_CASES + DEPTHWISE_CASES]
     cases += [(c[0], pool_case, c[1:]) for c in POOL_CASES]
-    cases += [(c[0], bn_case, c[1:]) for c in BN_CASES] + [(c[0], relu_case, c[1:]) for c in RELU_CASES]
+    cases += [(c[0], bn_case, c[1:]) for c in BN_CASES]
+    cases += [(c[0], activation_case, c[1:] + (c[0].split()[0],)) for c in ACTIVATION_CASES]
     cases += [(c[0], linear_case, c[1:]) for c in LINEAR_CASES]
     for name, make, params in cases:
         if args.only and args.only not in name:

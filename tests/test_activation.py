@@ -2,11 +2,14 @@
 softmax.
 
 Each op's checks side by side: against PyTorch in float32; gradcheck in float64."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
 
+import minicnn as mc
 import minicnn.functional as F
 from conftest import T, check, distinct, rand, torch_oracle
 
@@ -21,6 +24,16 @@ def test_activations(device, name):
 def test_sigmoid_extreme(device):
     x = np.array([[-1e4, -80, -10, 0, 10, 80, 1e4]], np.float32)
     torch_oracle(F.sigmoid, torch.sigmoid, [x], device)
+
+
+def test_sigmoid_keeps_its_relative_precision_for_negative_inputs_and_does_not_warn(device):
+    """Far below 0 sigmoid is e^x: PyTorch's values to float32's relative precision (0.5 tanh(x/2) + 0.5
+    gave 0 from x = -18), and an overflowing e^-x (x = -1e4) is no warning."""
+    x = np.array([-87, -80, -30, -18, -10, -3, -1e4], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = F.sigmoid(mc.tensor(x, device=device)).cpu().numpy()
+    np.testing.assert_allclose(y, torch.sigmoid(torch.tensor(x)).numpy(), rtol=1e-6, atol=0)
 
 
 @pytest.mark.parametrize("axis", [-1, 0, 1])

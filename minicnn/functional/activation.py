@@ -143,19 +143,26 @@ class GELU(Function):
 
 
 class Sigmoid(Function):
-    """y = 1 / (1 + e^-x), computed as 0.5 tanh(x/2) + 0.5 (no overflow); gx = gy * y * (1 - y)."""
+    """y = 1 / (1 + e^-x); gx = gy * y * (1 - y). Where e^-x overflows (x below -88 in float32) it is
+    inf and y is 0, as it should be; the exponential keeps y's relative precision for negative x, which
+    the form 0.5 tanh(x/2) + 0.5 loses (it gave 0 from x = -18, where y is 1.5e-8), and NumPy computes
+    it in half tanh's time (RESULTS.md, "Sigmoid")."""
     saves, saves_output = (), True
 
     def forward(self, x):
         xp = get_array_module(x)
-        # 1/(1+e^-x) overflows e^-x for very negative x; tanh form is stable everywhere
-        half = x.dtype.type(0.5)
-        self.y = half * xp.tanh(half * x) + half
+        e = xp.negative(x)
+        with np.errstate(over="ignore"):                # e^-x = inf gives y = 0: the right answer, unwarned
+            xp.exp(e, out=e)
+        e += x.dtype.type(1)
+        self.y = xp.reciprocal(e, out=e)
         return self.y
 
     def backward(self, gy):
-        y = self.y
-        return gy * y * (1 - y)
+        gx = 1 - self.y
+        gx *= self.y
+        gx *= gy
+        return gx
 
 
 class Tanh(Function):
