@@ -12,6 +12,13 @@ that way too, for comparison.
 
     python benchmarks/grouped.py                       # batch 4, 2 threads, 5 rounds
     python benchmarks/grouped.py --batch 32 --rounds 3 --per-group
+    python benchmarks/grouped.py --layers --only mobilenetv2
+
+--layers times the models' convolutions and batch norms one layer at a time instead (forward and
+backward, each distinct layer alternating with PyTorch's, NCHW inputs) and adds them up by kind,
+times how often the model has each: where a step's time goes, and how far each kind is from PyTorch.
+A lone layer's time includes each library's cost per call of backward (PyTorch's autograd engine
+starts once a call here, once a step in a model), so the sums are not the step's time.
 """
 import argparse
 import os
@@ -275,6 +282,69 @@ def eval_loss(torch, model, x, y):
     return loss
 
 
+def layer_kinds(torch, model, x):
+    """{(kind, input shape, layer settings): count} for the Conv2d and BatchNorm2d layers of a PyTorch
+    model, from one forward pass on ``x`` (kind: depthwise, pointwise, conv or batchnorm)."""
+    found = {}
+
+    def hook(m, inp, out):
+        shape = tuple(inp[0].shape)
+        if isinstance(m, torch.nn.Conv2d):
+            kind = "depthwise" if m.groups > 1 else "pointwise" if m.kernel_size == (1, 1) else "conv"
+            key = (kind, shape, (m.out_channels, m.kernel_size[0], m.stride[0], m.padding[0], m.groups))
+        else:
+            key = ("batchnorm", shape, ())
+        found[key] = found.get(key, 0) + 1
+    hooks = [m.register_forward_hook(hook) for m in model.modules()
+             if isinstance(m, (torch.nn.Conv2d, torch.nn.BatchNorm2d))]
+    with torch.no_grad():
+        model(torch.tensor(x))
+    for h in hooks:
+        h.remove()
+    return found
+
+
+def layer_fn(lib, kind, shape, settings, rng):
+    """One layer of ``lib`` (torch or minicnn), forward and backward from a fixed upstream gradient."""
+    x = lib.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+    if kind == "batchnorm":
+        layer = lib.nn.BatchNorm2d(shape[1])
+    else:
+        K, k, stride, padding, groups = settings
+        layer = lib.nn.Conv2d(shape[1], K, k, stride, padding, groups=groups, bias=False)
+    gy = lib.tensor(rng.standard_normal(tuple(layer(x).shape)).astype(np.float32))
+
+    def run():
+        x.grad = None
+        layer(x).backward(gy)
+    return run
+
+
+def layers_table(torch, mc, name, x, rounds):
+    """Print the model's layers by kind: minicnn's and PyTorch's summed times, alone, and the ratio."""
+    torch.manual_seed(0)
+    found = layer_kinds(torch, models(torch)[name](), x)
+    sums, worst = {}, []
+    for (kind, shape, settings), count in found.items():
+        t = compare({lib: layer_fn(m, kind, shape, settings, np.random.default_rng(0))
+                     for lib, m in (("minicnn", mc), ("torch", torch))}, rounds=rounds, block_time=0.2, settle=0.05)
+        s = sums.setdefault(kind, [0, 0.0, 0.0])
+        s[0] += count
+        s[1] += count * t["minicnn"]
+        s[2] += count * t["torch"]
+        worst.append((count * (t["minicnn"] - t["torch"]), kind, shape, count, t["minicnn"] / t["torch"]))
+    print(f"\n{name}: layers alone, forward + backward, summed over the model (ms)")
+    print("| kind | layers | minicnn ms | PyTorch ms | ratio |")
+    print("|---|---:|---:|---:|---:|")
+    for kind, (count, ours, theirs) in sorted(sums.items(), key=lambda kv: -kv[1][1]):
+        print(f"| {kind} | {count} | {ours * 1e3:.1f} | {theirs * 1e3:.1f} | {ours / theirs:.2f}x |")
+    total = [sum(v[i] for v in sums.values()) for i in (1, 2)]
+    print(f"| all | {sum(v[0] for v in sums.values())} | {total[0] * 1e3:.1f} | {total[1] * 1e3:.1f} | "
+          f"{total[0] / total[1]:.2f}x |")
+    print("the widest gaps: " + "; ".join(f"{kind} {'x'.join(map(str, shape))} x{count} {ratio:.2f}x"
+                                          for _, kind, shape, count, ratio in sorted(worst, reverse=True)[:4]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--batch", type=int, default=4)
@@ -282,6 +352,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", nargs="*", default=None, help="mobilenet, mobilenetv2, shufflenetv2, efficientnetb0")
     ap.add_argument("--per-group", action="store_true", help="also time minicnn running one group after the other")
+    ap.add_argument("--layers", action="store_true", help="time the layers one at a time, by kind, instead")
     args = ap.parse_args()
     blas = fix_threads(args.threads)
     import torch
@@ -291,6 +362,12 @@ def main():
     rs = np.random.default_rng(0)
     x = rs.standard_normal((args.batch, 3, 32, 32)).astype(np.float32)
     y = rs.integers(0, 10, args.batch)
+    if args.layers:
+        print(f"# {machine()}; BLAS {blas}; torch {torch.__version__}; batch {args.batch}, "
+              f"one layer at a time, median of {args.rounds} alternating rounds")
+        for name in args.only or list(models(torch)):
+            layers_table(torch, mc, name, x, args.rounds)
+        return
     print(f"# {machine()}; BLAS {blas}; torch {torch.__version__}; batch {args.batch}, "
           f"training step (forward, backward, SGD), median of {args.rounds} alternating rounds, ms")
     print("| model | minicnn ms | PyTorch ms | ratio |" + (" one group at a time ms | ratio |" if args.per_group else ""))
