@@ -73,6 +73,61 @@ def test_norm_of_zeros_has_pytorch_zero_gradient_and_other_p_is_refused():
         x.norm(3)
 
 
+# Mixed dtypes, PyTorch's promotion: an integer tensor with a float number is float32 (it was the
+# integers: x * 0.5 gave zeros), a float32 tensor with a float64 zero-dimensional tensor stays float32.
+PROMOTION_CASES = {
+    "int * 0.5": lambda L, i, f: i * 0.5,
+    "0.5 * int": lambda L, i, f: 0.5 * i,
+    "int + 0.5": lambda L, i, f: i + 0.5,
+    "2.5 - int": lambda L, i, f: 2.5 - i,
+    "int ** 0.5": lambda L, i, f: i ** 0.5,
+    "int ** 2": lambda L, i, f: i ** 2,
+    "int.sqrt()": lambda L, i, f: i.sqrt(),
+    "int.clamp(min=1.5)": lambda L, i, f: i.clamp(min=1.5),
+    "int.clamp(min=2)": lambda L, i, f: i.clamp(min=2),
+    "exp, log, sin, cos, sigmoid, tanh of int": lambda L, i, f: L.stack([L.exp(i), L.log(i), i.sin(), i.cos(),
+                                                                      L.sigmoid(i), L.tanh(i)]),
+    "int * float32": lambda L, i, f: i * f,
+    "maximum(int, float32)": lambda L, i, f: L.maximum(i, f),
+    "float32 * float64 0-d": lambda L, i, f: f * L.tensor(0.25, dtype=L.float64),
+    "int * float64 0-d": lambda L, i, f: i * L.tensor(0.25, dtype=L.float64),
+    "float64 * float32": lambda L, i, f: f.double() * f,
+    "bool * 2": lambda L, i, f: (i > 1) * 2,
+    "bool + True": lambda L, i, f: (i > 1) + True,
+    "uint8 + 3": lambda L, i, f: i.to(L.uint8) + 3,
+    "int32 * 2": lambda L, i, f: i.to(L.int32) * 2,
+    "float16 * 0.5": lambda L, i, f: f.half() * 0.5,
+}
+
+
+@pytest.mark.parametrize("case", list(PROMOTION_CASES))
+def test_mixed_dtypes_promote_as_pytorch(case):
+    import torch
+    fn = PROMOTION_CASES[case]
+    ours = fn(mc, mc.tensor([1, 2, 3]), mc.tensor([0.5, 1.5, -2.0]))
+    theirs = fn(torch, torch.tensor([1, 2, 3]), torch.tensor([0.5, 1.5, -2.0]))
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), case
+    np.testing.assert_allclose(ours.numpy().astype(np.float64), theirs.double().numpy(), rtol=1e-6, atol=0)
+
+
+def test_mixed_float_dtypes_pass_the_gradient_back_in_each_operands_dtype():
+    """float32 * float64 (both with dimensions) is float64 and a float64 zero-dimensional factor leaves
+    float32: either way each operand's gradient comes back in its own dtype, with PyTorch's values."""
+    import torch
+    for make in (lambda L: L.tensor([0.25, -1.0], dtype=L.float64, requires_grad=True),
+                 lambda L: L.tensor(0.25, dtype=L.float64, requires_grad=True)):
+        grads = []
+        for L in (mc, torch):
+            a, b = L.tensor([1.5, 2.0], requires_grad=True), make(L)
+            y = a * b
+            y.sum().backward()
+            grads.append((str(y.dtype).replace("torch.", ""), a.grad, b.grad))
+        assert grads[0][0] == grads[1][0]
+        for ours, theirs in zip(grads[0][1:], grads[1][1:]):
+            assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
 # -------------------------------- gradcheck in float64, random upstream gradient
 def test_gradcheck_tensor_powers_and_norm():
     check(lambda a, b: a ** b, T(3, 4, seed=73, shift=3.0), T(4, seed=74))

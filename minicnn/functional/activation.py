@@ -25,6 +25,7 @@ from ..autograd import Function
 from ..backend import get_array_module
 from ..configuration import config
 from ..layout import batch_last, in_layout
+from .math import floating
 
 
 # NumPy runs maximum(x, 0) against an array of zeros 2-4 times faster than against a scalar zero (its
@@ -255,13 +256,13 @@ def gelu(input, approximate="none"):  # noqa: A002
 
 
 def sigmoid(input):  # noqa: A002
-    """1 / (1 + exp(-x)), computed without overflow for large |x|."""
-    return Sigmoid.apply(input)
+    """1 / (1 + exp(-x)), 0 where exp(-x) overflows; integers in float32, as PyTorch."""
+    return Sigmoid.apply(floating(input))
 
 
 def tanh(input):  # noqa: A002
-    """tanh(x), element-wise."""
-    return Tanh.apply(input)
+    """tanh(x), element-wise; integers in float32, as PyTorch."""
+    return Tanh.apply(floating(input))
 
 
 def softmax(input, dim=None, dtype=None):  # noqa: A002

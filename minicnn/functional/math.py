@@ -11,8 +11,9 @@ from ..layout import batch_last
 from ..tensor import Tensor, ValuesIndices
 
 
-def as_tensor(value, like):
-    """A Python scalar or array as a constant Tensor with ``like``'s dtype and device.
+def as_tensor(value, like, dtype=None):
+    """A Python scalar or array as a constant Tensor on ``like``'s device, of ``dtype`` (default:
+    ``like``'s dtype).
 
     Keeping the dtype here is what stops NumPy 2 from promoting ``float32 * 0.5``
     through a float64 scalar.
@@ -20,19 +21,89 @@ def as_tensor(value, like):
     if isinstance(value, Tensor):
         return value
     xp = get_array_module(like.array)
-    return Tensor._wrap(xp.asarray(value, dtype=like.array.dtype), like._device, False)
+    return Tensor._wrap(xp.asarray(value, dtype=like.array.dtype if dtype is None else dtype), like._device, False)
+
+
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+
+
+def _category(dt):
+    """PyTorch's order of kinds: 0 bool, 1 integer, 2 floating, 3 complex."""
+    return _CATEGORY[dt.kind]
+
+
+def promote_types(x, y):
+    """torch.promote_types for NumPy dtypes (None: no operand yet): the higher kind wins whatever the
+    sizes (int64 with float32 is float32, where NumPy gives float64); within a kind, NumPy's rule."""
+    if x is None or x == y:
+        return y
+    if y is None:
+        return x
+    cx, cy = _category(x), _category(y)
+    if cx != cy and not {cx, cy} == {2, 3}:
+        return x if cx > cy else y
+    return np.promote_types(x, y)
+
+
+def _combine(higher, lower):
+    """PyTorch's rule for operands of a lower priority (zero-dimensional tensors below tensors with
+    dimensions, Python numbers below both): they decide the dtype only when of a higher kind."""
+    if higher is None or lower is None:
+        return lower if higher is None else higher
+    ch, cl = _category(higher), _category(lower)
+    if ch == 3 or (ch == 2 and cl != 3):
+        return higher
+    return promote_types(higher, lower) if ch == 0 or cl >= 2 else higher
+
+
+def _number_dtype(v):
+    """The dtype PyTorch gives a Python (or NumPy) number in an op with tensors: bool, int64, its default
+    float32, complex64."""
+    if isinstance(v, (bool, np.bool_)):
+        return np.dtype(bool)
+    if isinstance(v, (int, np.integer)):
+        return np.dtype(np.int64)
+    return np.dtype(np.complex64) if isinstance(v, (complex, np.complexfloating)) else np.dtype(np.float32)
+
+
+def result_type(a, b):
+    """torch.result_type of a binary op's operands (Tensors, arrays or numbers): the dtypes of the
+    tensors with dimensions decide, unless a zero-dimensional tensor, or else a number, is of a higher
+    kind (an integer tensor times 0.5 is float32; a float32 tensor times a float64 scalar tensor stays
+    float32)."""
+    dims = zeros = numbers = None
+    for v in (a, b):
+        if isinstance(v, (Tensor, np.ndarray)) or hasattr(v, "__cuda_array_interface__"):
+            if v.ndim:
+                dims = promote_types(dims, np.dtype(v.dtype))
+            else:
+                zeros = promote_types(zeros, np.dtype(v.dtype))
+        else:
+            numbers = promote_types(numbers, _number_dtype(v))
+    return _combine(dims, _combine(zeros, numbers))
 
 
 def _operands(a, b):
+    """a and b as Tensors of their PyTorch result type (result_type), either given as a number or an
+    array; a tensor of another dtype goes through a cast (differentiable between floating types)."""
     for v in (a, b):
         if isinstance(v, (tuple, list)):         # PyTorch refuses them too; x.max(1) + y is a likely slip
             raise TypeError(f"unsupported operand: a {type(v).__name__} ({type(v).__name__} of tensors from "
                             "max(dim)/min(dim)? take .values); use a tensor or a number")
-    if not isinstance(a, Tensor):
-        a = as_tensor(a, b)
-    elif not isinstance(b, Tensor):
-        b = as_tensor(b, a)
-    return a, b
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and tb and a.dtype == b.dtype:                      # the common cases, decided at once
+        return a, b
+    like = a if ta else b
+    if ta != tb and like.dtype.kind == "f" and isinstance(b if ta else a, (int, float)):
+        return (a, as_tensor(b, a)) if ta else (as_tensor(a, b), b)    # a float tensor and a Python number
+    dtype = result_type(a, b)
+    return tuple(cast(v, dtype) if isinstance(v, Tensor) else as_tensor(v, like, dtype) for v in (a, b))
+
+
+def floating(a):
+    """``a``, or an integer or bool tensor as float32: PyTorch computes exp, log, sin, cos, sigmoid,
+    tanh and fractional powers of integers in its default float dtype."""
+    return cast(a, np.float32) if isinstance(a, Tensor) and a.dtype.kind in "biu" else a
 
 
 def unbroadcast(grad, shape):
@@ -515,12 +586,12 @@ def neg(a):
 
 def exp(a):
     """e ** a, element-wise."""
-    return Exp.apply(a)
+    return Exp.apply(floating(a))
 
 
 def log(a):
     """The natural logarithm of a, element-wise."""
-    return Log.apply(a)
+    return Log.apply(floating(a))
 
 
 def abs(a):  # noqa: A001
@@ -535,6 +606,8 @@ def pow(a, exponent):  # noqa: A001
         if not isinstance(a, Tensor):
             return shown_as(PowTensor.apply(as_tensor(a, exponent), exponent), "PowBackward2", exponent)
         return PowTensor.apply(*_operands(a, exponent))
+    if not isinstance(exponent, (int, np.integer)):          # integers to a float power: float32, as PyTorch
+        a = floating(a)
     return Pow.apply(a, exponent=exponent)
 
 
@@ -604,12 +677,12 @@ def expand(a, shape):
 
 def sin(a):
     """sin(a), element-wise."""
-    return Sin.apply(a)
+    return Sin.apply(floating(a))
 
 
 def cos(a):
     """cos(a), element-wise."""
-    return Cos.apply(a)
+    return Cos.apply(floating(a))
 
 
 def max_dim(a, dim, keepdim=False, op="max"):
@@ -642,6 +715,8 @@ def clamp(a, min=None, max=None):  # noqa: A002  (PyTorch's argument names)
     """Limit every element to [min, max]; either bound may be None."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if any(isinstance(v, (float, np.floating)) for v in (min, max)):    # integers clamped to floats: float32
+        a = floating(a)
     t = a.dtype.type
     return Clamp.apply(a, lo=None if min is None else t(min), hi=None if max is None else t(max))
 
