@@ -82,6 +82,8 @@ PROMOTION_CASES = {
     "2.5 - int": lambda L, i, f: 2.5 - i,
     "int ** 0.5": lambda L, i, f: i ** 0.5,
     "int ** 2": lambda L, i, f: i ** 2,
+    "2.5 ** int": lambda L, i, f: 2.5 ** i,
+    "2 ** int": lambda L, i, f: 2 ** i,
     "int.sqrt()": lambda L, i, f: i.sqrt(),
     "int.clamp(min=1.5)": lambda L, i, f: i.clamp(min=1.5),
     "int.clamp(min=2)": lambda L, i, f: i.clamp(min=2),

@@ -603,8 +603,9 @@ def pow(a, exponent):  # noqa: A001
     """a ** exponent: a tensor to a constant power, a tensor to a tensor's powers, or a number (``a``)
     to a tensor's powers (torch.pow's three forms)."""
     if isinstance(exponent, Tensor):
-        if not isinstance(a, Tensor):
-            return shown_as(PowTensor.apply(as_tensor(a, exponent), exponent), "PowBackward2", exponent)
+        if not isinstance(a, Tensor):                       # a number to a tensor's powers: 2.5 ** int is float32
+            a, b = _operands(a, exponent)
+            return shown_as(PowTensor.apply(a, b), "PowBackward2", b)
         return PowTensor.apply(*_operands(a, exponent))
     if not isinstance(exponent, (int, np.integer)):          # integers to a float power: float32, as PyTorch
         a = floating(a)
