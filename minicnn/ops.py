@@ -176,6 +176,10 @@ def pow(input, exponent): return _m.pow(input if np.isscalar(input) else _t(inpu
 def norm(input, p="fro", dim=None, keepdim=False): return _t(input).norm(p, dim, keepdim)  # noqa: A002
 def sin(input): return _m.sin(_t(input))  # noqa: A002
 def cos(input): return _m.cos(_t(input))  # noqa: A002
+def where(condition, input=None, other=None): return _m.where(condition, input, other)  # noqa: A002
+def remainder(input, other): return _m.remainder(input, other)  # noqa: A002
+def floor_divide(input, other): return _m.floor_divide(input, other)  # noqa: A002
+def logical_not(input): return _t(input).logical_not()  # noqa: A002
 def matmul(input, other): return _m.matmul(_t(input), other)  # noqa: A002
 def mm(input, mat2): return _m.matmul(_t(input), mat2)  # noqa: A002
 def relu(input): return _act.relu(_t(input))  # noqa: A002
@@ -243,6 +247,11 @@ _DOCS = {
     norm: "The Euclidean norm (p=2, the default) or the sum of absolute values (p=1), over ``dim``.",
     sin: "sin(input).",
     cos: "cos(input).",
+    where: "input where condition holds, else other (either may be a number); with the condition alone, "
+           "the indices of its nonzero elements.",
+    remainder: "input % other, with the sign of other (Python's %).",
+    floor_divide: "input // other, rounded down; no gradient, as in PyTorch.",
+    logical_not: "True where input is 0 or False.",
     matmul: "The matrix product input @ other.",
     mm: "The matrix product of two 2-D tensors.",
     relu: "max(input, 0).",

@@ -112,6 +112,66 @@ def test_mixed_dtypes_promote_as_pytorch(case):
     np.testing.assert_allclose(ours.numpy().astype(np.float64), theirs.double().numpy(), rtol=1e-6, atol=0)
 
 
+# torch.where, %, //, and the bitwise operators as PyTorch computes them (values and dtype)
+OPERATOR_CASES = {
+    "where(c, int, 0.5)": lambda L, i, f: L.where(i > 1, i, 0.5),
+    "where(c, int, 3)": lambda L, i, f: L.where(i > 1, i, 3),
+    "x.where(c, 0-d)": lambda L, i, f: f.where(i > 1, f[2] * 0),
+    "where(cond) indices": lambda L, i, f: L.stack(L.where(L.tensor([[1, 0, 2], [0, 3, 0]]))),
+    "int // 2": lambda L, i, f: (i - 2) // 2,
+    "float // 2": lambda L, i, f: f // 2,
+    "7 // int": lambda L, i, f: 7 // (i - 4),
+    "float // 0": lambda L, i, f: f // 0.0,
+    "int % 2": lambda L, i, f: (i - 3) % 2,
+    "float % -2": lambda L, i, f: (f * 3) % -2,
+    "remainder(int, 3)": lambda L, i, f: L.remainder(i * -2, 3),
+    "bool & bool": lambda L, i, f: (i > 1) & (i < 3),
+    "bool | True": lambda L, i, f: (i > 1) | True,
+    "True ^ bool": lambda L, i, f: True ^ (i > 1),
+    "~bool": lambda L, i, f: ~(i > 1),
+    "~int": lambda L, i, f: ~i,
+    "int & 3": lambda L, i, f: (i + 3) & 3,
+    "logical_not": lambda L, i, f: L.logical_not(f - 0.5),
+}
+
+
+@pytest.mark.parametrize("case", list(OPERATOR_CASES))
+def test_where_remainder_floor_divide_and_bitwise_operators_as_pytorch(device, case):
+    import torch
+    fn = OPERATOR_CASES[case]
+    ours = fn(mc, mc.tensor([1, 2, 3], device=device), mc.tensor([0.5, 1.5, -2.0], device=device))
+    theirs = fn(torch, torch.tensor([1, 2, 3]), torch.tensor([0.5, 1.5, -2.0]))
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), case
+    np.testing.assert_array_equal(ours.cpu().numpy(), theirs.numpy())
+
+
+def test_where_and_remainder_gradients_against_pytorch(device):
+    a, b = rand(3, 4, seed=70), rand(4, seed=71) + 3
+    cond = rand(3, 4, seed=72) > 0
+    torch_oracle(lambda a, b: mc.where(mc.tensor(cond, device=device), a, b) * 2,
+                 lambda a, b: __import__("torch").where(__import__("torch").tensor(cond), a, b) * 2, [a, b], device)
+    torch_oracle(lambda a, b: a % b, lambda a, b: a % b, [a * 5, b], device)
+
+
+def test_gradcheck_where_and_remainder():
+    cond = mc.tensor(rand(3, 4, seed=73) > 0)
+    check(lambda a, b: mc.where(cond, a, b), T(3, 4, seed=74), T(4, seed=75))
+    check(lambda a, b: mc.remainder(a * 7, b), T(3, 4, seed=76), T(4, seed=77, shift=3.0))
+
+
+def test_floor_divide_has_no_derivative_and_where_wants_a_boolean_condition():
+    x = mc.tensor([3.5, -3.5], requires_grad=True)
+    with pytest.raises(RuntimeError, match="derivative for aten::floor_divide is not implemented"):
+        (x // 2).sum().backward()
+    with pytest.raises(TypeError, match="where expected condition to be a boolean tensor"):
+        mc.where(mc.tensor([1, 0]), x, 0.0)
+    with pytest.raises(TypeError, match="bitwise_and is defined for bool and integer tensors, not float32"):
+        x & 1
+    for op in (lambda a: a // 0, lambda a: a % mc.tensor([2, 0])):
+        with pytest.raises(ZeroDivisionError, match="integer division by zero"):
+            op(mc.tensor([3, 4]))
+
+
 def test_mixed_float_dtypes_pass_the_gradient_back_in_each_operands_dtype():
     """float32 * float64 (both with dimensions) is float64 and a float64 zero-dimensional factor leaves
     float32: either way each operand's gradient comes back in its own dtype, with PyTorch's values."""

@@ -411,6 +411,62 @@ class Maximum(Function):
         return unbroadcast(ga, self.shapes[0]), unbroadcast(gy - ga, self.shapes[1])
 
 
+class Where(Function):
+    """y = a where condition, else b (torch.where, broadcasting); ga = gy where condition, gb = gy
+    elsewhere, each summed back to its input's shape."""
+    saves = (0,)
+
+    def forward(self, condition, a, b):
+        xp = get_array_module(a)
+        self.condition, self.shapes = condition, (a.shape, b.shape)
+        return xp.where(condition, a, b)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        zero = gy.dtype.type(0)
+        ga = unbroadcast(xp.where(self.condition, gy, zero), self.shapes[0]) if self.needs_grad[1] else None
+        gb = unbroadcast(xp.where(self.condition, zero, gy), self.shapes[1]) if self.needs_grad[2] else None
+        return None, ga, gb
+
+
+def _refuse_integer_zero(a, b, op):
+    """Integers divided by 0 have no answer: PyTorch raises, where NumPy would warn and give 0."""
+    if a.dtype.kind in "biu" and b.dtype.kind in "biu" and bool((b == 0).any()):
+        raise ZeroDivisionError(f"{op}: integer division by zero (as PyTorch); divide floats to get inf")
+
+
+class Remainder(Function):
+    """y = a - floor(a / b) * b, the sign of b's (Python's %, torch.remainder); ga = gy,
+    gb = -gy * floor(a / b)."""
+
+    def forward(self, a, b):
+        xp = get_array_module(a)
+        self.a, self.b = a, b
+        _refuse_integer_zero(a, b, "remainder")
+        with np.errstate(divide="ignore", invalid="ignore"):     # floats: NaN, as PyTorch, unwarned
+            return xp.remainder(a, b)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        ga = unbroadcast(gy, self.a.shape) if self.needs_grad[0] else None
+        gb = unbroadcast(-gy * xp.floor_divide(self.a, self.b), self.b.shape) if self.needs_grad[1] else None
+        return ga, gb
+
+
+class FloorDivide(Function):
+    """y = floor(a / b) (Python's //, torch.floor_divide). It has no derivative in PyTorch: backward
+    through it raises PyTorch's error instead of passing a wrong gradient."""
+    saves = ()
+
+    def forward(self, a, b):
+        _refuse_integer_zero(a, b, "floor_divide")
+        with np.errstate(divide="ignore", invalid="ignore"):     # floats: inf and NaN, as PyTorch, unwarned
+            return get_array_module(a).floor_divide(a, b)
+
+    def backward(self, gy):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
 class Clamp(Function):
     """y = min(max(x, lo), hi); the gradient passes where lo <= x <= hi (the bounds included, as PyTorch)."""
     torch_name = "ClampBackward1"
@@ -646,6 +702,51 @@ def maximum(a, b):
 def minimum(a, b):
     """The element-wise smaller of a and b."""
     return shown_as(Maximum.apply(*_operands(a, b), op="minimum"), "MinimumBackward0")
+
+
+def where(condition, a=None, b=None):
+    """a where ``condition`` holds, else b (either may be a number; broadcasting); with the condition
+    alone, the indices of its nonzero elements, one tensor a dimension (torch.where's two forms)."""
+    xp_cond = condition.array if isinstance(condition, Tensor) else condition
+    if a is None and b is None:
+        xp = get_array_module(xp_cond)
+        device = condition._device if isinstance(condition, Tensor) else "cpu"
+        return tuple(Tensor._wrap(i.astype(xp.int64), device, False) for i in xp.nonzero(xp_cond))
+    if a is None or b is None:
+        raise TypeError("where: give both input and other, or the condition alone")
+    if np.dtype(xp_cond.dtype) != np.bool_:
+        raise TypeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                        f"{xp_cond.dtype}; compare it first, e.g. where(x > 0, ...)")
+    a, b = _operands(a, b)
+    if not isinstance(condition, Tensor):
+        condition = as_tensor(condition, a, bool)
+    return Where.apply(condition, a, b)
+
+
+def remainder(a, b):
+    """a % b with the sign of b (Python's %, torch.remainder); broadcasting."""
+    return Remainder.apply(*_operands(a, b))
+
+
+def floor_divide(a, b):
+    """a // b rounded down (Python's //, torch.floor_divide); no derivative, as in PyTorch."""
+    return FloorDivide.apply(*_operands(a, b))
+
+
+def bitwise(op, a, b=None):
+    """and, or, xor of bool or integer tensors (logical for bool: torch's &, |, ^), or not (~) with b
+    None; no gradient. Floating tensors are refused, as PyTorch refuses them."""
+    if b is None:
+        dtype = a.dtype
+    else:
+        a, b = _operands(a, b)
+        dtype = a.dtype
+    if np.dtype(dtype).kind not in "biu":
+        raise TypeError(f"bitwise_{op} is defined for bool and integer tensors, not {dtype}: compare first "
+                        "(x > 0) or convert with .long()")
+    xp = get_array_module(a.array)
+    out = getattr(xp, "invert" if b is None else f"bitwise_{op}")(*([a.array] if b is None else [a.array, b.array]))
+    return Tensor._wrap(out, a._device, False)
 
 
 def reshape(a, shape, name="ViewBackward0"):
