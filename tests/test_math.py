@@ -99,6 +99,9 @@ PROMOTION_CASES = {
     "uint8 + 3": lambda L, i, f: i.to(L.uint8) + 3,
     "int32 * 2": lambda L, i, f: i.to(L.int32) * 2,
     "float16 * 0.5": lambda L, i, f: f.half() * 0.5,
+    "cat(int, float32)": lambda L, i, f: L.cat([i, f]),
+    "stack(int, float32)": lambda L, i, f: L.stack([i, f]),
+    "cat(float32, float64)": lambda L, i, f: L.cat([f, f.double()]),
 }
 
 

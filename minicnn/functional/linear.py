@@ -3,11 +3,14 @@
 linear:  x (N, in), weight (out, in), bias (out,) -> y = x W^T + b  (N, out)
          gx = gy W,   gW = gy^T x,   gb = sum over N of gy
 """
+import functools
+
 import numpy as np
 
 from ..autograd import Function, ShownNode, shown_as
 from ..backend import get_array_module
 from .conv_algorithms.im2col import crop, pad_nchw
+from .math import cast, promote_types
 
 
 # Up to this many rows, the CPU forward and the input gradient run one matrix-vector product per
@@ -117,6 +120,9 @@ def concat(tensors, dim=1, *, axis=None):
     for i, t in enumerate(tensors):
         if len(t.shape) != nd or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref)) if j != ax):
             raise ValueError(f"concat: tensor {i} has shape {t.shape}, expected {ref} except along axis {axis}")
+    dtype = functools.reduce(promote_types, [np.dtype(t.dtype) for t in tensors])
+    if any(t.dtype != dtype for t in tensors):                      # int with float32 is float32, as torch.cat
+        tensors = [cast(t, dtype) for t in tensors]
     return Concat.apply(*tensors, axis=ax)
 
 
