@@ -26,7 +26,8 @@ from . import functional, nn, optim, data, profiler, distributed, cuda, utils, b
 from .ops import (from_numpy, as_tensor, zeros_like, ones_like, full, empty, rand, randn_like, randint,  # noqa: F401
                   randperm, arange, linspace, max, min, argmax, argmin, amax, amin, sum, mean, maximum, minimum,
                   eq, equal, numel, flatten, reshape, transpose, permute, squeeze, unsqueeze, clamp, exp, log, sqrt,
-                  abs, pow, sin, cos, where, remainder, floor_divide, logical_not, matmul, mm, relu, sigmoid, tanh, softmax, log_softmax, cat, concat, stack,
+                  abs, pow, sin, cos, where, remainder, floor_divide, logical_not, sort, topk, masked_fill, matmul,
+                  mm, relu, sigmoid, tanh, softmax, log_softmax, cat, concat, stack,
                   device, float32, float64, float16, int64, int32, int16, int8, uint8, long, double, half,
                   FloatTensor, DoubleTensor, LongTensor, IntTensor, ByteTensor, BoolTensor)
 from .ops import float, int, bool  # noqa: F401,A004  (torch.float, torch.int, torch.bool: dtypes)

@@ -180,6 +180,9 @@ def where(condition, input=None, other=None): return _m.where(condition, input, 
 def remainder(input, other): return _m.remainder(input, other)  # noqa: A002
 def floor_divide(input, other): return _m.floor_divide(input, other)  # noqa: A002
 def logical_not(input): return _t(input).logical_not()  # noqa: A002
+def sort(input, dim=-1, descending=False, stable=False): return _m.sort(_t(input), dim, descending, stable)  # noqa: A002
+def topk(input, k, dim=-1, largest=True, sorted=True): return _m.topk(_t(input), k, dim, largest, sorted)  # noqa: A002
+def masked_fill(input, mask, value): return _m.masked_fill(_t(input), mask, value)  # noqa: A002
 def matmul(input, other): return _m.matmul(_t(input), other)  # noqa: A002
 def mm(input, mat2): return _m.matmul(_t(input), mat2)  # noqa: A002
 def relu(input): return _act.relu(_t(input))  # noqa: A002
@@ -252,6 +255,9 @@ _DOCS = {
     remainder: "input % other, with the sign of other (Python's %).",
     floor_divide: "input // other, rounded down; no gradient, as in PyTorch.",
     logical_not: "True where input is 0 or False.",
+    sort: "(values, indices) sorted along ``dim``; equal values keep their order.",
+    topk: "(values, indices) of the k largest (or smallest) elements along ``dim``.",
+    masked_fill: "input with ``value`` where ``mask`` holds.",
     matmul: "The matrix product input @ other.",
     mm: "The matrix product of two 2-D tensors.",
     relu: "max(input, 0).",

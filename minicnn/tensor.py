@@ -371,6 +371,9 @@ class Tensor:
     def __rxor__(self, other): return _m.bitwise("xor", other, self)
     def __invert__(self): return _m.bitwise("not", self)
     def where(self, condition, other): return _m.where(condition, self, other)
+    def sort(self, dim=-1, descending=False, stable=False): return _m.sort(self, dim, descending, stable)
+    def topk(self, k, dim=-1, largest=True, sorted=True): return _m.topk(self, k, dim, largest, sorted)  # noqa: A002
+    def masked_fill(self, mask, value): return _m.masked_fill(self, mask, value)
     def remainder(self, other): return _m.remainder(self, other)
     def floor_divide(self, other): return _m.floor_divide(self, other)
     def logical_not(self): return _m.bitwise("not", _m.cast(self, bool))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minicnn as mc
-from conftest import T, check, rand, torch_oracle
+from conftest import T, check, distinct, rand, torch_oracle
 
 
 # -------------------------------- against PyTorch in float32: the output and every input gradient
@@ -173,6 +173,55 @@ def test_floor_divide_has_no_derivative_and_where_wants_a_boolean_condition():
     for op in (lambda a: a // 0, lambda a: a % mc.tensor([2, 0])):
         with pytest.raises(ZeroDivisionError, match="integer division by zero"):
             op(mc.tensor([3, 4]))
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_sort_and_topk_against_pytorch(device, dim):
+    """Values, indices (no ties: PyTorch leaves the order of equal values in topk to its algorithm) and
+    the values' gradient, largest and smallest, ascending and descending."""
+    import torch
+    x = distinct(4, 5, seed=78).astype(np.float32)
+    for ours, theirs in ((lambda a: a.sort(dim), lambda a: a.sort(dim)),
+                         (lambda a: mc.sort(a, dim, descending=True), lambda a: torch.sort(a, dim, descending=True)),
+                         (lambda a: a.topk(3, dim), lambda a: a.topk(3, dim)),
+                         (lambda a: mc.topk(a, 2, dim, largest=False), lambda a: torch.topk(a, 2, dim, largest=False))):
+        o, t = ours(mc.tensor(x, device=device)), theirs(torch.tensor(x))
+        np.testing.assert_array_equal(o.indices.cpu().numpy(), t.indices.numpy())
+        assert o.indices.dtype == np.int64
+        torch_oracle(lambda a: ours(a).values * 2, lambda a: theirs(a).values * 2, [x], device)
+
+
+def test_sort_keeps_equal_values_in_order_and_topk_checks_k():
+    v, i = mc.tensor([2.0, 1.0, 2.0, 1.0]).sort(descending=True)
+    assert i.tolist() == [0, 2, 1, 3] and v.tolist() == [2.0, 2.0, 1.0, 1.0]
+    with pytest.raises(RuntimeError, match=r"topk: k \(5\) is out of range for dimension -1 of size 4"):
+        mc.tensor([1.0, 2.0, 3.0, 4.0]).topk(5)
+
+
+def test_gradcheck_sort_topk_masked_fill():
+    check(lambda a: a.sort(1, descending=True).values * mc.tensor(np.arange(5.0)), T(3, 5, seed=79))
+    check(lambda a: a.topk(2, 0).values, T(3, 5, seed=80))
+    mask = mc.tensor(rand(3, 5, seed=81) > 0)
+    check(lambda a: a.masked_fill(mask, 1.5) * 3, T(3, 5, seed=82))
+
+
+def test_masked_fill_and_one_hot_as_pytorch(device):
+    import torch
+    x, mask = rand(3, 4, seed=83), rand(3, 4, seed=84) > 0
+    torch_oracle(lambda a: a.masked_fill(mc.tensor(mask, device=device), -2.5) * 2,
+                 lambda a: a.masked_fill(torch.tensor(mask), -2.5) * 2, [x], device)
+    ints = mc.tensor([1, 2], device=device).masked_fill(mc.tensor([True, False], device=device), 0.7)
+    assert ints.dtype == np.int64 and ints.tolist() == torch.tensor([1, 2]).masked_fill(torch.tensor([True, False]),
+                                                                                         0.7).tolist()
+    labels = np.array([[0, 2], [1, 1]])
+    for n in (-1, 4):
+        ours = mc.nn.functional.one_hot(mc.tensor(labels, device=device), n)
+        assert ours.dtype == np.int64
+        np.testing.assert_array_equal(ours.cpu().numpy(), torch.nn.functional.one_hot(torch.tensor(labels), n).numpy())
+    with pytest.raises(TypeError, match="one_hot is only applicable to index tensor"):
+        mc.nn.functional.one_hot(mc.tensor([0.0, 1.0]))
+    with pytest.raises(RuntimeError, match=r"smaller than num_classes \(2\), got 2"):
+        mc.nn.functional.one_hot(mc.tensor([0, 2]), 2)
 
 
 def test_mixed_float_dtypes_pass_the_gradient_back_in_each_operands_dtype():

@@ -7,7 +7,7 @@ applies it. Read the module docstrings for the shapes and the math.
 from ..tensor import _bind_ops
 from . import math as _math, activation as _activation
 from .math import (add, sub, mul, div, matmul, neg, exp, log, abs, pow, sum, mean, max, min,  # noqa: F401
-                   maximum, minimum, clamp, reshape, transpose, sin, cos)
+                   maximum, minimum, clamp, reshape, transpose, sin, cos, one_hot)
 from .activation import relu, leaky_relu, elu, gelu, sigmoid, tanh, softmax, log_softmax  # noqa: F401
 _bind_ops(_math, _activation)
 from .conv import conv2d, conv2d_plan, conv_transpose2d  # noqa: F401

@@ -394,6 +394,22 @@ class MaxDim(Function):
         return hit * gy
 
 
+class TakeAlong(Function):
+    """y = a's values at ``index`` along ``dim`` (sort's and topk's values); the gradient goes back to
+    those positions (each taken once along its slice)."""
+    saves = ()
+
+    def forward(self, a, index, dim):
+        self.index, self.dim, self.shape = index, dim, a.shape
+        return get_array_module(a).take_along_axis(a, index, axis=dim)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        g = xp.zeros(self.shape, dtype=gy.dtype)
+        xp.put_along_axis(g, self.index, gy, axis=self.dim)
+        return g
+
+
 class Maximum(Function):
     """Element-wise max(a, b) (torch.maximum); a tie sends half the gradient to each side, as PyTorch.
     ``op="minimum"`` for torch.minimum."""
@@ -721,6 +737,59 @@ def where(condition, a=None, b=None):
     if not isinstance(condition, Tensor):
         condition = as_tensor(condition, a, bool)
     return Where.apply(condition, a, b)
+
+
+def _order(a, dim, descending):
+    """Indices that sort ``a`` along ``dim``, ties kept in their order (descending too)."""
+    xp = get_array_module(a.array)
+    x = a.array
+    if descending:                                   # a stable descending order: sort the reversed axis
+        n = x.shape[dim]
+        idx = xp.argsort(xp.flip(x, axis=dim), axis=dim, kind="stable")
+        return xp.flip(n - 1 - idx, axis=dim)
+    return xp.argsort(x, axis=dim, kind="stable")
+
+
+def sort(a, dim=-1, descending=False, stable=False):
+    """(values, indices) of ``a`` sorted along ``dim`` (torch.sort); equal values keep their order."""
+    index = _order(a, dim, descending)
+    values = shown_as(TakeAlong.apply(a, index=index, dim=dim), "SortBackward0")
+    return ValuesIndices(values, Tensor._wrap(index.astype(np.int64), a._device, False))
+
+
+def topk(a, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    """(values, indices) of the k largest (``largest=False``: smallest) elements along ``dim``
+    (torch.topk), in order."""
+    n = a.shape[dim]
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: k ({k}) is out of range for dimension {dim} of size {n}")
+    xp = get_array_module(a.array)
+    index = xp.take(_order(a, dim, largest), xp.arange(k), axis=dim)
+    values = shown_as(TakeAlong.apply(a, index=index, dim=dim), "TopkBackward0")
+    return ValuesIndices(values, Tensor._wrap(index.astype(np.int64), a._device, False))
+
+
+def masked_fill(a, mask, value):
+    """``a`` with ``value`` where ``mask`` holds (torch.masked_fill; the value takes a's dtype); the
+    gradient passes where it does not."""
+    value = value.array if isinstance(value, Tensor) else value
+    out = Where.apply(mask if isinstance(mask, Tensor) else as_tensor(mask, a, bool), as_tensor(value, a), a)
+    return shown_as(out, "MaskedFillBackward0")
+
+
+def one_hot(a, num_classes=-1):
+    """Integer class indices (...,) as (..., num_classes) int64 rows of 0 and 1 (torch's F.one_hot;
+    num_classes -1: the largest index + 1)."""
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"one_hot is only applicable to index tensor (integers), got {a.dtype}: convert with .long()")
+    xp = get_array_module(a.array)
+    x = a.array
+    if x.size and int(x.min()) < 0:
+        raise RuntimeError("one_hot: class values must be non-negative")
+    n = (int(x.max()) + 1 if x.size else 0) if num_classes == -1 else num_classes
+    if x.size and int(x.max()) >= n:
+        raise RuntimeError(f"one_hot: class values must be smaller than num_classes ({n}), got {int(x.max())}")
+    return Tensor._wrap((x[..., None] == xp.arange(n)).astype(np.int64), a._device, False)
 
 
 def remainder(a, b):
