@@ -180,7 +180,8 @@ def where(condition, input=None, other=None): return _m.where(condition, input, 
 def remainder(input, other): return _m.remainder(input, other)  # noqa: A002
 def floor_divide(input, other): return _m.floor_divide(input, other)  # noqa: A002
 def logical_not(input): return _t(input).logical_not()  # noqa: A002
-def sort(input, dim=-1, descending=False, stable=False): return _m.sort(_t(input), dim, descending, stable)  # noqa: A002
+def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+    return _m.sort(_t(input), dim, descending, stable)
 def topk(input, k, dim=-1, largest=True, sorted=True): return _m.topk(_t(input), k, dim, largest, sorted)  # noqa: A002
 def masked_fill(input, mask, value): return _m.masked_fill(_t(input), mask, value)  # noqa: A002
 def matmul(input, other): return _m.matmul(_t(input), other)  # noqa: A002
