@@ -28,7 +28,7 @@ def test_sigmoid_extreme(device):
 
 def test_sigmoid_keeps_its_relative_precision_for_negative_inputs_and_does_not_warn(device):
     """Far below 0 sigmoid is e^x: PyTorch's values to float32's relative precision (0.5 tanh(x/2) + 0.5
-    gave 0 from x = -18), and an overflowing e^-x (x = -1e4) is no warning."""
+    gave twice y at x = -18 and 0 from x = -20), and an overflowing e^-x (x = -1e4) is no warning."""
     x = np.array([-87, -80, -30, -18, -10, -3, -1e4], np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

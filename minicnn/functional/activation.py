@@ -146,8 +146,8 @@ class GELU(Function):
 class Sigmoid(Function):
     """y = 1 / (1 + e^-x); gx = gy * y * (1 - y). Where e^-x overflows (x below -88 in float32) it is
     inf and y is 0, as it should be; the exponential keeps y's relative precision for negative x, which
-    the form 0.5 tanh(x/2) + 0.5 loses (it gave 0 from x = -18, where y is 1.5e-8), and NumPy computes
-    it in half tanh's time (RESULTS.md, "Sigmoid")."""
+    the form 0.5 tanh(x/2) + 0.5 loses (twice y at x = -18, 0 from x = -20 where y is 2e-9), and NumPy
+    computes it faster (RESULTS.md, "Sigmoid")."""
     saves, saves_output = (), True
 
     def forward(self, x):
