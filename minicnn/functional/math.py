@@ -727,7 +727,7 @@ def where(condition, a=None, b=None):
     if a is None and b is None:
         xp = get_array_module(xp_cond)
         device = condition._device if isinstance(condition, Tensor) else "cpu"
-        return tuple(Tensor._wrap(i.astype(xp.int64), device, False) for i in xp.nonzero(xp_cond))
+        return tuple(Tensor._wrap(i.astype(xp.int64, copy=False), device, False) for i in xp.nonzero(xp_cond))
     if a is None or b is None:
         raise TypeError("where: give both input and other, or the condition alone")
     if np.dtype(xp_cond.dtype) != np.bool_:
@@ -750,11 +750,16 @@ def _order(a, dim, descending):
     return xp.argsort(x, axis=dim, kind="stable")
 
 
+def _values_at(a, index, dim, name):
+    """(values, indices): a's values at ``index`` along ``dim`` (differentiable, shown as PyTorch's node
+    ``name``) and the indices as an int64 tensor."""
+    values = shown_as(TakeAlong.apply(a, index=index, dim=dim), name)
+    return ValuesIndices(values, Tensor._wrap(index.astype(np.int64, copy=False), a._device, False))
+
+
 def sort(a, dim=-1, descending=False, stable=False):
     """(values, indices) of ``a`` sorted along ``dim`` (torch.sort); equal values keep their order."""
-    index = _order(a, dim, descending)
-    values = shown_as(TakeAlong.apply(a, index=index, dim=dim), "SortBackward0")
-    return ValuesIndices(values, Tensor._wrap(index.astype(np.int64), a._device, False))
+    return _values_at(a, _order(a, dim, descending), dim, "SortBackward0")
 
 
 def topk(a, k, dim=-1, largest=True, sorted=True):  # noqa: A002
@@ -764,9 +769,7 @@ def topk(a, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: k ({k}) is out of range for dimension {dim} of size {n}")
     xp = get_array_module(a.array)
-    index = xp.take(_order(a, dim, largest), xp.arange(k), axis=dim)
-    values = shown_as(TakeAlong.apply(a, index=index, dim=dim), "TopkBackward0")
-    return ValuesIndices(values, Tensor._wrap(index.astype(np.int64), a._device, False))
+    return _values_at(a, xp.take(_order(a, dim, largest), xp.arange(k), axis=dim), dim, "TopkBackward0")
 
 
 def masked_fill(a, mask, value):
@@ -786,9 +789,10 @@ def one_hot(a, num_classes=-1):
     x = a.array
     if x.size and int(x.min()) < 0:
         raise RuntimeError("one_hot: class values must be non-negative")
-    n = (int(x.max()) + 1 if x.size else 0) if num_classes == -1 else num_classes
-    if x.size and int(x.max()) >= n:
-        raise RuntimeError(f"one_hot: class values must be smaller than num_classes ({n}), got {int(x.max())}")
+    top = int(x.max()) if x.size else -1
+    n = top + 1 if num_classes == -1 else num_classes
+    if top >= n:
+        raise RuntimeError(f"one_hot: class values must be smaller than num_classes ({n}), got {top}")
     return Tensor._wrap((x[..., None] == xp.arange(n)).astype(np.int64), a._device, False)
 
 
@@ -805,16 +809,13 @@ def floor_divide(a, b):
 def bitwise(op, a, b=None):
     """and, or, xor of bool or integer tensors (logical for bool: torch's &, |, ^), or not (~) with b
     None; no gradient. Floating tensors are refused, as PyTorch refuses them."""
-    if b is None:
-        dtype = a.dtype
-    else:
+    if b is not None:
         a, b = _operands(a, b)
-        dtype = a.dtype
-    if np.dtype(dtype).kind not in "biu":
-        raise TypeError(f"bitwise_{op} is defined for bool and integer tensors, not {dtype}: compare first "
+    if a.dtype.kind not in "biu":
+        raise TypeError(f"bitwise_{op} is defined for bool and integer tensors, not {a.dtype}: compare first "
                         "(x > 0) or convert with .long()")
     xp = get_array_module(a.array)
-    out = getattr(xp, "invert" if b is None else f"bitwise_{op}")(*([a.array] if b is None else [a.array, b.array]))
+    out = xp.invert(a.array) if b is None else getattr(xp, f"bitwise_{op}")(a.array, b.array)
     return Tensor._wrap(out, a._device, False)
 
 
